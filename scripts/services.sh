@@ -1,0 +1,479 @@
+#!/usr/bin/env bash
+# Real backing services for the integration tests, without Docker:
+#   - Apache Kafka 4.x, single-node KRaft (broker + controller), from Maven Central jars
+#   - Redis, Debian's redis-server, no persistence
+#   - Prometheus + promtool binaries are installed (not started: the tests start their own server)
+#
+# Usage: scripts/services.sh up | down [--purge-data] | status
+#
+# Everything lives under ${SCREENING_CACHE:-<repo>/.cache}: broker jars, Kafka data, logs, pid files.
+# Ports: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), REDIS_PORT (16379), all on 127.0.0.1.
+# Progress goes to stderr as "services: ..." lines; `up` ends by printing the settings for the app
+# on stdout (SCREENING_KAFKA__BOOTSTRAP_SERVERS=..., SCREENING_REDIS__URL=...), also written to
+# <cache>/services.env.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${SCREENING_CACHE:-$REPO/.cache}"
+mkdir -p "$CACHE"
+CACHE="$(cd "$CACHE" && pwd)"
+
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+REDIS_PORT="${REDIS_PORT:-16379}"
+HOST=127.0.0.1
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
+READY_TIMEOUT="${SCREENING_SERVICES_TIMEOUT:-120}"
+PY="${SCREENING_PYTHON:-$REPO/.venv/bin/python}"
+
+POM="$REPO/scripts/kafka/pom.xml"
+KAFKA_DIR="$CACHE/kafka"
+KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_CONF="$KAFKA_DIR/config"
+REDIS_DIR="$CACHE/redis"
+LOG_DIR="$CACHE/logs"
+RUN_DIR="$CACHE/run"
+KAFKA_PID="$RUN_DIR/kafka.pid"
+REDIS_PID="$RUN_DIR/redis.pid"
+KAFKA_LOG="$LOG_DIR/kafka.log"
+REDIS_LOG="$LOG_DIR/redis.log"
+ENV_FILE="$CACHE/services.env"
+
+say() { echo "services: $*" >&2; }
+die() { echo "services: ERROR: $*" >&2; exit 1; }
+now() { date +%s; }
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+# pid_of FILE: the pid in FILE, if the file exists and holds a number
+pid_of() { [[ -s "$1" ]] && tr -dc '0-9' <"$1" || true; }
+
+# alive PID PATTERN: the process exists and its command line matches PATTERN (guards pid reuse)
+alive() {
+  local pid="$1" pattern="$2"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
+    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+wait_exit() {  # wait_exit PID SECONDS -> 0 if gone
+  local pid="$1" deadline=$(( $(now) + $2 ))
+  while kill -0 "$pid" 2>/dev/null; do
+    [[ $(now) -ge $deadline ]] && return 1
+    sleep 0.2
+  done
+}
+
+show_log_tail() {
+  local f="$1"
+  if [[ -f "$f" ]]; then
+    echo "services: ---- last 60 lines of $f ----" >&2
+    tail -n 60 "$f" >&2 || true
+    echo "services: ---- end of $f ----" >&2
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# system packages
+
+ensure_packages() {
+  local -a missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v redis-cli >/dev/null || missing+=(redis-tools)
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    missing+=(prometheus)
+  fi
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    return 0
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  # Never let the packages start their system services (redis on 6379, prometheus on 9090).
+  local created_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  local rc=0
+  {
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+      && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  } >&2 || rc=$?
+  if [[ $created_policy -eq 1 ]]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
+  [[ $rc -eq 0 ]] || die "apt-get install ${missing[*]} failed (exit $rc)"
+}
+
+check_java() {
+  local v
+  v="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)"
+  [[ -n "$v" && "$v" -ge 17 ]] || die "Kafka 4 needs Java 17 or newer (found: ${v:-none})"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka
+
+fetch_kafka() {
+  local stamp want
+  want="$(sha256sum "$POM" | cut -d' ' -f1)"
+  stamp="$KAFKA_LIBS/.pom.sha256"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  say "fetching Kafka jars with Maven into $KAFKA_LIBS (once)"
+  local t0 tmp
+  t0=$(now)
+  tmp="$KAFKA_DIR/libs.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$KAFKA_DIR"
+  mkdir -p "$LOG_DIR"
+  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+      -DoutputDirectory="$tmp" -DincludeScope=runtime >"$LOG_DIR/mvn-fetch.log" 2>&1; then
+    rm -rf "$tmp"
+    show_log_tail "$LOG_DIR/mvn-fetch.log"
+    die "mvn could not fetch the Kafka jars"
+  fi
+  echo "$want" >"$tmp/.pom.sha256"
+  rm -rf "$KAFKA_LIBS"
+  mv "$tmp" "$KAFKA_LIBS"
+  say "Kafka jars fetched in $(( $(now) - t0 ))s: $(ls "$KAFKA_LIBS" | grep -c '\.jar$') jars ($(ls "$KAFKA_LIBS" | sed -n 's/^kafka_2\.13-\(.*\)\.jar$/kafka_2.13 \1/p'))"
+}
+
+write_kafka_config() {
+  mkdir -p "$KAFKA_CONF" "$KAFKA_DATA" "$LOG_DIR" "$RUN_DIR"
+  cat >"$KAFKA_CONF/server.properties" <<EOF
+# Written by scripts/services.sh: single-node KRaft test broker on loopback.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+default.replication.factor=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+EOF
+  cat >"$KAFKA_CONF/log4j2.properties" <<'EOF'
+# Written by scripts/services.sh: everything to stdout, which services.sh sends to the log file.
+status = warn
+appender.out.type = Console
+appender.out.name = STDOUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.out.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.statechange.name = state.change.logger
+logger.statechange.level = warn
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = warn
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = warn
+EOF
+}
+
+# A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, not starting with '-'.
+new_cluster_id() {
+  python3 -c '
+import base64, os
+while True:
+    s = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not s.startswith("-"):
+        print(s); break'
+}
+
+format_kafka() {
+  if [[ -f "$KAFKA_DATA/meta.properties" ]]; then
+    return 0
+  fi
+  local cid
+  cid="$(new_cluster_id)"
+  say "formatting Kafka storage in $KAFKA_DATA (cluster id $cid)"
+  if ! java -Xmx256m -Dlog4j2.configurationFile="file:$KAFKA_CONF/log4j2.properties" \
+      -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+      --config "$KAFKA_CONF/server.properties" --cluster-id "$cid" --ignore-formatted \
+      >>"$LOG_DIR/kafka-format.log" 2>&1; then
+    show_log_tail "$LOG_DIR/kafka-format.log"
+    die "Kafka storage format failed"
+  fi
+}
+
+# kafka_probe: exit 0 when the broker answers a metadata request listing at least one broker.
+kafka_probe() {
+  if [[ -x "$PY" ]] && "$PY" -c 'import aiokafka' 2>/dev/null; then
+    "$PY" - "$HOST:$KAFKA_PORT" <<'EOF' >/dev/null 2>&1
+import asyncio, sys
+from aiokafka.admin import AIOKafkaAdminClient
+
+async def main() -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=sys.argv[1], request_timeout_ms=5000)
+    try:
+        await asyncio.wait_for(admin.start(), 10)
+        cluster = await asyncio.wait_for(admin.describe_cluster(), 10)
+        return 0 if cluster.get("brokers") else 1
+    finally:
+        await admin.close()
+
+sys.exit(asyncio.run(main()))
+EOF
+  else
+    # No venv yet: a raw Metadata v4 request (the oldest version Kafka 4 still serves).
+    python3 - "$HOST" "$KAFKA_PORT" <<'EOF' >/dev/null 2>&1
+import socket, struct, sys
+host, port = sys.argv[1], int(sys.argv[2])
+client = b"services.sh"
+body = struct.pack(">hhih", 3, 4, 1, len(client)) + client + struct.pack(">i?", -1, False)
+with socket.create_connection((host, port), timeout=5) as s:
+    s.settimeout(5)
+    s.sendall(struct.pack(">i", len(body)) + body)
+    def read(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+    size = struct.unpack(">i", read(4))[0]
+    resp = read(size)
+corr, _throttle, nbrokers = struct.unpack(">iii", resp[:12])
+sys.exit(0 if corr == 1 and nbrokers >= 1 else 1)
+EOF
+  fi
+}
+
+wait_kafka() {
+  local pid="$1" t0 deadline
+  t0=$(now)
+  deadline=$(( t0 + READY_TIMEOUT ))
+  while true; do
+    if ! alive "$pid" kafka.Kafka; then
+      show_log_tail "$KAFKA_LOG"
+      rm -f "$KAFKA_PID"
+      die "Kafka (pid $pid) exited before it was ready"
+    fi
+    if kafka_probe; then
+      say "Kafka ready on $HOST:$KAFKA_PORT (pid $pid, waited $(( $(now) - t0 ))s)"
+      return 0
+    fi
+    if [[ $(now) -ge $deadline ]]; then
+      show_log_tail "$KAFKA_LOG"
+      die "Kafka (pid $pid) did not answer a metadata request on $HOST:$KAFKA_PORT within ${READY_TIMEOUT}s"
+    fi
+    sleep 1
+  done
+}
+
+kafka_up() {
+  local pid
+  pid="$(pid_of "$KAFKA_PID")"
+  if alive "$pid" kafka.Kafka; then
+    say "Kafka already running (pid $pid); checking it answers"
+    wait_kafka "$pid"
+    return 0
+  fi
+  rm -f "$KAFKA_PID"
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_open "$p"; then
+      die "port $HOST:$p is already in use by a process this script did not start"
+    fi
+  done
+  fetch_kafka
+  write_kafka_config
+  format_kafka
+  if [[ -f "$KAFKA_LOG" ]]; then mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"; fi
+  say "starting Kafka (KRaft broker+controller) on $HOST:$KAFKA_PORT, controller $HOST:$KAFKA_CONTROLLER_PORT"
+  # setsid: own session, so a Ctrl-C in the calling terminal does not reach the broker;
+  # 9>&- : do not hand the lock file descriptor to the long-lived process.
+  # shellcheck disable=SC2086
+  setsid nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="file:$KAFKA_CONF/log4j2.properties" \
+    -Dkafka.logs.dir="$LOG_DIR" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF/server.properties" \
+    </dev/null >"$KAFKA_LOG" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$KAFKA_PID"
+  wait_kafka "$pid"
+}
+
+kafka_down() {
+  local pid
+  pid="$(pid_of "$KAFKA_PID")"
+  if alive "$pid" kafka.Kafka; then
+    say "stopping Kafka (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_exit "$pid" 60; then
+      say "Kafka did not stop in 60s; killing pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_exit "$pid" 10 || die "could not kill Kafka pid $pid"
+    fi
+  elif [[ -n "$pid" ]]; then
+    say "Kafka pid file was stale (pid $pid not running)"
+  else
+    say "Kafka not running"
+  fi
+  rm -f "$KAFKA_PID"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Redis
+
+redis_ping() { [[ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
+
+wait_redis() {
+  local t0 deadline pid
+  t0=$(now)
+  deadline=$(( t0 + 30 ))
+  until redis_ping; do
+    if [[ $(now) -ge $deadline ]]; then
+      show_log_tail "$REDIS_LOG"
+      die "Redis did not answer PING on $HOST:$REDIS_PORT within 30s"
+    fi
+    sleep 0.2
+  done
+  pid="$(pid_of "$REDIS_PID")"
+  say "Redis ready on $HOST:$REDIS_PORT (pid ${pid:-?}, waited $(( $(now) - t0 ))s)"
+}
+
+redis_up() {
+  local pid
+  pid="$(pid_of "$REDIS_PID")"
+  if alive "$pid" redis-server; then
+    say "Redis already running (pid $pid); checking it answers"
+    wait_redis
+    return 0
+  fi
+  rm -f "$REDIS_PID"
+  if port_open "$REDIS_PORT"; then
+    die "port $HOST:$REDIS_PORT is already in use by a process this script did not start"
+  fi
+  mkdir -p "$REDIS_DIR" "$LOG_DIR" "$RUN_DIR"
+  say "starting Redis on $HOST:$REDIS_PORT (no persistence)"
+  redis-server --bind "$HOST" --port "$REDIS_PORT" --save '' --appendonly no \
+    --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" --dir "$REDIS_DIR" \
+    9>&- || { show_log_tail "$REDIS_LOG"; die "redis-server failed to start"; }
+  # the daemon writes its pid file shortly after forking
+  local i
+  for i in $(seq 1 50); do [[ -s "$REDIS_PID" ]] && break; sleep 0.1; done
+  wait_redis
+}
+
+redis_down() {
+  local pid
+  pid="$(pid_of "$REDIS_PID")"
+  if alive "$pid" redis-server; then
+    say "stopping Redis (pid $pid)"
+    redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_exit "$pid" 20; then
+      say "Redis did not stop in 20s; killing pid $pid"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_exit "$pid" 10 || die "could not kill Redis pid $pid"
+    fi
+  elif [[ -n "$pid" ]]; then
+    say "Redis pid file was stale (pid $pid not running)"
+  else
+    say "Redis not running"
+  fi
+  rm -f "$REDIS_PID"
+}
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+lock() {
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/services.lock"
+  flock -w 300 9 || die "another services.sh is still running (lock $RUN_DIR/services.lock)"
+}
+
+cmd_up() {
+  local t0
+  t0=$(now)
+  lock
+  ensure_packages
+  check_java
+  redis_up
+  kafka_up
+  say "prometheus: $(command -v prometheus) ($(prometheus --version 2>&1 | head -n1))"
+  say "promtool:   $(command -v promtool)"
+  say "all services up in $(( $(now) - t0 ))s; logs in $LOG_DIR"
+  {
+    echo "SCREENING_KAFKA__BOOTSTRAP_SERVERS=$HOST:$KAFKA_PORT"
+    echo "SCREENING_REDIS__URL=redis://$HOST:$REDIS_PORT/0"
+  } | tee "$ENV_FILE"
+}
+
+cmd_down() {
+  local purge=0
+  for a in "$@"; do
+    case "$a" in
+      --purge-data) purge=1 ;;
+      *) die "unknown option for down: $a" ;;
+    esac
+  done
+  lock
+  local t0
+  t0=$(now)
+  kafka_down
+  redis_down
+  if [[ $purge -eq 1 ]]; then
+    say "purging Kafka data ($KAFKA_DATA) and Redis dir ($REDIS_DIR)"
+    rm -rf "$KAFKA_DATA" "$REDIS_DIR"
+  fi
+  rm -f "$ENV_FILE"
+  say "all services down in $(( $(now) - t0 ))s (jars kept in $KAFKA_LIBS)"
+}
+
+cmd_status() {
+  local pid rc=0
+  pid="$(pid_of "$KAFKA_PID")"
+  if alive "$pid" kafka.Kafka; then
+    if kafka_probe; then say "Kafka: running, pid $pid, answering on $HOST:$KAFKA_PORT"
+    else say "Kafka: running, pid $pid, NOT answering on $HOST:$KAFKA_PORT (starting?)"; rc=1; fi
+  else
+    say "Kafka: not running${pid:+ (stale pid file: $pid)}"; rc=1
+  fi
+  pid="$(pid_of "$REDIS_PID")"
+  if alive "$pid" redis-server; then
+    if redis_ping; then say "Redis: running, pid $pid, answering on $HOST:$REDIS_PORT"
+    else say "Redis: running, pid $pid, NOT answering on $HOST:$REDIS_PORT"; rc=1; fi
+  else
+    say "Redis: not running${pid:+ (stale pid file: $pid)}"; rc=1
+  fi
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then
+    say "Prometheus: installed ($(command -v prometheus), $(command -v promtool)); started by the tests"
+  else
+    say "Prometheus: not installed (run: $0 up)"
+  fi
+  return $rc
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
+  status) shift; cmd_status "$@" ;;
+  *) echo "usage: $0 up | down [--purge-data] | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,225 @@
+"""Load trade.gov's Consolidated Screening List (CSL) into list entries, with a version for every decision.
+
+Three layouts are read: the official `consolidated.csv` (29 columns), trade.gov's JSON (`{"results": [...]}`)
+and the compact JSON snapshot (`{"tables": ..., "entries": [{"n": ..., "a": [...], ...}]}`). The version is
+`csl:<source date>:<first 12 hex of the SHA-256 of the file bytes>`, so a decision names the exact data.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from screening.domain.lists import ListEntry, source_code
+
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedList:
+    """Entries of one list file and that file's version string."""
+
+    entries: list[ListEntry]
+    version: str
+
+
+class ListFormatError(ValueError):
+    """The file is not a CSL layout this loader knows (permanent: fix the file, do not retry)."""
+
+
+def load_list_file(path: Path) -> LoadedList:
+    """Load a CSL file (CSV or JSON, by content) from `path`."""
+    return parse_list_bytes(path.read_bytes(), path.name)
+
+
+def parse_list_bytes(data: bytes, name: str) -> LoadedList:
+    """Parse CSL bytes; `name` (a file name) gives the source date when it contains a YYYY-MM-DD."""
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    text = data.decode("utf-8-sig")
+    generated_at: str | None = None
+    if text.lstrip().startswith(("{", "[")):
+        document = orjson.loads(data)
+        entries, generated_at = _parse_json(document)
+    else:
+        entries = _parse_csv(text)
+    match = _DATE_IN_NAME.search(name)
+    if match:
+        source_date = match.group(1)
+    elif generated_at:
+        source_date = generated_at[:10]
+    else:
+        source_date = "unknown"
+    return LoadedList(entries=entries, version=f"csl:{source_date}:{digest}")
+
+
+def combine(loaded: Sequence[LoadedList]) -> tuple[list[ListEntry], str]:
+    """Entries of several list files together, and their versions joined with "+"."""
+    entries = [entry for part in loaded for entry in part.entries]
+    return entries, "+".join(part.version for part in loaded)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _entry_id(source: str, name: str, entity_number: str) -> str:
+    # The shipped CSV's `_id` is this digest; recomputing it keeps ids stable across the CSV and JSON forms.
+    return hashlib.sha224(f"{source}|{name}|{entity_number}".encode()).hexdigest()
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.split(";") if part.strip())
+
+
+def _countries_from_addresses(addresses: Iterable[str]) -> tuple[str, ...]:
+    """ISO-2 codes ending each address ("..., Beijing, CN" or just "CN"), in order, without repeats."""
+    codes: list[str] = []
+    for address in addresses:
+        code = address.rsplit(",", 1)[-1].strip()
+        if _COUNTRY_CODE.match(code) and code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def _or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _parse_csv(text: str) -> list[ListEntry]:
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or "name" not in reader.fieldnames or "source" not in reader.fieldnames:
+        raise ListFormatError("not a CSL CSV: the header lacks `name` or `source`")
+    entries = []
+    for row in reader:
+        name = (row.get("name") or "").strip()
+        source = (row.get("source") or "").strip()
+        if not name or not source:
+            continue
+        entity_number = (row.get("entity_number") or "").strip()
+        address_text = row.get("addresses") or ""
+        countries = list(_countries_from_addresses(address_text.split("; ")))
+        for extra in (*_split(row.get("citizenships")), *_split(row.get("nationalities"))):
+            if _COUNTRY_CODE.match(extra) and extra not in countries:
+                countries.append(extra)
+        entries.append(
+            ListEntry(
+                entry_id=(row.get("_id") or "").strip() or _entry_id(source, name, entity_number),
+                source=source_code(source),
+                name=name,
+                alt_names=_split(row.get("alt_names")),
+                countries=tuple(countries),
+                entry_type=_or_none(row.get("type")),
+                programs=_split(row.get("programs")),
+                federal_register_notice=_or_none(row.get("federal_register_notice")),
+                start_date=_or_none(row.get("start_date")),
+                license_requirement=_or_none(row.get("license_requirement")),
+                addresses=_or_none(address_text),
+                source_list_url=_or_none(row.get("source_list_url")),
+            )
+        )
+    return entries
+
+
+def _parse_json(document: Any) -> tuple[list[ListEntry], str | None]:
+    if isinstance(document, dict) and isinstance(document.get("results"), list):
+        return [_from_tradegov(result) for result in document["results"]], _or_none(
+            document.get("sourceGeneratedAt")
+        )
+    if isinstance(document, dict) and isinstance(document.get("entries"), list):
+        return _from_compact(document), _or_none(document.get("sourceGeneratedAt"))
+    raise ListFormatError("not a CSL JSON: expected a `results` or an `entries` list")
+
+
+def _listing(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return _split(value)
+    return tuple(str(item).strip() for item in value if str(item).strip())
+
+
+def _from_tradegov(result: dict[str, Any]) -> ListEntry:
+    source = str(result.get("source") or "").strip()
+    name = str(result.get("name") or "").strip()
+    entity_number = str(result.get("entity_number") or "").strip()
+    addresses = result.get("addresses") or []
+    countries: list[str] = []
+    texts = []
+    for address in addresses:
+        if isinstance(address, dict):
+            code = str(address.get("country") or "").strip()
+            parts = [address.get(key) for key in ("address", "city", "state", "postal_code", "country")]
+            texts.append(", ".join(str(part) for part in parts if part))
+        else:
+            code = str(address).rsplit(",", 1)[-1].strip()
+            texts.append(str(address))
+        if _COUNTRY_CODE.match(code) and code not in countries:
+            countries.append(code)
+    for extra in (*_listing(result.get("citizenships")), *_listing(result.get("nationalities"))):
+        if _COUNTRY_CODE.match(extra) and extra not in countries:
+            countries.append(extra)
+    return ListEntry(
+        entry_id=str(result.get("id") or result.get("_id") or _entry_id(source, name, entity_number)),
+        source=source_code(source),
+        name=name,
+        alt_names=_listing(result.get("alt_names")),
+        countries=tuple(countries),
+        entry_type=_or_none(result.get("type")),
+        programs=_listing(result.get("programs")),
+        federal_register_notice=_or_none(result.get("federal_register_notice")),
+        start_date=_or_none(result.get("start_date")),
+        license_requirement=_or_none(result.get("license_requirement")),
+        addresses="; ".join(texts) or None,
+        source_list_url=_or_none(result.get("source_list_url")),
+    )
+
+
+def _from_compact(document: dict[str, Any]) -> list[ListEntry]:
+    tables = document.get("tables") or {}
+
+    def lookup(table: str, index: Any) -> str | None:
+        values = tables.get(table) or []
+        if isinstance(index, int) and 0 <= index < len(values):
+            return _or_none(values[index])
+        return _or_none(index) if isinstance(index, str) else None
+
+    entries = []
+    for item in document["entries"]:
+        source = lookup("sources", item.get("s")) or ""
+        name = str(item.get("n") or "").strip()
+        if not name or not source:
+            continue
+        entity_number = str(item.get("e") or "").strip()
+        programmes = item.get("pg")
+        indexes = programmes if isinstance(programmes, list) else [programmes]
+        programs = tuple(program for program in (lookup("programmes", i) for i in indexes) if program)
+        countries = tuple(dict.fromkeys(code for code in item.get("c") or [] if _COUNTRY_CODE.match(code)))
+        entries.append(
+            ListEntry(
+                entry_id=_entry_id(source, name, entity_number),
+                source=source_code(source),
+                name=name,
+                alt_names=_listing(item.get("a")),
+                countries=countries,
+                entry_type=_or_none(item.get("t")),
+                programs=programs,
+                federal_register_notice=_or_none(item.get("fr")),
+                license_requirement=lookup("licenceRequirements", item.get("lr")),
+                addresses="; ".join(countries) or None,
+                source_list_url=lookup("urls", item.get("u")),
+            )
+        )
+    return entries

@@ -1,0 +1,108 @@
+"""In-memory adapters: the ownership registry and the decision ledger held in process.
+
+Used by `screening check` and by unit and component tests. They behave like the Redis adapters,
+including resolution of parties by `party_id` or by name and country.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from screening.domain.model import Party
+from screening.domain.ownership import OwnershipRecord
+from screening.domain.profiles import OwnershipSnapshot, party_key
+from screening.domain.registry import party_lookup_keys, registry_keys
+
+
+class InMemoryOwnershipRegistry:
+    """An ownership registry in a dict; implements both `OwnershipSource` and `OwnershipSink`."""
+
+    def __init__(self, records: Iterable[OwnershipRecord] = (), max_depth: int = 12) -> None:
+        self._records: dict[str, OwnershipRecord] = {}
+        self._names: dict[str, str] = {}
+        self._max_depth = max_depth
+        self._changes = 0
+        self.available = True
+        for record in records:
+            self._put(record)
+
+    @property
+    def version(self) -> str:
+        """Latest `as_of` in the registry and the number of changes applied."""
+        latest = max((r.as_of for r in self._records.values() if r.as_of), default=None)
+        return f"{latest.isoformat() if latest else 'none'}:{self._changes}"
+
+    def _put(self, record: OwnershipRecord) -> None:
+        old = self._records.get(record.entity_id)
+        if old is not None:
+            self._drop_names(old)
+        self._records[record.entity_id] = record
+        for key in registry_keys((record.name, *record.aliases), record.country):
+            self._names[key] = record.entity_id
+        self._changes += 1
+
+    def _drop_names(self, record: OwnershipRecord) -> None:
+        for key in registry_keys((record.name, *record.aliases), record.country):
+            if self._names.get(key) == record.entity_id:
+                del self._names[key]
+
+    async def upsert(self, records: Sequence[OwnershipRecord]) -> None:
+        """Store or replace records."""
+        for record in records:
+            self._put(record)
+
+    async def delete(self, entity_ids: Sequence[str]) -> None:
+        """Remove records (tombstones)."""
+        for entity_id in entity_ids:
+            record = self._records.pop(entity_id, None)
+            if record is not None:
+                self._drop_names(record)
+                self._changes += 1
+
+    async def snapshot(self, parties: Sequence[Party]) -> OwnershipSnapshot:
+        """Resolve parties and collect their ancestry, as the Redis adapter does in one round trip."""
+        if not self.available:
+            return OwnershipSnapshot(records={}, resolved={}, available=False, version="unavailable",
+                                     error="registry marked unavailable")
+        resolved: dict[str, str] = {}
+        for party in parties:
+            entity_id = self._resolve(party)
+            if entity_id is not None:
+                resolved[party_key(party)] = entity_id
+        records: dict[str, OwnershipRecord] = {}
+        frontier = list(dict.fromkeys(resolved.values()))
+        for _ in range(self._max_depth + 1):
+            upward: list[str] = []
+            for entity_id in frontier:
+                record = self._records.get(entity_id)
+                if record is None or entity_id in records:
+                    continue
+                records[entity_id] = record
+                upward.extend(owner.entity_id for owner in record.owners)
+            if not upward:
+                break
+            frontier = upward
+        return OwnershipSnapshot(records=records, resolved=resolved, available=True, version=self.version)
+
+    def _resolve(self, party: Party) -> str | None:
+        if party.party_id:
+            return party.party_id if party.party_id in self._records else None
+        for key in party_lookup_keys(party):
+            if key in self._names:
+                return self._names[key]
+        return None
+
+
+class InMemoryDecisionLedger:
+    """Remembers decided event ids in a set."""
+
+    def __init__(self) -> None:
+        self._decided: set[str] = set()
+
+    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids decided before."""
+        return {event_id for event_id in event_ids if event_id in self._decided}
+
+    async def remember(self, event_ids: Sequence[str]) -> None:
+        """Record ids as decided."""
+        self._decided.update(event_ids)

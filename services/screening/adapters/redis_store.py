@@ -1,0 +1,323 @@
+"""Redis adapters: the ownership registry, the decision ledger and the lists store.
+
+Key layout (version 1, every key under the configured prefix, default `screening:`):
+
+| key | type | holds |
+| --- | --- | --- |
+| `own:v1:entity:{entity_id}` | string | the ownership record, contract JSON |
+| `own:v1:names` | hash | registry name key (`name_key(name)|COUNTRY`) → entity_id |
+| `own:v1:version` | string | counter, incremented by every write; invalidates in-process caches |
+| `own:v1:max_as_of` | string | latest `as_of` of any record loaded |
+| `ledger:v1:{event_id}` | string | `1` once the event's decision was published (TTL) |
+| `lists:v1` | hash | `version`, `count`, `file:{i}:name`, `file:{i}:data` of the loaded list files |
+
+The read path resolves every party of a batch and walks all their owners, level by level, inside one
+Lua script: one round trip per batch whatever the depth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from screening.codec import ownership_to_json
+from screening.domain.model import Party
+from screening.domain.ownership import OwnershipRecord, record_from_mapping
+from screening.domain.profiles import OwnershipSnapshot, party_key
+from screening.domain.registry import party_lookup_keys, registry_keys
+
+log = logging.getLogger(__name__)
+
+# Resolves party ids and name keys, then walks owners upward breadth-first, all server-side.
+# ARGV: prefix, max_depth, n_ids, ids..., name keys...  Returns {version, max_as_of, resolved, records}.
+_SNAPSHOT_LUA = """
+local prefix = ARGV[1]
+local max_depth = tonumber(ARGV[2])
+local n_ids = tonumber(ARGV[3])
+local frontier = {}
+local resolved = {}
+for i = 1, n_ids do
+  local id = ARGV[3 + i]
+  if redis.call('EXISTS', prefix .. 'own:v1:entity:' .. id) == 1 then
+    table.insert(resolved, 'id:' .. id); table.insert(resolved, id); table.insert(frontier, id)
+  end
+end
+for i = 4 + n_ids, #ARGV do
+  local eid = redis.call('HGET', prefix .. 'own:v1:names', ARGV[i])
+  if eid then
+    table.insert(resolved, ARGV[i]); table.insert(resolved, eid); table.insert(frontier, eid)
+  end
+end
+local seen = {}
+local records = {}
+local depth = 0
+while #frontier > 0 and depth <= max_depth do
+  local upward = {}
+  for _, id in ipairs(frontier) do
+    if not seen[id] then
+      seen[id] = true
+      local raw = redis.call('GET', prefix .. 'own:v1:entity:' .. id)
+      if raw then
+        table.insert(records, raw)
+        local ok, decoded = pcall(cjson.decode, raw)
+        if ok and type(decoded.owners) == 'table' then
+          for _, owner in ipairs(decoded.owners) do
+            if type(owner.entity_id) == 'string' then table.insert(upward, owner.entity_id) end
+          end
+        end
+      end
+    end
+  end
+  frontier = upward
+  depth = depth + 1
+end
+local version = redis.call('GET', prefix .. 'own:v1:version') or '0'
+local max_as_of = redis.call('GET', prefix .. 'own:v1:max_as_of') or 'none'
+return {version, max_as_of, resolved, records}
+"""
+
+
+@dataclass
+class RoundTrips:
+    """Counts Redis round trips and failures, for metrics and benchmarks."""
+
+    round_trips: int = 0
+    errors: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+    def count(self, operation: str) -> None:
+        """One round trip of `operation`."""
+        self.round_trips += 1
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+
+
+def create_client(url: str, socket_timeout_s: float) -> redis.Redis:
+    """An asyncio Redis client (hiredis parser when installed); connects lazily."""
+    return redis.Redis.from_url(
+        url, socket_timeout=socket_timeout_s, socket_connect_timeout=socket_timeout_s, health_check_interval=0
+    )
+
+
+class RedisOwnershipRegistry:
+    """Ownership registry in Redis with an in-process cache invalidated by the registry version."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "screening:", max_depth: int = 12) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._max_depth = max_depth
+        self._script = client.register_script(_SNAPSHOT_LUA)
+        self.stats = RoundTrips()
+        # Cache of one registry version: party key → entity id (or None), entity id → record.
+        self._cache_version: str | None = None
+        self._cache_resolved: dict[str, str | None] = {}
+        self._cache_records: dict[str, OwnershipRecord] = {}
+        self._cache_ancestry: dict[str, tuple[str, ...]] = {}
+        self._cache_label = "none"
+
+    def _key(self, suffix: str) -> str:
+        return f"{self._prefix}{suffix}"
+
+    @property
+    def version_label(self) -> str:
+        """`<latest as_of>:<registry version>` as last read from Redis."""
+        return self._cache_label
+
+    # ----------------------------------------------------------------------------------------- read
+    async def snapshot(self, parties: Sequence[Party]) -> OwnershipSnapshot:
+        """Resolve parties and fetch their ancestry in one round trip (or one version check when cached)."""
+        unique = {party_key(p): p for p in parties}
+        try:
+            if self._cache_version is not None and all(k in self._cache_resolved for k in unique):
+                self.stats.count("version")
+                version = await self._client.get(self._key("own:v1:version"))
+                if (version.decode() if version else "0") == self._cache_version:
+                    self.stats.cache_hits += 1
+                    return self._from_cache(unique)
+            self.stats.cache_misses += 1
+            return await self._fetch(unique)
+        except (RedisError, OSError) as error:
+            self.stats.errors += 1
+            log.warning("ownership registry unavailable: %s", error)
+            return OwnershipSnapshot(
+                records={}, resolved={}, available=False, version="unavailable", error=str(error)
+            )
+
+    async def _fetch(self, unique: dict[str, Party]) -> OwnershipSnapshot:
+        ids: list[str] = []
+        name_keys: list[str] = []
+        key_to_party: dict[str, list[str]] = {}
+        for pkey, party in unique.items():
+            if party.party_id:
+                ids.append(party.party_id)
+            else:
+                for lookup in party_lookup_keys(party):
+                    name_keys.append(lookup)
+                    key_to_party.setdefault(lookup, []).append(pkey)
+        self.stats.count("snapshot")
+        raw_version, raw_as_of, raw_resolved, raw_records = await self._script(
+            args=[self._prefix, self._max_depth, len(ids), *ids, *dict.fromkeys(name_keys)]
+        )
+        version = raw_version.decode() if isinstance(raw_version, bytes) else str(raw_version)
+        if version != self._cache_version:
+            self._cache_version = version
+            self._cache_resolved.clear()
+            self._cache_records.clear()
+        self._cache_label = f"{_text(raw_as_of)}:{version}"
+        for raw in raw_records:
+            record = record_from_mapping(orjson.loads(raw))
+            self._cache_records[record.entity_id] = record
+        found: dict[str, str] = {}
+        pairs = [_text(x) for x in raw_resolved]
+        for lookup, entity_id in zip(pairs[0::2], pairs[1::2], strict=True):
+            if lookup.startswith("id:"):
+                found[lookup] = entity_id
+            else:
+                for pkey in key_to_party.get(lookup, []):
+                    found.setdefault(pkey, entity_id)
+        for pkey in unique:
+            self._cache_resolved[pkey] = found.get(pkey)
+        return self._from_cache(unique)
+
+    def _from_cache(self, unique: dict[str, Party]) -> OwnershipSnapshot:
+        resolved = {k: v for k in unique if (v := self._cache_resolved.get(k)) is not None}
+        records: dict[str, OwnershipRecord] = {}
+        frontier = list(dict.fromkeys(resolved.values()))
+        for _ in range(self._max_depth + 1):
+            upward: list[str] = []
+            for entity_id in frontier:
+                record = self._cache_records.get(entity_id)
+                if record is None or entity_id in records:
+                    continue
+                records[entity_id] = record
+                upward.extend(o.entity_id for o in record.owners)
+            if not upward:
+                break
+            frontier = upward
+        return OwnershipSnapshot(records=records, resolved=resolved, available=True, version=self._cache_label)
+
+    # ---------------------------------------------------------------------------------------- write
+    async def upsert(self, records: Sequence[OwnershipRecord]) -> None:
+        """Store records and their name keys in one transaction; bumps the registry version."""
+        if not records:
+            return
+        old = await self._client.mget([self._key(f"own:v1:entity:{r.entity_id}") for r in records])
+        pipe = self._client.pipeline(transaction=True)
+        for previous in old:
+            if previous:
+                record = record_from_mapping(orjson.loads(previous))
+                stale_keys = registry_keys((record.name, *record.aliases), record.country)
+                if stale_keys:
+                    pipe.hdel(self._key("own:v1:names"), *stale_keys)
+        latest = None
+        for record in records:
+            pipe.set(self._key(f"own:v1:entity:{record.entity_id}"), ownership_to_json(record))
+            keys = registry_keys((record.name, *record.aliases), record.country)
+            if keys:
+                pipe.hset(self._key("own:v1:names"), mapping=dict.fromkeys(keys, record.entity_id))
+            if record.as_of and (latest is None or record.as_of > latest):
+                latest = record.as_of
+        pipe.incr(self._key("own:v1:version"))
+        await pipe.execute()
+        if latest is not None:
+            current = await self._client.get(self._key("own:v1:max_as_of"))
+            if current is None or current.decode() < latest.isoformat():
+                await self._client.set(self._key("own:v1:max_as_of"), latest.isoformat())
+
+    async def delete(self, entity_ids: Sequence[str]) -> None:
+        """Remove records and their name keys (tombstones); bumps the registry version."""
+        if not entity_ids:
+            return
+        old = await self._client.mget([self._key(f"own:v1:entity:{e}") for e in entity_ids])
+        pipe = self._client.pipeline(transaction=True)
+        for entity_id, previous in zip(entity_ids, old, strict=True):
+            if previous:
+                record = record_from_mapping(orjson.loads(previous))
+                keys = registry_keys((record.name, *record.aliases), record.country)
+                if keys:
+                    pipe.hdel(self._key("own:v1:names"), *keys)
+            pipe.delete(self._key(f"own:v1:entity:{entity_id}"))
+        pipe.incr(self._key("own:v1:version"))
+        await pipe.execute()
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisDecisionLedger:
+    """Decided event ids in Redis with a TTL; unreachable Redis means "not known to be decided"."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "screening:", ttl_s: int = 14 * 24 * 3600) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._ttl_s = ttl_s
+        self.stats = RoundTrips()
+
+    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids whose decision was published before (one MGET)."""
+        if not event_ids:
+            return set()
+        try:
+            self.stats.count("ledger_read")
+            values = await self._client.mget([f"{self._prefix}ledger:v1:{e}" for e in event_ids])
+        except (RedisError, OSError) as error:
+            # Without the ledger a redelivered event may be decided again; that is the safe side of
+            # at-least-once (a duplicate decision), never a lost one.
+            self.stats.errors += 1
+            log.warning("decision ledger unavailable: %s", error)
+            return set()
+        return {event_id for event_id, value in zip(event_ids, values, strict=True) if value is not None}
+
+    async def remember(self, event_ids: Sequence[str]) -> None:
+        """Mark ids as decided (one pipelined write)."""
+        if not event_ids:
+            return
+        try:
+            self.stats.count("ledger_write")
+            pipe = self._client.pipeline(transaction=False)
+            for event_id in event_ids:
+                pipe.set(f"{self._prefix}ledger:v1:{event_id}", b"1", ex=self._ttl_s)
+            await pipe.execute()
+        except (RedisError, OSError) as error:
+            self.stats.errors += 1
+            log.warning("decision ledger write failed: %s", error)
+
+
+class RedisListsStore:
+    """The list files the service screens against, stored whole so every instance loads the same lists."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "screening:") -> None:
+        self._client = client
+        self._key = f"{prefix}lists:v1"
+
+    async def save(self, files: Sequence[tuple[str, bytes]], version: str) -> None:
+        """Replace the stored lists atomically."""
+        mapping: dict[str, bytes | str] = {"version": version, "count": str(len(files))}
+        for index, (name, data) in enumerate(files):
+            mapping[f"file:{index}:name"] = name
+            mapping[f"file:{index}:data"] = data
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._key)
+        pipe.hset(self._key, mapping=mapping)
+        await pipe.execute()
+
+    async def version(self) -> str | None:
+        """Version of the stored lists, None when none are stored."""
+        value = await self._client.hget(self._key, "version")
+        return value.decode() if value else None
+
+    async def load(self) -> tuple[str, list[tuple[str, bytes]]] | None:
+        """(version, files) of the stored lists, None when none are stored."""
+        stored = await self._client.hgetall(self._key)
+        if not stored:
+            return None
+        count = int(stored[b"count"])
+        files = [(stored[f"file:{i}:name".encode()].decode(), stored[f"file:{i}:data".encode()]) for i in range(count)]
+        return stored[b"version"].decode(), files

@@ -1,0 +1,204 @@
+"""The composition root: builds clients, the service and the Kafka subscribers from settings.
+
+Nothing connects at import time; `create_app(settings)` returns an app whose start hooks connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from screening.adapters.kafka import OwnershipPipeline, ScreeningPipeline, Topics
+from screening.adapters.redis_store import (
+    RedisDecisionLedger,
+    RedisListsStore,
+    RedisOwnershipRegistry,
+    create_client,
+)
+from screening.config import Settings
+from screening.domain.names import ScreeningLists
+from screening.metrics import Metrics, PrometheusMetrics
+from screening.resources import load_catalogue, load_lists, load_ruleset, lists_from_blobs
+from screening.service import ScreeningEngine, ScreeningService
+
+log = logging.getLogger("screening.app")
+
+
+@dataclass
+class ListsHolder:
+    """The lists currently screened against; swapped whole when a new version is loaded."""
+
+    current: ScreeningLists | None = None
+    error: str | None = None
+    source: str = "none"
+
+    def __call__(self) -> ScreeningLists | None:
+        return self.current
+
+
+@dataclass
+class Runtime:
+    """Everything `create_app` built, for the app's hooks, the health endpoints and tests."""
+
+    settings: Settings
+    broker: KafkaBroker
+    service: ScreeningService
+    pipeline: ScreeningPipeline
+    ownership_pipeline: OwnershipPipeline
+    registry: RedisOwnershipRegistry
+    ledger: RedisDecisionLedger
+    lists_store: RedisListsStore
+    lists: ListsHolder
+    metrics: Metrics
+    redis: Any
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def create_runtime(settings: Settings, metrics: Metrics | None = None) -> Runtime:
+    """Build the broker, adapters, service and pipelines (no connection is made here)."""
+    ruleset = load_ruleset(settings.ruleset_file)
+    engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
+    redis_client = create_client(settings.redis.url, settings.redis.socket_timeout_s)
+    registry = RedisOwnershipRegistry(
+        redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
+    )
+    ledger = RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
+    lists = ListsHolder()
+    service = ScreeningService(engine, lists, registry, ledger)
+    metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
+    broker = KafkaBroker(
+        settings.kafka.bootstrap_servers,
+        linger_ms=settings.kafka.linger_ms,
+        acks=1,
+        logger=logging.getLogger("screening.kafka"),
+        log_level=logging.DEBUG,
+    )
+    k = settings.kafka
+    topics = Topics(k.orders_topic, k.leases_topic, k.ownership_topic, k.decisions_topic, k.dlq_topic)
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        return await broker.publish(value, topic=topic, key=key, no_confirm=True)
+
+    pipeline = ScreeningPipeline(service, send, topics, metrics)
+    ownership_pipeline = OwnershipPipeline(registry, send, topics, metrics)
+
+    @broker.subscriber(
+        k.orders_topic,
+        k.leases_topic,
+        group_id=k.group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset=k.auto_offset_reset,  # type: ignore[arg-type]
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def screen_events(message: KafkaMessage) -> None:
+        await pipeline.handle(_records(message))
+
+    @broker.subscriber(
+        k.ownership_topic,
+        group_id=k.ownership_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def apply_ownership(message: KafkaMessage) -> None:
+        await ownership_pipeline.handle(_records(message))
+
+    return Runtime(
+        settings=settings,
+        broker=broker,
+        service=service,
+        pipeline=pipeline,
+        ownership_pipeline=ownership_pipeline,
+        registry=registry,
+        ledger=ledger,
+        lists_store=RedisListsStore(redis_client, settings.redis.prefix),
+        lists=lists,
+        metrics=metrics,
+        redis=redis_client,
+    )
+
+
+def _records(message: Any) -> tuple[Any, ...]:
+    raw = message.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+async def refresh_lists(runtime: Runtime) -> None:
+    """Load the lists stored in Redis when their version changed; fall back to files when none stored."""
+    store = runtime.lists_store
+    try:
+        version = await store.version()
+    except Exception as error:  # noqa: BLE001 - any failure leaves the current lists in place
+        log.warning("cannot read lists version from Redis: %s", error)
+        version = None
+        if runtime.lists.current is not None:
+            return
+    current = runtime.lists.current
+    if version is not None and (current is None or current.version != version):
+        loaded = await store.load()
+        if loaded is not None:
+            _, blobs = loaded
+            ruleset = runtime.service.engine.ruleset
+            runtime.lists.current = await asyncio.to_thread(lists_from_blobs, blobs, ruleset)
+            runtime.lists.source = "redis"
+            runtime.lists.error = None
+            log.info("lists loaded from Redis: %s", runtime.lists.current.version)
+        return
+    if current is None and version is None:
+        settings = runtime.settings.lists
+        if not settings.files and not settings.use_shipped_snapshot:
+            runtime.lists.error = "no lists in Redis and no list files configured"
+            return
+        try:
+            ruleset = runtime.service.engine.ruleset
+            runtime.lists.current = await asyncio.to_thread(load_lists, settings.files, ruleset)
+            runtime.lists.source = "files"
+            log.info("lists loaded from files: %s", runtime.lists.current.version)
+        except Exception as error:  # noqa: BLE001 - an unloadable list means hold, not crash
+            runtime.lists.error = f"cannot load list files: {error}"
+            log.error(runtime.lists.error)
+
+
+async def _lists_refresher(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(runtime.settings.lists.refresh_interval_s)
+        with contextlib.suppress(Exception):
+            await refresh_lists(runtime)
+
+
+def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
+    """The FastStream app of `screening serve`, and its runtime."""
+    settings = settings or Settings()
+    runtime = create_runtime(settings)
+    app = FastStream(runtime.broker, logger=logging.getLogger("screening.app"))
+
+    @app.on_startup
+    async def load_data() -> None:
+        await refresh_lists(runtime)
+        runtime.tasks.append(asyncio.create_task(_lists_refresher(runtime)))
+
+    @app.after_startup
+    async def start_ops() -> None:
+        from screening.ops import start_ops_server
+
+        await start_ops_server(runtime)
+
+    @app.on_shutdown
+    async def close() -> None:
+        for task in runtime.tasks:
+            task.cancel()
+        await runtime.redis.aclose()
+
+    return app, runtime

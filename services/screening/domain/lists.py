@@ -1,0 +1,95 @@
+"""Control lists: entries of the Consolidated Screening List, the per-list policy, and list hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from screening.domain.model import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One entry of a control list (a row of the Consolidated Screening List)."""
+
+    entry_id: str
+    source: str  # short list code: EL, SDN, DPL, MEU, UVL, SSI, CMIC, NS-MBS, ISN, DTC, PLC, CAP
+    name: str
+    alt_names: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    entry_type: str | None = None  # Entity, Individual, Vessel, Aircraft
+    programs: tuple[str, ...] = ()
+    federal_register_notice: str | None = None
+    start_date: str | None = None
+    license_requirement: str | None = None
+    addresses: str | None = None
+    source_list_url: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The primary name followed by the alternative names."""
+        return (self.name, *self.alt_names)
+
+
+@dataclass(frozen=True, slots=True)
+class ListHit:
+    """A match of a party name against a list entry, with the score and its explanation."""
+
+    entry: ListEntry
+    query: str
+    matched_name: str
+    score: float
+    strong: bool
+    why: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, Any]:
+        """The hit as decision evidence: entry, the alias that matched, score and its pieces."""
+        return {
+            "list": self.entry.source,
+            "entry_id": self.entry.entry_id,
+            "entry_name": self.entry.name,
+            "matched_name": self.matched_name,
+            "query": self.query,
+            "score": round(self.score, 4),
+            "strong": self.strong,
+            "federal_register_notice": self.entry.federal_register_notice,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListPolicy:
+    """Per-list outcomes on a strong match (data from the ruleset, not code)."""
+
+    deny_lists: frozenset[str]
+    hold_lists: frozenset[str]
+
+    def outcome_for(self, source: str, strong: bool) -> Outcome | None:
+        """Outcome of a hit on `source`: the list's outcome when strong, `hold` when weak, None if ignored."""
+        if source not in self.deny_lists and source not in self.hold_lists:
+            return None
+        if not strong:
+            return Outcome.HOLD
+        return Outcome.DENY if source in self.deny_lists else Outcome.HOLD
+
+
+# Long CSL source names → short codes; trade.gov's CSV and JSON name lists in full.
+SOURCE_CODES: dict[str, str] = {
+    "Entity List (EL) - Bureau of Industry and Security": "EL",
+    "Denied Persons List (DPL) - Bureau of Industry and Security": "DPL",
+    "Unverified List (UVL) - Bureau of Industry and Security": "UVL",
+    "Military End User (MEU) List - Bureau of Industry and Security": "MEU",
+    "Specially Designated Nationals (SDN) - Treasury Department": "SDN",
+    "Non-SDN Chinese Military-Industrial Complex Companies List (CMIC) - Treasury Department": "CMIC",
+    "Sectoral Sanctions Identifications List (SSI) - Treasury Department": "SSI",
+    "Non-SDN Menu-Based Sanctions List (NS-MBS List) - Treasury Department": "NS-MBS",
+    "Palestinian Legislative Council List (PLC) - Treasury Department": "PLC",
+    "Capta List (CAP) - Treasury Department": "CAP",
+    "ITAR Debarred (DTC) - State Department": "DTC",
+    "Nonproliferation Sanctions (ISN) - State Department": "ISN",
+}
+
+
+def source_code(source: str) -> str:
+    """Short code of a CSL source name; unknown names are kept as given."""
+    return SOURCE_CODES.get(source.strip(), source.strip())

@@ -1,0 +1,1149 @@
+"""Name matching for list screening: normalisation that knows company names, and a blocked name index.
+
+A party name is normalised into tokens (legal forms dropped, abbreviations expanded, Chinese characters
+translated or transliterated to pinyin), then compared with the names of list entries found through a
+token index. The score is a weighted token agreement: distinctive tokens (rare on the list) weigh much,
+generic business words and place names weigh little, so "Beijing ... Technology Co., Ltd." alone never
+makes a strong match while "SENSETIME TECH DEV CO LTD" does.
+
+Pure computation: standard library, pypinyin and rapidfuzz only; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypinyin import lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
+from rapidfuzz import fuzz
+
+from screening.domain.lists import ListEntry, ListHit
+
+# ---------------------------------------------------------------------------------------------------------
+# Vocabulary tables. Keys are casefolded, accent-free tokens as produced by the tokeniser.
+
+# Spelling variants and abbreviations → one canonical token (so "TECH DEV" meets "Technology Development").
+# Pinyin business words map to their English meaning, because the list mixes translated and transliterated
+# forms of the same Chinese name ("Haiguang Xinxi Jishu" vs "Higon Information Technology").
+_CANONICAL: dict[str, str] = {
+    "tech": "technology",
+    "techn": "technology",
+    "techs": "technology",
+    "technologies": "technology",
+    "technological": "technology",
+    "technol": "technology",
+    "intl": "international",
+    "internat": "international",
+    "corp": "corporation",
+    "corpn": "corporation",
+    "grp": "group",
+    "co": "company",
+    "cos": "company",
+    "cie": "company",
+    "ltd": "limited",
+    "ltda": "limited",
+    "lt": "limited",
+    "inc": "incorporated",
+    "dev": "development",
+    "devt": "development",
+    "devel": "development",
+    "info": "information",
+    "sci": "science",
+    "sciences": "science",
+    "scientific": "science",
+    "elec": "electronic",
+    "electr": "electronic",
+    "electronics": "electronic",
+    "ind": "industry",
+    "inds": "industry",
+    "indus": "industry",
+    "industries": "industry",
+    "industrial": "industry",
+    "mfg": "manufacturing",
+    "mfr": "manufacturing",
+    "manufacture": "manufacturing",
+    "eng": "engineering",
+    "engg": "engineering",
+    "svc": "service",
+    "svcs": "service",
+    "srvc": "service",
+    "srvcs": "service",
+    "srvces": "service",
+    "services": "service",
+    "comm": "communication",
+    "comms": "communication",
+    "communications": "communication",
+    "telecommunications": "telecommunication",
+    "equip": "equipment",
+    "mach": "machinery",
+    "natl": "national",
+    "univ": "university",
+    "inst": "institute",
+    "res": "research",
+    "hldg": "holding",
+    "hldgs": "holding",
+    "holdings": "holding",
+    "invest": "investment",
+    "investments": "investment",
+    "trad": "trading",
+    "systems": "system",
+    "sys": "system",
+    "solutions": "solution",
+    "enterprises": "enterprise",
+    "ent": "enterprise",
+    "materials": "material",
+    "products": "product",
+    "prod": "product",
+    "centre": "center",
+    "ctr": "center",
+    "assn": "association",
+    "assoc": "association",
+    "intel": "intelligent",
+    "semicon": "semiconductor",
+    "semiconductors": "semiconductor",
+    "microelectronics": "microelectronic",
+    "intelligence": "intelligent",
+    "bros": "brothers",
+    "mgmt": "management",
+    "mgt": "management",
+    "dept": "department",
+    "hk": "hongkong",
+    # Pinyin business words (the list spells some Chinese names fully in pinyin).
+    "keji": "technology",
+    "jishu": "technology",
+    "xinxi": "information",
+    "kaifa": "development",
+    "fazhan": "development",
+    "jituan": "group",
+    "zhineng": "intelligent",
+    "dianzi": "electronic",
+    "weidianzi": "microelectronic",
+    "bandaoti": "semiconductor",
+    "yanjiusuo": "research",
+    "yanjiuyuan": "research",
+    "daxue": "university",
+    "guoji": "international",
+    "maoyi": "trading",
+    "shiye": "industry",
+    "gongye": "industry",
+    "touzi": "investment",
+    "konggu": "holding",
+    "wangluo": "network",
+    "tongxin": "communication",
+    "ruanjian": "software",
+    "xitong": "system",
+    "shebei": "equipment",
+    "hangkong": "aviation",
+    "hangtian": "aerospace",
+    "kexue": "science",
+    "zhongxin": "center",
+    "jisuanji": "computer",
+}
+
+# Multi-token spellings: legal forms to drop (empty replacement) and phrases to canonicalise.
+# Matched after single tokens are canonicalised, so "co ltd" arrives here as ("company", "limited").
+_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("limited", "liability", "company"): (),
+    ("limited", "liability", "partnership"): (),
+    ("limited", "partnership"): (),
+    ("joint", "stock", "company"): (),
+    ("open", "joint", "stock", "company"): (),
+    ("closed", "joint", "stock", "company"): (),
+    ("public", "joint", "stock", "company"): (),
+    ("private", "joint", "stock", "company"): (),
+    ("public", "limited", "company"): (),
+    ("private", "limited"): (),
+    ("private", "company"): (),
+    ("public", "company"): (),
+    ("sole", "proprietorship"): (),
+    ("s", "a"): (),
+    ("s", "a", "s"): (),
+    ("s", "a", "r", "l"): (),
+    ("s", "r", "l"): (),
+    ("s", "l"): (),
+    ("s", "p", "a"): (),
+    ("s", "a", "c"): (),
+    ("s", "de", "r", "l"): (),
+    ("l", "l", "c"): (),
+    ("l", "t", "d"): (),
+    ("b", "v"): (),
+    ("n", "v"): (),
+    ("a", "g"): (),
+    ("k", "k"): (),
+    ("p", "l", "c"): (),
+    ("sdn", "bhd"): (),
+    ("pty", "limited"): (),
+    ("pte", "limited"): (),
+    ("sociedad", "anonima"): (),
+    ("societe", "anonyme"): (),
+    ("sociedade", "anonima"): (),
+    ("gmbh", "company", "kg"): (),
+    ("company", "kg"): (),
+    ("kabushiki", "kaisha"): (),
+    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostiu"): (),
+    ("obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"): (),
+    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"): (),
+    ("obshchestvo", "s", "ogranichennoy", "otvetstvennostiu"): (),
+    ("obschestvo", "s", "ogranichennoi", "otvetstvennostiu"): (),
+    ("otkrytoe", "aktsionernoe", "obshchestvo"): (),
+    ("zakrytoe", "aktsionernoe", "obshchestvo"): (),
+    ("publichnoe", "aktsionernoe", "obshchestvo"): (),
+    ("aktsionernoe", "obshchestvo"): (),
+    ("aktsionernoye", "obshchestvo"): (),
+    ("youxian", "gongsi"): (),
+    ("youxian", "zeren", "gongsi"): (),
+    ("gufen", "youxian", "gongsi"): (),
+    ("jicheng", "dianlu"): ("integrated", "circuit"),
+    ("wei", "dianzi"): ("microelectronic",),
+    ("wei", "electronic"): ("microelectronic",),
+    ("hong", "kong"): ("hongkong",),
+    ("high", "technology"): ("hightech", "technology"),
+}
+_MAX_PHRASE = max(len(phrase) for phrase in _PHRASES)
+
+# Legal-form tokens dropped anywhere in a name.
+_LEGAL_TOKENS = frozenset(
+    {
+        "limited",
+        "company",
+        "corporation",
+        "incorporated",
+        "llc",
+        "llp",
+        "plc",
+        "gmbh",
+        "mbh",
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "ojsc",
+        "cjsc",
+        "pjsc",
+        "jsc",
+        "pte",
+        "pvt",
+        "pty",
+        "srl",
+        "sarl",
+        "spa",
+        "bhd",
+        "tov",
+        "sdn",
+        "gongsi",
+        "gufen",
+        "youxiangongsi",
+        "kabushikikaisha",
+    }
+)
+# Short legal forms that are also plausible name parts: dropped only at the start or end of a name.
+_EDGE_LEGAL_TOKENS = frozenset(
+    {"ao", "sa", "ag", "as", "ab", "oy", "nv", "bv", "se", "kg", "sl", "kk", "sas", "sac", "ltda", "eood"}
+)
+_STOPWORDS = frozenset({"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"})
+
+# Generic business words: they say what a company does, not which one it is.
+_GENERIC = frozenset(
+    {
+        "technology",
+        "development",
+        "international",
+        "group",
+        "trading",
+        "trade",
+        "industry",
+        "electronic",
+        "science",
+        "information",
+        "holding",
+        "investment",
+        "service",
+        "engineering",
+        "manufacturing",
+        "communication",
+        "telecommunication",
+        "equipment",
+        "machinery",
+        "import",
+        "export",
+        "enterprise",
+        "global",
+        "general",
+        "national",
+        "research",
+        "institute",
+        "university",
+        "center",
+        "system",
+        "solution",
+        "network",
+        "logistics",
+        "material",
+        "product",
+        "intelligent",
+        "software",
+        "digital",
+        "smart",
+        "new",
+        "advanced",
+        "innovation",
+        "applied",
+        "precision",
+        "instrument",
+        "factory",
+        "plant",
+        "branch",
+        "office",
+        "agency",
+        "partners",
+        "associates",
+        "consulting",
+        "management",
+        "commercial",
+        "commerce",
+        "supply",
+        "high",
+        "hightech",
+        "shipping",
+        "resources",
+        "energy",
+        "power",
+        "capital",
+        "computer",
+        "computing",
+        "microelectronic",
+        "semiconductor",
+        "integrated",
+        "circuit",
+        "optoelectronic",
+        "aviation",
+        "aerospace",
+        "cloud",
+        "data",
+        "media",
+        "bank",
+        "trust",
+        "finance",
+        "financial",
+        "fund",
+        "association",
+        "department",
+        "laboratory",
+        "academy",
+        "bureau",
+        "ministry",
+        "organization",
+        "foundation",
+        "brothers",
+        "sons",
+        "industrial",
+        "medical",
+        "pharmaceutical",
+        "chemical",
+        "construction",
+        "transport",
+        "marine",
+        "airlines",
+        "air",
+        "oil",
+        "gas",
+        "petroleum",
+        "metal",
+        "steel",
+        "mining",
+        "automation",
+        "control",
+        "tools",
+        "parts",
+        "components",
+        "devices",
+        "device",
+        "first",
+        "united",
+        "universal",
+        "world",
+        "asia",
+        "pacific",
+        "east",
+        "west",
+        "north",
+        "south",
+        "central",
+        "star",
+        "express",
+        "line",
+        "lines",
+        "maritime",
+        "navigation",
+        "artificial",
+        "defense",
+        "defence",
+        "military",
+        "state",
+        "key",
+        "lab",
+        "design",
+        "storage",
+        "security",
+        "mobile",
+        "telecom",
+        "quantum",
+    }
+)
+
+# Places: weak evidence, a qualifier of the company rather than its name ("Moore Thread ... (Beijing)").
+_PLACES = frozenset(
+    {
+        "china",
+        "chinese",
+        "prc",
+        "beijing",
+        "shanghai",
+        "shenzhen",
+        "guangzhou",
+        "tianjin",
+        "chongqing",
+        "chengdu",
+        "wuhan",
+        "hangzhou",
+        "nanjing",
+        "xian",
+        "hefei",
+        "qingdao",
+        "suzhou",
+        "wuxi",
+        "changsha",
+        "zhuhai",
+        "dalian",
+        "shenyang",
+        "harbin",
+        "xiamen",
+        "jinan",
+        "zhengzhou",
+        "dongguan",
+        "ningbo",
+        "changchun",
+        "fuzhou",
+        "kunming",
+        "foshan",
+        "taiyuan",
+        "shijiazhuang",
+        "nanchang",
+        "guiyang",
+        "lanzhou",
+        "urumqi",
+        "nanning",
+        "haikou",
+        "mianyang",
+        "hongkong",
+        "macau",
+        "macao",
+        "guangdong",
+        "jiangsu",
+        "zhejiang",
+        "sichuan",
+        "hubei",
+        "hunan",
+        "henan",
+        "hebei",
+        "shandong",
+        "shanxi",
+        "shaanxi",
+        "anhui",
+        "fujian",
+        "jiangxi",
+        "yunnan",
+        "guizhou",
+        "gansu",
+        "qinghai",
+        "liaoning",
+        "jilin",
+        "heilongjiang",
+        "hainan",
+        "xinjiang",
+        "tibet",
+        "ningxia",
+        "taiwan",
+        "russia",
+        "russian",
+        "moscow",
+        "petersburg",
+        "iran",
+        "iranian",
+        "tehran",
+        "dubai",
+        "uae",
+        "emirates",
+        "singapore",
+        "malaysia",
+        "turkey",
+        "india",
+        "pakistan",
+        "belarus",
+        "ukraine",
+        "syria",
+        "korea",
+        "japan",
+        "germany",
+        "europe",
+        "america",
+        "usa",
+    }
+)
+
+# Chinese business words, legal forms and places, translated before the rest is transliterated, so
+# "北京壁仞科技开发有限公司" becomes "beijing biren technology development" like the listed English form.
+_HAN_WORDS: dict[str, str] = {
+    "股份有限公司": "",
+    "有限责任公司": "",
+    "集团有限公司": "group",
+    "集团股份有限公司": "group",
+    "有限公司": "",
+    "股份公司": "",
+    "分公司": "branch",
+    "总公司": "",
+    "公司": "",
+    "股份": "",
+    "集团": "group",
+    "科技": "technology",
+    "技术": "technology",
+    "信息": "information",
+    "开发": "development",
+    "发展": "development",
+    "智能": "intelligent",
+    "人工智能": "artificial intelligent",
+    "微电子": "microelectronic",
+    "电子": "electronic",
+    "半导体": "semiconductor",
+    "集成电路": "integrated circuit",
+    "研究所": "research institute",
+    "研究院": "research institute",
+    "研究中心": "research center",
+    "大学": "university",
+    "学院": "institute",
+    "国际": "international",
+    "贸易": "trading",
+    "进出口": "import export",
+    "实业": "industry",
+    "工业": "industry",
+    "产业": "industry",
+    "投资": "investment",
+    "控股": "holding",
+    "网络": "network",
+    "通信": "communication",
+    "通讯": "communication",
+    "软件": "software",
+    "系统": "system",
+    "设备": "equipment",
+    "材料": "material",
+    "能源": "energy",
+    "航空": "aviation",
+    "航天": "aerospace",
+    "光电": "optoelectronic",
+    "机械": "machinery",
+    "制造": "manufacturing",
+    "工程": "engineering",
+    "物流": "logistics",
+    "科学": "science",
+    "计算机": "computer",
+    "计算": "computing",
+    "数据": "data",
+    "精密": "precision",
+    "仪器": "instrument",
+    "中心": "center",
+    "中国": "china",
+    "移动": "mobile",
+    "电信": "telecom",
+    "联合": "united",
+    "装备": "equipment",
+    "量子": "quantum",
+    "创新": "innovation",
+    "设计": "design",
+    "存储": "storage",
+    "数字": "digital",
+    "安全": "security",
+    "生物": "biology",
+    "医药": "pharmaceutical",
+    "化工": "chemical",
+    "建设": "construction",
+    "银行": "bank",
+    "船舶": "shipbuilding",
+    "兵器": "ordnance",
+    "香港": "hongkong",
+    "澳门": "macau",
+    "北京": "beijing",
+    "上海": "shanghai",
+    "深圳": "shenzhen",
+    "广州": "guangzhou",
+    "天津": "tianjin",
+    "重庆": "chongqing",
+    "成都": "chengdu",
+    "武汉": "wuhan",
+    "杭州": "hangzhou",
+    "南京": "nanjing",
+    "西安": "xian",
+    "合肥": "hefei",
+    "青岛": "qingdao",
+    "苏州": "suzhou",
+    "无锡": "wuxi",
+    "长沙": "changsha",
+    "珠海": "zhuhai",
+    "大连": "dalian",
+    "沈阳": "shenyang",
+    "哈尔滨": "harbin",
+    "厦门": "xiamen",
+    "济南": "jinan",
+    "郑州": "zhengzhou",
+    "东莞": "dongguan",
+    "宁波": "ningbo",
+    "长春": "changchun",
+    "福州": "fuzhou",
+    "昆明": "kunming",
+    "绵阳": "mianyang",
+    "广东": "guangdong",
+    "江苏": "jiangsu",
+    "浙江": "zhejiang",
+    "四川": "sichuan",
+    "湖北": "hubei",
+    "湖南": "hunan",
+    "山东": "shandong",
+    "河北": "hebei",
+    "河南": "henan",
+    "安徽": "anhui",
+    "福建": "fujian",
+    "陕西": "shaanxi",
+    "山西": "shanxi",
+    "辽宁": "liaoning",
+    "黑龙江": "heilongjiang",
+    "吉林": "jilin",
+}
+_HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
+# Administrative suffixes that follow a place name ("北京市", "广东省") and carry nothing.
+_HAN_PLACE_SUFFIXES = frozenset("市省区县")
+
+# Russian Cyrillic → Latin (BGN-like, with the spellings OFAC uses), so "ООО Ромашка" meets "OOO Romashka".
+_CYRILLIC = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "д": "d",
+        "е": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "й": "i",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "kh",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ъ": "",
+        "ы": "y",
+        "ь": "",
+        "э": "e",
+        "ю": "yu",
+        "я": "ya",
+        "і": "i",
+        "ї": "i",
+        "є": "ye",
+        "ґ": "g",
+    }
+)
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_APOSTROPHES = re.compile(r"['’‘`ʼ´]")
+_SPLIT = re.compile(r"[\W_]+")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Normalisation
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedName:
+    """A name reduced to comparable tokens: legal forms dropped, abbreviations expanded, Han transliterated."""
+
+    original: str
+    tokens: tuple[str, ...]
+
+    @property
+    def compact(self) -> str:
+        """The tokens without spaces, for spacing-insensitive comparison ("Sense Time" ~ "SenseTime")."""
+        return "".join(self.tokens)
+
+    @property
+    def key(self) -> str:
+        """A cache key: the tokens in order, space-joined."""
+        return " ".join(self.tokens)
+
+
+def _han_to_words(run: str) -> str:
+    """Translate known business words and places in a run of Han characters, transliterate the rest.
+
+    The unknown stretches between known words are one name ("商汤", "壁仞"), so their pinyin syllables are
+    joined into one token, as the list writes them ("Shangtang", "Biren").
+    """
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            out.append("".join(lazy_pinyin("".join(pending))))
+            pending.clear()
+
+    i = 0
+    while i < len(run):
+        for size in range(min(_HAN_MAX_WORD, len(run) - i), 1, -1):
+            word = run[i : i + size]
+            if word in _HAN_WORDS:
+                flush()
+                if _HAN_WORDS[word]:
+                    out.append(_HAN_WORDS[word])
+                i += size
+                if i < len(run) and run[i] in _HAN_PLACE_SUFFIXES and _HAN_WORDS[word] in _PLACES:
+                    i += 1
+                break
+        else:
+            pending.append(run[i])
+            i += 1
+    flush()
+    return " " + " ".join(out) + " "
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _replace_phrases(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(_MAX_PHRASE, len(tokens) - i), 1, -1):
+            replacement = _PHRASES.get(tuple(tokens[i : i + size]))
+            if replacement is not None:
+                out.extend(replacement)
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def normalise(name: str) -> NormalisedName:
+    """Normalise a person or company name into comparable tokens.
+
+    NFKC and casefolding; accents stripped; Cyrillic transliterated; Han characters translated (business
+    words, places, legal forms) or transliterated to pinyin; punctuation removed; abbreviations and pinyin
+    business words canonicalised; legal forms (English, European, Russian, Chinese) and stopwords dropped.
+    A name made only of legal forms or stopwords keeps them, so it is never empty when the input is not.
+    """
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = _APOSTROPHES.sub("", text)
+    if _HAN_RUN.search(text):
+        text = _HAN_RUN.sub(lambda run: _han_to_words(run.group()), text)
+    if not text.isascii():
+        text = _strip_accents(text.translate(_CYRILLIC))
+    text = text.replace("&", " and ")
+    raw = [token for token in _SPLIT.split(text) if token]
+    canonical = [_CANONICAL.get(token, token) for token in raw]
+    phrased = _replace_phrases(canonical)
+    kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
+    while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
+        kept.pop()
+    while kept and kept[0] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
+        kept.pop(0)
+    if not kept:
+        kept = [token for token in canonical if token not in _STOPWORDS] or canonical
+    return NormalisedName(original=name, tokens=tuple(kept))
+
+
+def token_kind(token: str) -> str:
+    """`generic` (business word), `place` (city, province, country) or `distinctive`."""
+    if token in _GENERIC:
+        return "generic"
+    if token in _PLACES:
+        return "place"
+    return "distinctive"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Matching
+
+
+@dataclass(frozen=True, slots=True)
+class MatchThresholds:
+    """Score thresholds: at or above `strong` a hit is a match, at or above `weak` it is held for review."""
+
+    strong: float = 0.92
+    weak: float = 0.80
+
+
+# Weight multipliers by token kind: IDF over the list says how rare a token is on the list; these say how
+# much a token identifies a company in the world ("Technology" is rare among SDN individuals, yet generic).
+_KIND_FACTOR = {"generic": 0.2, "place": 0.3, "distinctive": 1.0}
+# Per-token similarity below which two different tokens count as unrelated (rapidfuzz ratio, 0..1).
+_TOKEN_SIMILARITY_CUTOFF = 0.8
+# Shortest token compared fuzzily; shorter tokens must be equal ("ZTE" is not "ZTA").
+_MIN_FUZZY_LENGTH = 4
+# Tokens in more names than this do not generate candidates (they still count in the score).
+_MAX_POSTINGS = 400
+# Candidates fully scored per query, chosen by an optimistic bound from the blocking stage.
+_MAX_SCORED = 40
+_COUNTRY_BONUS = 0.03
+_COUNTRY_PENALTY = 0.03
+
+
+@dataclass(slots=True)
+class _Scored:
+    name_id: int
+    score: float
+    pairs: list[tuple[int, int, float]]
+    tokens: tuple[str, ...]
+
+
+def _deletes(token: str) -> list[str]:
+    return [token[:i] + token[i + 1 :] for i in range(len(token))]
+
+
+class NameIndex:
+    """List-entry names indexed for fast, explainable fuzzy matching.
+
+    Blocking: an inverted index from tokens to names, reached through each query token itself, its
+    edit-distance-1 deletion neighbourhood (typos), joined or split adjacent tokens (spacing), and a
+    space-free form of the whole name. Only tokens in fewer than a few hundred names generate candidates,
+    the rarest first; candidates are ranked by an optimistic bound and only the best few are fully scored.
+    Results are cached per (normalised name, country) in a bounded LRU cache.
+    """
+
+    def __init__(
+        self,
+        entries: Sequence[ListEntry],
+        thresholds: MatchThresholds,
+        names: list[tuple[int, str, tuple[str, ...]]],
+        cache_size: int,
+    ) -> None:
+        """Index `names` (entry position, raw name, tokens); use `NameIndex.build` instead."""
+        self.entries = tuple(entries)
+        self.thresholds = thresholds
+        self._name_entry = [entry_pos for entry_pos, _, _ in names]
+        self._name_raw = [raw for _, raw, _ in names]
+        self._name_tokens = [tokens for _, _, tokens in names]
+        entry_df: dict[str, int] = {}
+        seen_per_entry: dict[int, set[str]] = {}
+        postings: dict[str, list[int]] = {}
+        compact: dict[str, list[int]] = {}
+        for name_id, (entry_pos, _, tokens) in enumerate(names):
+            seen = seen_per_entry.setdefault(entry_pos, set())
+            for token in set(tokens):
+                postings.setdefault(token, []).append(name_id)
+                if token not in seen:
+                    seen.add(token)
+                    entry_df[token] = entry_df.get(token, 0) + 1
+            compact.setdefault("".join(tokens), []).append(name_id)
+        total = max(len(entries), 1)
+        self._unknown_idf = math.log(total + 1) + 1.0
+        self._weights = {
+            token: (math.log((total + 1) / (df + 1)) + 1.0) * _KIND_FACTOR[token_kind(token)]
+            for token, df in entry_df.items()
+        }
+        self._postings = {token: tuple(ids) for token, ids in postings.items()}
+        self._compact = {key: tuple(ids) for key, ids in compact.items()}
+        self._name_weight = [sum(self._weights[token] for token in tokens) for tokens in self._name_tokens]
+        deletion: dict[str, list[str]] = {}
+        for token in self._postings:
+            if len(token) >= _MIN_FUZZY_LENGTH:
+                for key in (token, *_deletes(token)):
+                    deletion.setdefault(key, []).append(token)
+        self._deletion = {key: tuple(tokens) for key, tokens in deletion.items()}
+        self._cache: OrderedDict[tuple[str, str | None], list[tuple[int, float, dict[str, Any]]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def build(
+        cls, entries: Sequence[ListEntry], thresholds: MatchThresholds | None = None, cache_size: int = 100_000
+    ) -> NameIndex:
+        """Normalise every name of every entry and build the index."""
+        names: list[tuple[int, str, tuple[str, ...]]] = []
+        for entry_pos, entry in enumerate(entries):
+            seen: set[tuple[str, ...]] = set()
+            for raw in entry.names:
+                if not raw.strip():
+                    continue
+                tokens = normalise(raw).tokens
+                if tokens and tokens not in seen:
+                    seen.add(tokens)
+                    names.append((entry_pos, raw, tokens))
+        return cls(entries, thresholds or MatchThresholds(), names, cache_size)
+
+    # -- public API ------------------------------------------------------------------------------------
+
+    def match(self, names: Sequence[str], country: str | None = None, limit: int = 5) -> list[ListHit]:
+        """Hits for a party known by `names`, best first, at most one per entry, only scores >= weak.
+
+        `country` (ISO-2) is supporting evidence: a small bonus when it is among the entry's countries, a
+        small penalty when both are known and differ, never enough to drop a strong name match.
+        """
+        best: dict[int, tuple[float, str, str, dict[str, Any]]] = {}
+        country_code = country.upper() if country else None
+        for query in names:
+            if not query or not query.strip():
+                continue
+            for name_id, score, why in self._match_one(query, country_code):
+                entry_pos = self._name_entry[name_id]
+                if entry_pos not in best or score > best[entry_pos][0]:
+                    best[entry_pos] = (score, query, self._name_raw[name_id], why)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        return [
+            ListHit(
+                entry=self.entries[entry_pos],
+                query=query,
+                matched_name=matched,
+                score=score,
+                strong=score >= self.thresholds.strong,
+                why=why,
+            )
+            for entry_pos, (score, query, matched, why) in ranked
+        ]
+
+    def cache_info(self) -> dict[str, int]:
+        """Size and capacity of the result cache."""
+        return {"size": len(self._cache), "capacity": self._cache_size}
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _match_one(self, query: str, country: str | None) -> list[tuple[int, float, dict[str, Any]]]:
+        normalised = normalise(query)
+        key = (normalised.key, country)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        result = self._search(normalised.tokens, country)
+        self._cache[key] = result
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+    def _weight(self, token: str) -> float:
+        weight = self._weights.get(token)
+        if weight is None:
+            return self._unknown_idf * _KIND_FACTOR[token_kind(token)]
+        return weight
+
+    def _resolve(self, token: str) -> dict[str, float]:
+        """Vocabulary tokens similar to `token` (itself, or within a typo), with their similarity."""
+        found: dict[str, float] = {}
+        if token in self._postings:
+            found[token] = 1.0
+        if len(token) >= _MIN_FUZZY_LENGTH:
+            for key in (token, *_deletes(token)):
+                for candidate in self._deletion.get(key, ()):
+                    if candidate not in found:
+                        similarity = fuzz.ratio(token, candidate) / 100.0
+                        if similarity >= _TOKEN_SIMILARITY_CUTOFF:
+                            found[candidate] = similarity
+        return found
+
+    def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The query tokens plus spacing repairs: adjacent tokens joined, or one token split in two."""
+        variants = [tokens]
+        for i in range(len(tokens) - 1):
+            joined = tokens[i] + tokens[i + 1]
+            if joined in self._postings:
+                variants.append((*tokens[:i], joined, *tokens[i + 2 :]))
+        for i, token in enumerate(tokens):
+            if len(token) >= 6 and token not in self._postings:
+                for cut in range(2, len(token) - 1):
+                    left, right = token[:cut], token[cut:]
+                    if left in self._postings and right in self._postings:
+                        variants.append((*tokens[:i], left, right, *tokens[i + 1 :]))
+                        break
+        return variants[:4]
+
+    def _search(self, tokens: tuple[str, ...], country: str | None) -> list[tuple[int, float, dict[str, Any]]]:
+        if not tokens:
+            return []
+        best: dict[int, _Scored] = {}
+        for variant in self._variants(tokens):
+            for scored in self._search_variant(variant):
+                previous = best.get(scored.name_id)
+                if previous is None or scored.score > previous.score:
+                    best[scored.name_id] = scored
+        results: list[tuple[int, float, dict[str, Any]]] = []
+        for scored in best.values():
+            score, country_why = self._country_adjust(scored.score, scored.name_id, country)
+            if score >= self.thresholds.weak:
+                results.append((scored.name_id, score, self._explain(scored, score, country_why)))
+        results.sort(key=lambda item: -item[1])
+        return results
+
+    def _search_variant(self, tokens: tuple[str, ...]) -> list[_Scored]:
+        resolved = [self._resolve(token) for token in tokens]
+        weights = [
+            max((self._weights[match] for match in found), default=self._weight(token))
+            if token not in self._weights
+            else self._weights[token]
+            for token, found in zip(tokens, resolved, strict=True)
+        ]
+        query_weight = sum(weights)
+        # Blocking: accumulate, per candidate name, the weight of query tokens that reach it.
+        reached: dict[int, float] = {}
+        skipped = 0.0
+        order = sorted(range(len(tokens)), key=lambda i: -weights[i])
+        for i in order:
+            found = resolved[i]
+            postings = [self._postings[match] for match in found]
+            if not postings:
+                continue
+            if sum(len(ids) for ids in postings) > _MAX_POSTINGS:
+                skipped += weights[i]
+                continue
+            hit: set[int] = set()
+            for ids in postings:
+                hit.update(ids)
+            weight = weights[i]
+            for name_id in hit:
+                reached[name_id] = reached.get(name_id, 0.0) + weight
+        for name_id in self._compact.get("".join(tokens), ()):
+            reached[name_id] = reached.get(name_id, 0.0) + query_weight
+        if not reached and skipped:
+            # Only common tokens: fall back to the postings of the rarest one, bounded.
+            rarest = min(
+                (match for found in resolved for match in found),
+                key=lambda match: len(self._postings[match]),
+                default=None,
+            )
+            if rarest is not None:
+                for name_id in self._postings[rarest][: _MAX_POSTINGS * 5]:
+                    reached[name_id] = query_weight
+        if not reached:
+            return []
+        floor = self.thresholds.weak
+        bounded = []
+        for name_id, weight in reached.items():
+            name_weight = self._name_weight[name_id]
+            matched = min(weight + skipped, query_weight)
+            bound = 2 * matched / (query_weight + name_weight) if matched < query_weight else 1.0
+            if bound >= floor - 0.15:
+                bounded.append((bound, name_id))
+        bounded.sort(reverse=True)
+        return [
+            self._score(tokens, resolved, weights, query_weight, name_id)
+            for _, name_id in bounded[:_MAX_SCORED]
+        ]
+
+    def _score(
+        self,
+        tokens: tuple[str, ...],
+        resolved: list[dict[str, float]],
+        weights: list[float],
+        query_weight: float,
+        name_id: int,
+    ) -> _Scored:
+        """Weighted Dice agreement: matched weight of both sides over the total weight of both sides."""
+        listed = self._name_tokens[name_id]
+        listed_weights = [self._weights[token] for token in listed]
+        options = []
+        for i, found in enumerate(resolved):
+            for j, token in enumerate(listed):
+                similarity = found.get(token)
+                if similarity:
+                    options.append((similarity * (weights[i] + listed_weights[j]), similarity, i, j))
+        options.sort(reverse=True)
+        used_query: set[int] = set()
+        used_listed: set[int] = set()
+        pairs: list[tuple[int, int, float]] = []
+        agreed = 0.0
+        for gain, similarity, i, j in options:
+            if i in used_query or j in used_listed:
+                continue
+            used_query.add(i)
+            used_listed.add(j)
+            pairs.append((i, j, similarity))
+            agreed += gain
+        score = agreed / (query_weight + self._name_weight[name_id])
+        complete = len(pairs) == len(tokens) == len(listed)
+        distinctive = any(token_kind(listed[j]) == "distinctive" for _, j, _ in pairs)
+        if not distinctive and not complete:
+            # Shared generic words and places are not an identity: never strong on those alone.
+            score = min(score, self.thresholds.strong - 0.05)
+        return _Scored(name_id=name_id, score=min(score, 1.0), pairs=pairs, tokens=tokens)
+
+    def _country_adjust(self, score: float, name_id: int, country: str | None) -> tuple[float, str]:
+        listed = self.entries[self._name_entry[name_id]].countries
+        if not country or not listed:
+            return score, "unknown"
+        if country in listed:
+            return min(score + _COUNTRY_BONUS, 1.0), "supports"
+        if score >= self.thresholds.strong:
+            # A different address country never undoes a strong name match (entries move, lists lag).
+            return max(score - _COUNTRY_PENALTY, self.thresholds.strong), "differs"
+        return score - _COUNTRY_PENALTY, "differs"
+
+    def _explain(self, scored: _Scored, score: float, country: str) -> dict[str, Any]:
+        listed = self._name_tokens[scored.name_id]
+        matched_query = {i for i, _, _ in scored.pairs}
+        matched_listed = {j for _, j, _ in scored.pairs}
+        return {
+            "name_score": round(scored.score, 4),
+            "matched": [
+                {
+                    "query": scored.tokens[i],
+                    "listed": listed[j],
+                    "similarity": round(similarity, 3),
+                    "weight": round(self._weights[listed[j]], 2),
+                    "kind": token_kind(listed[j]),
+                }
+                for i, j, similarity in scored.pairs
+            ],
+            "unmatched_query": [
+                {"token": token, "weight": round(self._weight(token), 2)}
+                for i, token in enumerate(scored.tokens)
+                if i not in matched_query
+            ],
+            "unmatched_listed": [
+                {"token": token, "weight": round(self._weights[token], 2)}
+                for j, token in enumerate(listed)
+                if j not in matched_listed
+            ],
+            "country": country,
+            "score": round(score, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningLists:
+    """The loaded control lists: their entries, their version (source date and content hash) and index."""
+
+    entries: tuple[ListEntry, ...]
+    version: str
+    index: NameIndex = field(repr=False)
+
+    @classmethod
+    def build(
+        cls, entries: Iterable[ListEntry], version: str, thresholds: MatchThresholds | None = None
+    ) -> ScreeningLists:
+        """Index `entries` for matching; `version` is recorded in every decision."""
+        frozen = tuple(entries)
+        return cls(entries=frozen, version=version, index=NameIndex.build(frozen, thresholds))

@@ -1,0 +1,80 @@
+"""What the rules know about each party: list hits, registry entity, ownership findings, headquarters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from screening.domain.lists import ListHit
+from screening.domain.model import Party
+from screening.domain.ownership import OwnershipFinding, OwnershipRecord
+
+
+class OwnershipStatus(str, Enum):
+    """How much the service knows about a party's owners."""
+
+    KNOWN = "known"  # a registry record was found and its owners are known
+    NOT_FOUND = "not_found"  # the registry has no record for the party
+    UNAVAILABLE = "unavailable"  # the registry could not be read (Redis down): fail closed
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipSnapshot:
+    """The registry records a batch needs, as read in one go, and how each party resolved.
+
+    `resolved` maps a party key (see `party_key`) to a registry entity id. `available` is False when the
+    registry could not be read; every party is then `UNAVAILABLE`.
+    """
+
+    records: Mapping[str, OwnershipRecord]
+    resolved: Mapping[str, str]
+    available: bool
+    version: str
+    error: str | None = None
+
+    def entity_for(self, party: Party) -> OwnershipRecord | None:
+        """The registry record tied to `party`, if any."""
+        entity_id = self.resolved.get(party_key(party))
+        return self.records.get(entity_id) if entity_id is not None else None
+
+    def status_for(self, party: Party) -> OwnershipStatus:
+        """Known, not found, or unavailable."""
+        if not self.available:
+            return OwnershipStatus.UNAVAILABLE
+        return OwnershipStatus.KNOWN if self.entity_for(party) is not None else OwnershipStatus.NOT_FOUND
+
+
+def party_key(party: Party) -> str:
+    """A stable key for a party within a batch: its registry id when given, else name and country."""
+    if party.party_id:
+        return f"id:{party.party_id}"
+    return f"name:{party.name.casefold().strip()}|{(party.country or '').upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyProfile:
+    """Everything the rules use about one party."""
+
+    party: Party
+    hits: tuple[ListHit, ...]
+    entity: OwnershipRecord | None
+    ownership_status: OwnershipStatus
+    ownership: OwnershipFinding | None
+    stale: bool = False
+
+    @property
+    def headquarters_country(self) -> str | None:
+        """Where the party is headquartered: stated, else the registry's, else where it is located."""
+        if self.party.hq_country:
+            return self.party.hq_country
+        if self.entity is not None and self.entity.headquarters_country:
+            return self.entity.headquarters_country
+        return self.party.country
+
+    @property
+    def ultimate_parent_hq_country(self) -> str | None:
+        """Headquarters country of the top of the majority-ownership chain, if it goes above the party."""
+        if self.ownership is None or self.ownership.ultimate_parent is None:
+            return None
+        return self.ownership.ultimate_parent.headquarters_country

@@ -1,0 +1,62 @@
+"""Loading the shipped data (ruleset, product catalogue, CSL snapshot, demo files) or files given instead."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from screening.adapters.csl import LoadedList, combine, load_list_file, parse_list_bytes
+from screening.domain.catalogue import Catalogue
+from screening.domain.names import MatchThresholds, ScreeningLists
+from screening.domain.ruleset import Ruleset
+
+SHIPPED_LIST = "consolidated_2026-07-31.csv"
+
+
+def data_path(name: str) -> Path:
+    """Path of a file shipped in `screening/data`."""
+    return Path(str(resources.files("screening") / "data" / name))
+
+
+def demo_path(name: str) -> Path:
+    """Path of a shipped demo file (`screening/demo`)."""
+    return Path(str(resources.files("screening") / "demo" / name))
+
+
+def load_ruleset(path: Path | None = None) -> Ruleset:
+    """The ruleset from `path`, or the shipped one."""
+    source = path or data_path("ruleset.toml")
+    with source.open("rb") as handle:
+        return Ruleset.from_mapping(tomllib.load(handle))
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """The product catalogue from `path`, or the shipped one."""
+    source = path or data_path("catalogue.csv")
+    return Catalogue.from_csv_text(source.read_text(encoding="utf-8"))
+
+
+def thresholds(ruleset: Ruleset) -> MatchThresholds:
+    """Name-matching thresholds from the ruleset."""
+    return MatchThresholds(
+        strong=ruleset.matching.get("strong", 0.92), weak=ruleset.matching.get("weak", 0.80)
+    )
+
+
+def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningLists:
+    """Index loaded list files for screening."""
+    entries, version = combine(loaded)
+    return ScreeningLists.build(entries, version, thresholds(ruleset))
+
+
+def load_lists(files: Sequence[Path], ruleset: Ruleset) -> ScreeningLists:
+    """Lists from files, or the shipped CSL snapshot when none are given."""
+    paths = list(files) or [data_path(SHIPPED_LIST)]
+    return build_lists([load_list_file(p) for p in paths], ruleset)
+
+
+def lists_from_blobs(blobs: Sequence[tuple[str, bytes]], ruleset: Ruleset) -> ScreeningLists:
+    """Lists from (file name, bytes) pairs, as stored in Redis by `screening lists load`."""
+    return build_lists([parse_list_bytes(data, name) for name, data in blobs], ruleset)

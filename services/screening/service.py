@@ -1,0 +1,208 @@
+"""The screening service: decides batches of events with the pure rules and the ports it is given.
+
+`ScreeningEngine` is synchronous and pure (no I/O): event + lists + ownership snapshot → decision.
+`ScreeningService` adds the batch I/O through ports: one ledger read, one ownership read per batch.
+`screening serve` and `screening check` both use this module; only the adapters differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from screening.domain.catalogue import Catalogue
+from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.model import Decision, Event, Outcome, Party, Reason, Versions
+from screening.domain.names import ScreeningLists
+from screening.domain.ownership import OwnershipPolicy, OwnershipRecord, analyse
+from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
+from screening.domain.rules import RuleEvaluator, decide
+from screening.domain.ruleset import Ruleset
+from screening.ports import DecisionLedger, OwnershipSource
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def decision_id_for(event_id: str, trigger: str, versions: Versions) -> str:
+    """A deterministic decision id: the same event screened on the same data gets the same id."""
+    digest = hashlib.sha256(
+        "|".join((event_id, trigger, versions.ruleset, versions.lists, versions.ownership)).encode()
+    ).hexdigest()
+    return f"dec-{digest[:24]}"
+
+
+@dataclass
+class BatchContext:
+    """Data shared by all events of one batch: lists, ownership snapshot, and per-batch caches."""
+
+    lists: ScreeningLists | None
+    ownership: OwnershipSnapshot
+    listed_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+class ScreeningEngine:
+    """Pure decision-making: classify items, profile parties, evaluate rules, roll up the outcome."""
+
+    def __init__(self, ruleset: Ruleset, catalogue: Catalogue) -> None:
+        self.ruleset = ruleset
+        self.catalogue = catalogue
+        self.classification_rules = ClassificationRules.from_mapping(list(ruleset.classification))
+        self.ownership_policy = OwnershipPolicy.from_mapping(dict(ruleset.ownership))
+        self._evaluator = RuleEvaluator(ruleset)
+        self._seed_lists = {
+            "OFAC": frozenset(ruleset.rule("ofac_50").param("seed_lists", ["SDN"])),
+            "BIS": frozenset(ruleset.rule("affiliates").param("seed_lists", ["EL", "MEU", "SDN"])),
+        }
+
+    # ------------------------------------------------------------------------------------------------
+    def decide(self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event") -> Decision:
+        """Decide one event with the batch's lists and ownership snapshot."""
+        on = event.occurred_at.date()
+        items = [classify_item(item, self.catalogue, self.classification_rules, on) for item in event.items]
+        profiles = [self._profile(party, context, on) for party in event.parties]
+        reasons = self._evaluator.evaluate(event, items, profiles)
+        if context.lists is None:
+            reasons.append(
+                Reason(
+                    code="LISTS_UNAVAILABLE",
+                    outcome=Outcome.HOLD,
+                    message="control lists are not loaded: parties cannot be screened",
+                )
+            )
+        versions = self.versions(context)
+        return Decision(
+            decision_id=decision_id_for(event.event_id, trigger, versions),
+            event_id=event.event_id,
+            subject_kind=event.kind,
+            subject_id=event.subject_id,
+            outcome=decide(reasons),
+            reasons=tuple(reasons),
+            items=tuple(result.classification for result in items),
+            trigger=trigger,
+            versions=versions,
+            decided_at=decided_at,
+        )
+
+    def versions(self, context: BatchContext) -> Versions:
+        """The versions a decision made in this context names."""
+        return Versions(
+            ruleset=self.ruleset.version,
+            lists=context.lists.version if context.lists is not None else "unavailable",
+            ownership=context.ownership.version,
+        )
+
+    def invalid_event(
+        self, event_id: str, kind: str, subject_id: str, error: str, context: BatchContext, decided_at: datetime
+    ) -> Decision:
+        """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
+        versions = self.versions(context)
+        return Decision(
+            decision_id=decision_id_for(event_id, "event", versions),
+            event_id=event_id,
+            subject_kind=kind,
+            subject_id=subject_id,
+            outcome=Outcome.HOLD,
+            reasons=(
+                Reason(
+                    code="INVALID_EVENT",
+                    outcome=Outcome.HOLD,
+                    message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
+                ),
+            ),
+            items=(),
+            trigger="event",
+            versions=versions,
+            decided_at=decided_at,
+        )
+
+    # ------------------------------------------------------------------------------------------------
+    def _profile(self, party: Party, context: BatchContext, on: date) -> PartyProfile:
+        hits = tuple(context.lists.index.match(party.names, party.country)) if context.lists is not None else ()
+        status = context.ownership.status_for(party)
+        entity = context.ownership.entity_for(party) if status is OwnershipStatus.KNOWN else None
+        finding = None
+        stale = False
+        if entity is not None:
+            listed = self._listed_map(context)
+            finding = analyse(
+                entity.entity_id,
+                context.ownership.records,
+                listed,
+                self.ownership_policy,
+                self._seed_lists,
+                as_of_date=on,
+            )
+            stale = bool(finding.stale_records)
+        return PartyProfile(
+            party=party, hits=hits, entity=entity, ownership_status=status, ownership=finding, stale=stale
+        )
+
+    def _listed_map(self, context: BatchContext) -> Mapping[str, frozenset[str]]:
+        """Which lists each registry entity of the batch is on: owners' names are screened like a party's."""
+        if context.lists is None:
+            return context.listed_cache
+        for entity_id, record in context.ownership.records.items():
+            if entity_id not in context.listed_cache:
+                context.listed_cache[entity_id] = self._lists_of(record, context.lists)
+        return context.listed_cache
+
+    @staticmethod
+    def _lists_of(record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
+        hits = lists.index.match((record.name, *record.aliases), record.country)
+        return frozenset(hit.entry.source for hit in hits if hit.strong)
+
+
+class ScreeningService:
+    """Screens batches of events through its ports; the same code serves Kafka and `screening check`."""
+
+    def __init__(
+        self,
+        engine: ScreeningEngine,
+        lists: Callable[[], ScreeningLists | None],
+        ownership: OwnershipSource,
+        ledger: DecisionLedger,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.engine = engine
+        self._lists = lists
+        self._ownership = ownership
+        self._ledger = ledger
+        self._clock = clock
+
+    async def context_for(self, events: Sequence[Event]) -> BatchContext:
+        """One ownership read for every party of the batch, and the current lists."""
+        parties = [party for event in events for party in event.parties]
+        snapshot = await self._ownership.snapshot(parties)
+        return BatchContext(lists=self._lists(), ownership=snapshot)
+
+    async def screen(self, events: Sequence[Event], trigger: str = "event") -> list[Decision]:
+        """Decide every event not decided before; a repeated `event_id` is decided once."""
+        unique: dict[str, Event] = {}
+        for event in events:
+            unique.setdefault(event.event_id, event)
+        done = await self._ledger.already_decided(list(unique))
+        todo = [event for event_id, event in unique.items() if event_id not in done]
+        if not todo:
+            return []
+        context = await self.context_for(todo)
+        now = self._clock()
+        return [self.engine.decide(event, context, now, trigger) for event in todo]
+
+    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
+        """Event ids whose decision was already published."""
+        return await self._ledger.already_decided(event_ids)
+
+    def now(self) -> datetime:
+        """The service clock."""
+        return self._clock()
+
+    async def confirm(self, decisions: Sequence[Decision]) -> None:
+        """Record decisions as published, after the broker acknowledged them."""
+        await self._ledger.remember([d.event_id for d in decisions])

@@ -1,0 +1,352 @@
+"""Wire models of the v1 contract (pydantic): order, lease, ownership record, decision and DLQ record.
+
+These are the only pydantic types in the service. They are converted to domain types at the edge
+(`to_domain`) and decisions are converted back (`decision_to_wire`). `schemas/` is generated from them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from screening.domain import model
+
+CountryCode = Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
+
+
+class _Wire(BaseModel):
+    # Unknown fields are ignored so producers can add fields without breaking older services (additive v1).
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class PartyV1(_Wire):
+    """A party of an order or lease. Only `name` is required."""
+
+    name: str = Field(min_length=1, description="Legal or trading name as the caller knows it")
+    aliases: list[str] = Field(default_factory=list, description="Other names, any script")
+    country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-2 country of the party")
+    address: str | None = None
+    party_id: str | None = Field(default=None, description="Caller's id or an ownership-registry entity_id")
+    hq_country: CountryCode | None = Field(default=None, description="ISO-2 headquarters country, if known")
+    role: str | None = Field(default=None, description="For intermediaries: freight_forwarder, reseller, bank...")
+
+    @field_validator("country", "hq_country")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class AcceleratorV1(_Wire):
+    """An accelerator inside a server or board line (additive to v1)."""
+
+    product: str = Field(min_length=1)
+    count: int = Field(default=1, ge=1)
+
+
+class ItemV1(_Wire):
+    """An order line."""
+
+    line_id: str = Field(min_length=1)
+    product: str = Field(min_length=1)
+    quantity: int = Field(ge=0)
+    eccn: str | None = Field(default=None, description="Vendor's ECCN, e.g. 3A090.a, 4A090.a, 5A992.z, EAR99")
+    tpp: float | None = Field(default=None, ge=0, description="Total Processing Performance")
+    die_area_mm2: float | None = Field(default=None, gt=0, description="Applicable (FinFET logic) die area")
+    datacenter: bool | None = Field(default=None, description="Designed or marketed for datacenters")
+    memory_bandwidth_gbs: float | None = Field(default=None, ge=0, description="Additive: memory bandwidth")
+    package_area_mm2: float | None = Field(default=None, gt=0, description="Additive: HBM package area")
+    accelerators: list[AcceleratorV1] = Field(default_factory=list, description="Additive: chips in a server")
+
+
+class ResourceV1(_Wire):
+    """A leased resource; `quantity` counts accelerators."""
+
+    product: str = Field(min_length=1)
+    quantity: int = Field(ge=0)
+    line_id: str | None = Field(default=None, description="Additive: defaults to r1, r2... in event order")
+    eccn: str | None = None
+    tpp: float | None = Field(default=None, ge=0)
+    die_area_mm2: float | None = Field(default=None, gt=0)
+    datacenter: bool | None = None
+
+
+class LicenceV1(_Wire):
+    """A licence or licence exception on file; counts only for the ECCN, destination and dates it names."""
+
+    number: str = Field(min_length=1)
+    type: Literal["license", "NAC", "ACA"]
+    eccn: str | None = None
+    destination: CountryCode | None = None
+    valid_from: date | None = Field(default=None, description="Additive: first day the licence is valid")
+    valid_until: date | None = None
+
+
+class OrderEventV1(_Wire):
+    """An order event on `screening.orders.v1`, keyed by `order_id`."""
+
+    event_id: str = Field(min_length=1)
+    occurred_at: datetime
+    order_id: str = Field(min_length=1)
+    action: Literal["create", "amend", "cancel"] = "create"
+    seller: PartyV1 | None = None
+    buyer: PartyV1
+    end_user: PartyV1 | None = None
+    intermediaries: list[PartyV1] = Field(default_factory=list)
+    ship_from_country: CountryCode | None = None
+    ship_to_country: CountryCode | None = None
+    items: list[ItemV1] = Field(min_length=1)
+    end_use: str | None = None
+    licenses: list[LicenceV1] = Field(default_factory=list)
+
+
+class LeaseEventV1(_Wire):
+    """A lease event on `screening.leases.v1`, keyed by `lease_id`."""
+
+    event_id: str = Field(min_length=1)
+    occurred_at: datetime
+    lease_id: str = Field(min_length=1)
+    action: Literal["start", "extend", "modify", "terminate"] = "start"
+    lessor: PartyV1 | None = None
+    lessee: PartyV1
+    end_user: PartyV1 | None = None
+    resources: list[ResourceV1] = Field(min_length=1)
+    hardware_country: CountryCode | None = None
+    access: Literal["remote", "dedicated"] = "remote"
+    start: date | None = None
+    end: date | None = None
+    purpose: str | None = None
+    licenses: list[LicenceV1] = Field(default_factory=list)
+    title_transfer: bool = Field(
+        default=False, description="Additive: on terminate, title to the hardware passes to the lessee"
+    )
+
+
+class OwnerV1(_Wire):
+    """An owner of a registry entity; `share` null means known owner, unknown share."""
+
+    entity_id: str = Field(min_length=1)
+    share: float | None = Field(default=None, ge=0, le=1)
+
+
+class OwnershipRecordV1(_Wire):
+    """An ownership record on the compacted `screening.ownership.v1` topic, keyed by `entity_id`."""
+
+    entity_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    country: CountryCode | None = None
+    hq_country: CountryCode | None = None
+    owners: list[OwnerV1] = Field(default_factory=list)
+    as_of: date | None = None
+    source: str | None = None
+
+
+class SubjectV1(_Wire):
+    """What a decision is about."""
+
+    kind: Literal["order", "lease"]
+    id: str
+
+
+class ReasonV1(_Wire):
+    """One rule's finding."""
+
+    code: str = Field(pattern="^[A-Z0-9_]+$")
+    outcome: Literal["allow", "hold", "deny"]
+    message: str
+    party_role: str | None = None
+    line_id: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class ItemClassificationV1(_Wire):
+    """How a line was classified."""
+
+    line_id: str
+    eccn: str | None
+    tpp: float | None
+    performance_density: float | None
+    basis: str
+    product: str | None = None
+    catalogue_model: str | None = None
+
+
+class VersionsV1(_Wire):
+    """Versions of the ruleset, lists and ownership data a decision used."""
+
+    ruleset: str
+    lists: str
+    ownership: str
+
+
+class DecisionV1(_Wire):
+    """A decision on `screening.decisions.v1`, keyed by the subject id."""
+
+    decision_id: str
+    event_id: str
+    subject: SubjectV1
+    outcome: Literal["allow", "hold", "deny"]
+    reasons: list[ReasonV1]
+    items: list[ItemClassificationV1]
+    trigger: Literal["event", "rescreen", "review"]
+    versions: VersionsV1
+    decided_at: datetime
+
+
+class DlqRecordV1(_Wire):
+    """A rejected message on `screening.dlq.v1`, keyed by the original key."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str | None = Field(description="The original value, decoded as UTF-8 with replacement")
+    error: str
+    error_kind: str = Field(description="invalid_json, schema, or processing")
+    rejected_at: datetime
+
+
+# --------------------------------------------------------------------------------------------------
+# Wire → domain
+
+
+def _party(wire: PartyV1 | None, role: str) -> model.Party | None:
+    if wire is None:
+        return None
+    return model.Party(
+        name=wire.name,
+        role=role,
+        aliases=tuple(wire.aliases),
+        country=wire.country,
+        address=wire.address,
+        party_id=wire.party_id,
+        hq_country=wire.hq_country,
+        party_role_detail=wire.role,
+    )
+
+
+def _licences(wires: list[LicenceV1]) -> tuple[model.Licence, ...]:
+    return tuple(
+        model.Licence(
+            number=lic.number,
+            type=lic.type,
+            eccn=lic.eccn,
+            destination=lic.destination,
+            valid_from=lic.valid_from,
+            valid_until=lic.valid_until,
+        )
+        for lic in wires
+    )
+
+
+def order_to_domain(wire: OrderEventV1) -> model.Order:
+    """Convert a validated order event to the domain type."""
+    buyer = _party(wire.buyer, "buyer")
+    assert buyer is not None  # required by the schema
+    return model.Order(
+        event_id=wire.event_id,
+        occurred_at=wire.occurred_at,
+        order_id=wire.order_id,
+        action=wire.action,
+        seller=_party(wire.seller, "seller"),
+        buyer=buyer,
+        end_user=_party(wire.end_user, "end_user"),
+        intermediaries=tuple(
+            party for i in wire.intermediaries if (party := _party(i, "intermediary")) is not None
+        ),
+        ship_from_country=wire.ship_from_country,
+        ship_to_country=wire.ship_to_country,
+        items=tuple(
+            model.Item(
+                line_id=item.line_id,
+                product=item.product,
+                quantity=item.quantity,
+                eccn=item.eccn,
+                tpp=item.tpp,
+                die_area_mm2=item.die_area_mm2,
+                datacenter=item.datacenter,
+                memory_bandwidth_gbs=item.memory_bandwidth_gbs,
+                package_area_mm2=item.package_area_mm2,
+                accelerators=tuple(model.Accelerator(a.product, a.count) for a in item.accelerators),
+            )
+            for item in wire.items
+        ),
+        end_use=wire.end_use,
+        licences=_licences(wire.licenses),
+    )
+
+
+def lease_to_domain(wire: LeaseEventV1) -> model.Lease:
+    """Convert a validated lease event to the domain type."""
+    lessee = _party(wire.lessee, "lessee")
+    assert lessee is not None  # required by the schema
+    return model.Lease(
+        event_id=wire.event_id,
+        occurred_at=wire.occurred_at,
+        lease_id=wire.lease_id,
+        action=wire.action,
+        lessor=_party(wire.lessor, "lessor"),
+        lessee=lessee,
+        end_user=_party(wire.end_user, "end_user"),
+        resources=tuple(
+            model.Item(
+                line_id=res.line_id or f"r{index}",
+                product=res.product,
+                quantity=res.quantity,
+                eccn=res.eccn,
+                tpp=res.tpp,
+                die_area_mm2=res.die_area_mm2,
+                datacenter=res.datacenter,
+            )
+            for index, res in enumerate(wire.resources, start=1)
+        ),
+        hardware_country=wire.hardware_country,
+        access=wire.access,
+        start=wire.start,
+        end=wire.end,
+        purpose=wire.purpose,
+        licences=_licences(wire.licenses),
+        title_transfer=wire.title_transfer,
+    )
+
+
+def decision_to_wire(decision: model.Decision) -> DecisionV1:
+    """Convert a domain decision to its wire form."""
+    return DecisionV1(
+        decision_id=decision.decision_id,
+        event_id=decision.event_id,
+        subject=SubjectV1(kind=decision.subject_kind, id=decision.subject_id),  # type: ignore[arg-type]
+        outcome=decision.outcome.value,
+        reasons=[
+            ReasonV1(
+                code=r.code,
+                outcome=r.outcome.value,
+                message=r.message,
+                party_role=r.party_role,
+                line_id=r.line_id,
+                evidence=r.evidence,
+            )
+            for r in decision.reasons
+        ],
+        items=[
+            ItemClassificationV1(
+                line_id=i.line_id,
+                eccn=i.eccn,
+                tpp=i.tpp,
+                performance_density=i.performance_density,
+                basis=i.basis,
+                product=i.product,
+                catalogue_model=i.catalogue_model,
+            )
+            for i in decision.items
+        ],
+        trigger=decision.trigger,  # type: ignore[arg-type]
+        versions=VersionsV1(
+            ruleset=decision.versions.ruleset,
+            lists=decision.versions.lists,
+            ownership=decision.versions.ownership,
+        ),
+        decided_at=decision.decided_at,
+    )
