@@ -239,6 +239,20 @@ _LEGAL_TOKENS = frozenset(
         "gufen",
         "youxiangongsi",
         "kabushikikaisha",
+        # Words that only ever occur inside legal forms, so they go even when the form is mangled.
+        "liability",
+        "obshchestvo",
+        "obschestvo",
+        "aktsionernoe",
+        "aktsionernoye",
+        "ogranichennoi",
+        "ogranichennoy",
+        "otvetstvennostiu",
+        "otvetstvennostyu",
+        "otkrytoe",
+        "zakrytoe",
+        "publichnoe",
+        "tovarystvo",
     }
 )
 # Short legal forms that are also plausible name parts: dropped only at the start or end of a name.
@@ -387,6 +401,12 @@ _GENERIC = frozenset(
         "state",
         "key",
         "lab",
+        "joint",
+        "stock",
+        "public",
+        "private",
+        "closed",
+        "open",
         "design",
         "storage",
         "security",
@@ -669,6 +689,21 @@ _CYRILLIC = str.maketrans(
     }
 )
 
+# Legal-form and generic words recognised through one typo ("COMPNY", "LIMIED") or glued to a neighbour
+# ("TRADINGLIMITED", "LLCCITYIMPEX"): a mangled legal form must not pass for a distinctive word.
+_LEXICON = frozenset(
+    word
+    for word in (*_LEGAL_TOKENS, *_GENERIC, *_CANONICAL.values(), *(w for p in _PHRASES for w in p))
+    if len(word) >= 5
+)
+_LEXICON_DELETES: dict[str, str] = {}
+for _word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spelling) >= 5}):
+    for _key in (_word, *(_word[:_i] + _word[_i + 1 :] for _i in range(len(_word)))):
+        _LEXICON_DELETES.setdefault(_key, _word)
+# Legal forms that may be glued to the end or the start of a name word.
+_GLUED_SUFFIXES = ("limited", "company", "corporation", "incorporated", "ltd", "llc", "inc", "gmbh", "corp")
+_GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc")
+
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _APOSTROPHES = re.compile(r"['’‘`ʼ´]")
 _SPLIT = re.compile(r"[\W_]+")
@@ -750,6 +785,40 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
     return out
 
 
+def _lexicon_word(token: str) -> str | None:
+    """The legal-form or generic word `token` is a one-typo spelling of, if any."""
+    if len(token) < 4 or token.isdigit():
+        return None
+    cutoff = 88.0 if len(token) < 6 else 85.0
+    for key in (token, *(token[:i] + token[i + 1 :] for i in range(len(token)))):
+        word = _LEXICON_DELETES.get(key)
+        if word is not None and fuzz.ratio(token, word) >= cutoff:
+            return word
+    return None
+
+
+def _unglue(token: str) -> list[str]:
+    """Split a legal form glued to a word ("tradinglimited" → "trading limited")."""
+    if len(token) >= 6:
+        for suffix in _GLUED_SUFFIXES:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+                return [token[: -len(suffix)], suffix]
+        for prefix in _GLUED_PREFIXES:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                return [prefix, token[len(prefix) :]]
+    return [token]
+
+
+def _canonical(token: str) -> str:
+    known = _CANONICAL.get(token)
+    if known is not None:
+        return known
+    if token in _LEXICON or token in _LEGAL_TOKENS:
+        return token
+    corrected = _lexicon_word(token)
+    return _CANONICAL.get(corrected, corrected) if corrected else token
+
+
 def normalise(name: str) -> NormalisedName:
     """Normalise a person or company name into comparable tokens.
 
@@ -765,8 +834,8 @@ def normalise(name: str) -> NormalisedName:
     if not text.isascii():
         text = _strip_accents(text.translate(_CYRILLIC))
     text = text.replace("&", " and ")
-    raw = [token for token in _SPLIT.split(text) if token]
-    canonical = [_CANONICAL.get(token, token) for token in raw]
+    raw = [part for token in _SPLIT.split(text) if token for part in _unglue(token)]
+    canonical = [_canonical(token) for token in raw]
     phrased = _replace_phrases(canonical)
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
     while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
@@ -775,12 +844,13 @@ def normalise(name: str) -> NormalisedName:
         kept.pop(0)
     if not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
-    return NormalisedName(original=name, tokens=tuple(kept))
+    # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
+    return NormalisedName(original=name, tokens=tuple(dict.fromkeys(kept)))
 
 
 def token_kind(token: str) -> str:
-    """`generic` (business word), `place` (city, province, country) or `distinctive`."""
-    if token in _GENERIC:
+    """`generic` (business word, lone letter), `place` (city, province, country) or `distinctive`."""
+    if token in _GENERIC or len(token) == 1:
         return "generic"
     if token in _PLACES:
         return "place"
