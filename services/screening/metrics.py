@@ -1,30 +1,68 @@
 """Prometheus metrics of the service, on its own registry, with bounded label values only.
 
-Label values come from closed sets (topics, kinds, outcomes, reason codes of the rule catalogue, error
-kinds); never a party name or an id. Children are cached so the hot path does no label lookups.
+Label values come from closed sets (configured topics, event kinds, outcomes, triggers, reason codes of the
+rule catalogue, error kinds, Redis operations, partition numbers); never a party name or an id.
+
+The hot path is per batch: the pipeline calls `event_consumed` per record (one cached counter child) and
+`batch_done` once per batch, which counts decisions and reasons locally and increments each distinct child
+once, and adds the batch's latencies to `BatchHistogram`s in one pass. State that is not counted on the hot
+path (Redis round trips kept by the adapters, data ages, consumer lag, versions) is read at scrape time by a
+custom collector from a `ServiceState` provider, so the Redis counters are real `*_total` counters.
 """
 
 from __future__ import annotations
 
+import platform
 import time
-from collections.abc import Sequence
-from datetime import datetime, timezone
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from screening.domain.model import Decision, Event
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+END_TO_END_BUCKETS = (*LATENCY_BUCKETS, 300, 900, 3600)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+EVENT_KINDS = ("order", "lease")
+OUTCOMES = ("allow", "hold", "deny")
+DLQ_ERROR_KINDS = ("invalid_json", "schema")
+"""Error kinds of `screening.codec.Rejected` and of the ownership feed; pre-created so the first one counts."""
 
 
 class Metrics:
     """No-op metrics: the interface the pipelines call. `PrometheusMetrics` records them."""
 
     def event_consumed(self, topic: str, kind: str) -> None:
-        """One message consumed."""
+        """One message consumed from `topic` (`kind`: order, lease or ownership)."""
 
-    def batch_done(self, records: Sequence[Any], decisions: Sequence[Any], started: float) -> None:
-        """A batch was decided and its decisions acknowledged."""
+    def batch_done(
+        self,
+        records: Sequence[Any],
+        decisions: Sequence[Decision],
+        started: float,
+        events: Sequence[Event] = (),
+    ) -> None:
+        """A batch was decided and its decisions acknowledged by the broker.
+
+        `records` are the consumed records, `decisions` the published decisions, `started` the
+        `time.perf_counter()` when the batch was handed over, `events` the decoded events (for their
+        `occurred_at`).
+        """
 
     def dead_lettered(self, error_kind: str) -> None:
         """One message sent to the DLQ."""
@@ -33,55 +71,216 @@ class Metrics:
         """Ownership records applied to the registry."""
 
 
+class RoundTripStats(Protocol):
+    """What a Redis adapter counts (`screening.adapters.redis_store.RoundTrips`)."""
+
+    errors: int
+    cache_hits: int
+    cache_misses: int
+    by_operation: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """State read at scrape time: data freshness, Redis counters kept by the adapters, lag, versions."""
+
+    versions: Mapping[str, str]
+    lists_loaded: bool
+    lists_entries: int = 0
+    lists_age_s: float | None = None
+    ownership_age_s: float | None = None
+    redis: Mapping[str, RoundTripStats] = field(default_factory=dict)
+    """Redis stats by store (`ownership`, `ledger`)."""
+    cache: RoundTripStats | None = None
+    """The stats whose cache hits and misses are exported (the ownership registry's)."""
+    consumer_lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    """Records behind the end of the partition, by (topic, partition)."""
+
+
+class BatchHistogram(Collector):
+    """A histogram that takes a whole batch of observations at once.
+
+    `prometheus_client.Histogram.observe` walks the bucket bounds and takes a lock per value; here a batch
+    costs one bisect and one list increment per value, and a value shared by `count` observations (every
+    record of a batch has the same consume → publish time) costs one step. Not thread-safe: it is written
+    and collected on the service's one event loop.
+    """
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self._bounds = tuple(float(b) for b in buckets)
+        self._labels = [*(floatToGoString(b) for b in self._bounds), "+Inf"]
+        self._counts = [0] * (len(self._bounds) + 1)
+        self._sum = 0.0
+
+    def observe(self, value: float, count: int = 1) -> None:
+        """Record `count` observations of `value`."""
+        self._counts[bisect_left(self._bounds, value)] += count
+        self._sum += value * count
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        """Record every value of `values`."""
+        counts, bounds, total = self._counts, self._bounds, 0.0
+        for value in values:
+            counts[bisect_left(bounds, value)] += 1
+            total += value
+        self._sum += total
+
+    @property
+    def count(self) -> int:
+        """Observations so far."""
+        return sum(self._counts)
+
+    def collect(self) -> Iterator[Metric]:
+        cumulative, buckets = 0, []
+        for label, count in zip(self._labels, self._counts, strict=True):
+            cumulative += count
+            buckets.append((label, float(cumulative)))
+        family = HistogramMetricFamily(self.name, self.documentation, labels=[])
+        family.add_metric([], buckets, self._sum)
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        yield HistogramMetricFamily(self.name, self.documentation, labels=[])
+
+
+class _StateCollector(Collector):
+    """Exports a `ServiceState` read at collect time (scrape)."""
+
+    def __init__(self) -> None:
+        self.provider: Callable[[], ServiceState] | None = None
+
+    def describe(self) -> Iterator[Metric]:
+        # Names only: the registry checks them for duplicates without calling the provider.
+        yield from _state_families()
+
+    def collect(self) -> Iterator[Metric]:
+        if self.provider is None:
+            return
+        state = self.provider()
+        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag) = _state_families()
+        info.add_metric([], dict(state.versions))
+        for store, stats in sorted(state.redis.items()):
+            for operation, count in sorted(stats.by_operation.items()):
+                round_trips.add_metric([store, operation], count)
+            errors.add_metric([store], stats.errors)
+        if state.cache is not None:
+            cache.add_metric(["hit"], state.cache.cache_hits)
+            cache.add_metric(["miss"], state.cache.cache_misses)
+        loaded.add_metric([], 1.0 if state.lists_loaded else 0.0)
+        entries.add_metric([], state.lists_entries)
+        if state.lists_age_s is not None:
+            lists_age.add_metric([], state.lists_age_s)
+        if state.ownership_age_s is not None:
+            ownership_age.add_metric([], state.ownership_age_s)
+        for (topic, partition), records in sorted(state.consumer_lag.items()):
+            lag.add_metric([topic, str(partition)], records)
+        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag)
+
+
+def _state_families() -> tuple[Any, ...]:
+    return (
+        InfoMetricFamily("screening_build", "Service, runtime and data versions"),
+        CounterMetricFamily(
+            "screening_redis_round_trips", "Redis round trips, by store and operation",
+            labels=["store", "operation"],
+        ),
+        CounterMetricFamily("screening_redis_errors", "Failed Redis calls, by store", labels=["store"]),
+        CounterMetricFamily(
+            "screening_ownership_cache_lookups", "Ownership lookups answered by the in-process cache or not",
+            labels=["result"],
+        ),
+        GaugeMetricFamily("screening_lists_loaded", "1 when control lists are loaded, else 0"),
+        GaugeMetricFamily("screening_lists_entries", "Entries in the loaded control lists"),
+        GaugeMetricFamily(
+            "screening_lists_age_seconds", "Age of the loaded control lists (oldest source date in the version)"
+        ),
+        GaugeMetricFamily(
+            "screening_ownership_data_age_seconds", "Age of the newest ownership record (its as_of date)"
+        ),
+        GaugeMetricFamily(
+            "screening_consumer_lag", "Records behind the end of the partition (highwater - position)",
+            labels=["topic", "partition"],
+        ),
+    )
+
+
+def build_versions() -> dict[str, str]:
+    """Versions of the service and its runtime, for `screening_build_info`."""
+    try:
+        service = metadata.version("export-screening")
+    except metadata.PackageNotFoundError:
+        service = "unknown"
+    try:
+        faststream = metadata.version("faststream")
+    except metadata.PackageNotFoundError:
+        faststream = "unknown"
+    return {"version": service, "python": platform.python_version(), "faststream": faststream}
+
+
 class PrometheusMetrics(Metrics):
     """Metrics recorded on a dedicated `CollectorRegistry`."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, process: bool = True) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.events = Counter("screening_events_consumed_total", "Messages consumed", ["topic", "kind"], registry=r)
+        self.events = Counter("screening_events_consumed", "Messages consumed", ["topic", "kind"], registry=r)
         self.decisions = Counter(
-            "screening_decisions_total", "Decisions published", ["kind", "outcome", "trigger"], registry=r
+            "screening_decisions", "Decisions published", ["kind", "outcome", "trigger"], registry=r
         )
-        self.reasons = Counter("screening_reasons_total", "Reasons in published decisions", ["code", "outcome"],
-                               registry=r)
-        self.processing = Histogram(
-            "screening_processing_latency_seconds", "Consumed to published (acknowledged), per message",
-            buckets=LATENCY_BUCKETS, registry=r,
+        self.reasons = Counter(
+            "screening_reasons", "Reasons in published decisions", ["code", "outcome"], registry=r
         )
-        self.end_to_end = Histogram(
-            "screening_end_to_end_latency_seconds", "Event occurred_at to decision published",
-            buckets=LATENCY_BUCKETS + (300, 3600), registry=r,
+        self.processing = BatchHistogram(
+            "screening_processing_latency_seconds",
+            "Consumed to published (all acks in), per message; every record of a batch shares the value",
+            LATENCY_BUCKETS,
         )
-        self.batch_size = Histogram("screening_batch_size", "Records per batch", buckets=BATCH_BUCKETS, registry=r)
-        self.dlq = Counter("screening_dlq_messages_total", "Messages sent to the DLQ", ["error_kind"], registry=r)
+        self.end_to_end = BatchHistogram(
+            "screening_end_to_end_latency_seconds", "Event occurred_at to decision published, per decision",
+            END_TO_END_BUCKETS,
+        )
+        r.register(self.processing)
+        r.register(self.end_to_end)
+        self.batch_size = Histogram(
+            "screening_batch_size", "Records per consumed batch", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.dlq = Counter("screening_dlq_messages", "Messages sent to the DLQ", ["error_kind"], registry=r)
         self.ownership_updates = Counter(
-            "screening_ownership_updates_total", "Ownership records applied", ["op"], registry=r
+            "screening_ownership_updates", "Ownership records applied to the registry", ["op"], registry=r
         )
-        self.redis_round_trips = Gauge(
-            "screening_redis_round_trips", "Redis round trips since start (counter kept by the adapter)",
-            ["operation"], registry=r,
-        )
-        self.redis_errors = Gauge("screening_redis_errors", "Redis errors since start", registry=r)
-        self.ownership_cache = Gauge(
-            "screening_ownership_cache_lookups", "Ownership cache lookups since start", ["result"], registry=r
-        )
-        self.lists_age = Gauge("screening_lists_age_seconds", "Age of the loaded lists (source date)", registry=r)
-        self.lists_loaded = Gauge("screening_lists_loaded", "1 when control lists are loaded", registry=r)
-        self.lists_entries = Gauge("screening_lists_entries", "Entries in the loaded lists", registry=r)
-        self.ownership_age = Gauge(
-            "screening_ownership_data_age_seconds", "Age of the newest ownership record (as_of)", registry=r
-        )
-        self.consumer_lag = Gauge(
-            "screening_consumer_lag", "Records behind the end of the partition", ["topic", "partition"], registry=r
-        )
-        self.last_event = Gauge(
-            "screening_last_event_timestamp_seconds", "When the last event was consumed", registry=r
-        )
-        self.info = Info("screening_build", "Service and data versions", registry=r)
+        self._state = _StateCollector()
+        r.register(self._state)
+        if process:
+            ProcessCollector(registry=r)
         self._event_children: dict[tuple[str, str], Any] = {}
         self._decision_children: dict[tuple[str, str, str], Any] = {}
         self._reason_children: dict[tuple[str, str], Any] = {}
+        self._dlq_children: dict[str, Any] = {}
+        # Series that alerts compute rate()/increase() on exist from the start at 0, so their first
+        # increment is seen as an increase rather than as a new series.
+        for kind in EVENT_KINDS:
+            for outcome in OUTCOMES:
+                self._decision_child((kind, outcome, "event"))
+        for error_kind in DLQ_ERROR_KINDS:
+            self._dlq_child(error_kind)
+
+    def watch(self, provider: Callable[[], ServiceState]) -> None:
+        """Export the state `provider` returns at each scrape (replaces an earlier provider)."""
+        self._state.provider = provider
+
+    def _decision_child(self, key: tuple[str, str, str]) -> Any:
+        child = self._decision_children.get(key)
+        if child is None:
+            child = self._decision_children[key] = self.decisions.labels(*key)
+        return child
+
+    def _dlq_child(self, error_kind: str) -> Any:
+        child = self._dlq_children.get(error_kind)
+        if child is None:
+            child = self._dlq_children[error_kind] = self.dlq.labels(error_kind)
+        return child
 
     def event_consumed(self, topic: str, kind: str) -> None:
         child = self._event_children.get((topic, kind))
@@ -89,35 +288,43 @@ class PrometheusMetrics(Metrics):
             child = self._event_children[(topic, kind)] = self.events.labels(topic, kind)
         child.inc()
 
-    def batch_done(self, records: Sequence[Any], decisions: Sequence[Any], started: float) -> None:
-        now_wall = time.time()
-        self.batch_size.observe(len(records))
-        self.last_event.set(now_wall)
-        # Per-record processing latency: from the record's broker timestamp (ms) to now.
-        for record in records:
-            timestamp = getattr(record, "timestamp", None)
-            if timestamp:
-                self.processing.observe(max(0.0, now_wall - timestamp / 1000))
-        now = datetime.now(timezone.utc)
+    def batch_done(
+        self,
+        records: Sequence[Any],
+        decisions: Sequence[Decision],
+        started: float,
+        events: Sequence[Event] = (),
+    ) -> None:
+        if records:
+            self.batch_size.observe(len(records))
+            self.processing.observe(max(0.0, time.perf_counter() - started), len(records))
+        by_decision: dict[tuple[str, str, str], int] = {}
+        by_reason: dict[tuple[str, str], int] = {}
         for decision in decisions:
             key = (decision.subject_kind, decision.outcome.value, decision.trigger)
-            child = self._decision_children.get(key)
-            if child is None:
-                child = self._decision_children[key] = self.decisions.labels(*key)
-            child.inc()
+            by_decision[key] = by_decision.get(key, 0) + 1
             for reason in decision.reasons:
                 rkey = (reason.code, reason.outcome.value)
-                rchild = self._reason_children.get(rkey)
-                if rchild is None:
-                    rchild = self._reason_children[rkey] = self.reasons.labels(*rkey)
-                rchild.inc()
-
-    def observe_end_to_end(self, seconds: float) -> None:
-        """Event time to publication."""
-        self.end_to_end.observe(max(0.0, seconds))
+                by_reason[rkey] = by_reason.get(rkey, 0) + 1
+        for key, count in by_decision.items():
+            self._decision_child(key).inc(count)
+        for rkey, count in by_reason.items():
+            rchild = self._reason_children.get(rkey)
+            if rchild is None:
+                rchild = self._reason_children[rkey] = self.reasons.labels(*rkey)
+            rchild.inc(count)
+        if events and decisions:
+            # Only events decided now: a redelivered event that was decided before publishes nothing.
+            decided = {decision.event_id for decision in decisions}
+            published = time.time()
+            self.end_to_end.observe_many(
+                max(0.0, published - event.occurred_at.timestamp())
+                for event in events
+                if event.event_id in decided
+            )
 
     def dead_lettered(self, error_kind: str) -> None:
-        self.dlq.labels(error_kind).inc()
+        self._dlq_child(error_kind).inc()
 
     def ownership_applied(self, upserts: int, deletes: int) -> None:
         if upserts:

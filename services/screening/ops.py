@@ -1,7 +1,8 @@
 """Operations endpoints: `/metrics`, `/healthz` (alive) and `/readyz` (Kafka, Redis, lists), on asyncio.
 
 A tiny HTTP/1.1 server on `asyncio.start_server` keeps the dependency list short; it serves three GET
-paths and nothing else.
+paths and nothing else. What the metrics export beyond the pipeline's counters (data ages, Redis counters,
+consumer lag, versions) is read from the runtime at scrape time by `RuntimeState`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from screening.metrics import PrometheusMetrics
+from screening.metrics import PrometheusMetrics, ServiceState, build_versions
 
 if TYPE_CHECKING:
     from screening.app import Runtime
 
 log = logging.getLogger("screening.ops")
+
+LAG_TIMEOUT_S = 1.0
+"""Longest a scrape waits for consumer positions; partitions without one are left out of that scrape."""
 
 
 async def readiness(runtime: Runtime) -> dict[str, Any]:
@@ -43,46 +49,74 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     return checks
 
 
-def refresh_gauges(runtime: Runtime) -> None:
-    """Gauges computed from state rather than counted on the hot path."""
-    metrics = runtime.metrics
-    if not isinstance(metrics, PrometheusMetrics):
-        return
-    lists = runtime.lists.current
-    metrics.lists_loaded.set(1 if lists is not None else 0)
-    if lists is not None:
-        metrics.lists_entries.set(len(lists.entries))
-        source_date = _date_in(lists.version)
-        if source_date is not None:
-            metrics.lists_age.set(time.time() - _epoch(source_date))
-    stats = runtime.registry.stats
-    for operation, count in stats.by_operation.items():
-        metrics.redis_round_trips.labels(operation).set(count)
-    for operation, count in runtime.ledger.stats.by_operation.items():
-        metrics.redis_round_trips.labels(operation).set(count)
-    metrics.redis_errors.set(stats.errors + runtime.ledger.stats.errors)
-    metrics.ownership_cache.labels("hit").set(stats.cache_hits)
-    metrics.ownership_cache.labels("miss").set(stats.cache_misses)
-    as_of = _date_in(runtime.registry.version_label)
-    if as_of is not None:
-        metrics.ownership_age.set(time.time() - _epoch(as_of))
-    metrics.info.info(
-        {
-            "ruleset": runtime.service.engine.ruleset.version,
-            "lists": lists.version if lists is not None else "unavailable",
-        }
-    )
+async def consumer_lag(subscribers: Iterable[Any]) -> dict[tuple[str, int], int]:
+    """`highwater - position` of every partition assigned to the started subscribers' consumers.
+
+    FastStream's Kafka subscriber keeps its `AIOKafkaConsumer` in `.consumer` once started. The highwater
+    mark comes with each fetch response, so a partition not fetched yet has none and is left out.
+    """
+    lag: dict[tuple[str, int], int] = {}
+    for subscriber in subscribers:
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            continue
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), timeout=LAG_TIMEOUT_S)
+            except (KafkaError, TimeoutError):  # revoked meanwhile, or its offset is being reset
+                continue
+            lag[(tp.topic, tp.partition)] = max(0, highwater - position)
+    return lag
 
 
-def _date_in(text: str | None) -> date | None:
+class RuntimeState:
+    """The `ServiceState` of a runtime; `refresh()` reads the consumer lag (async) before a scrape."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._versions = build_versions()
+        self.lag: dict[tuple[str, int], int] = {}
+
+    async def refresh(self) -> None:
+        """Read the consumer lag of every subscriber."""
+        self.lag = await consumer_lag(self._runtime.broker.subscribers)
+
+    def __call__(self) -> ServiceState:
+        runtime = self._runtime
+        lists = runtime.lists.current
+        now = time.time()
+        lists_day = _oldest_date_in(lists.version) if lists is not None else None
+        ownership_day = _oldest_date_in(runtime.registry.version_label.split(":", 1)[0])
+        return ServiceState(
+            versions={
+                **self._versions,
+                "ruleset": runtime.service.engine.ruleset.version,
+                "lists": lists.version if lists is not None else "unavailable",
+            },
+            lists_loaded=lists is not None,
+            lists_entries=len(lists.entries) if lists is not None else 0,
+            lists_age_s=now - _epoch(lists_day) if lists_day is not None else None,
+            ownership_age_s=now - _epoch(ownership_day) if ownership_day is not None else None,
+            redis={"ownership": runtime.registry.stats, "ledger": runtime.ledger.stats},
+            cache=runtime.registry.stats,
+            consumer_lag=self.lag,
+        )
+
+
+def _oldest_date_in(text: str | None) -> date | None:
+    """The oldest ISO date among the `:`/`+` separated parts of a version (`csl:2026-07-31:ab12+...`)."""
     if not text:
         return None
+    found: list[date] = []
     for part in text.replace("+", ":").split(":"):
         try:
-            return date.fromisoformat(part)
+            found.append(date.fromisoformat(part))
         except ValueError:
             continue
-    return None
+    return min(found, default=None)
 
 
 def _epoch(day: date) -> float:
@@ -90,16 +124,22 @@ def _epoch(day: date) -> float:
 
 
 async def start_ops_server(runtime: Runtime) -> asyncio.AbstractServer | None:
-    """Serve `/metrics`, `/healthz`, `/readyz` when metrics are enabled."""
+    """Serve `/metrics`, `/healthz`, `/readyz` when metrics are enabled.
+
+    The server is kept by a task in `runtime.tasks`: cancelling it (the app's shutdown) closes the server.
+    """
     settings = runtime.settings.metrics
     if not settings.enabled:
         return None
+    state = RuntimeState(runtime)
+    if isinstance(runtime.metrics, PrometheusMetrics):
+        runtime.metrics.watch(state)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
             path = request.split(b" ", 2)[1].decode() if request.count(b" ") >= 2 else "/"
-            status, content_type, body = await _route(runtime, path.split("?")[0])
+            status, content_type, body = await _route(runtime, state, path.split("?")[0])
             head = (
                 f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
                 "Connection: close\r\n\r\n"
@@ -112,13 +152,14 @@ async def start_ops_server(runtime: Runtime) -> asyncio.AbstractServer | None:
             writer.close()
 
     server = await asyncio.start_server(handle, settings.host, settings.port)
+    runtime.tasks.append(asyncio.create_task(server.serve_forever()))
     log.info("ops endpoints on http://%s:%s", settings.host, settings.port)
     return server
 
 
-async def _route(runtime: Runtime, path: str) -> tuple[str, str, bytes]:
+async def _route(runtime: Runtime, state: RuntimeState, path: str) -> tuple[str, str, bytes]:
     if path == "/metrics" and isinstance(runtime.metrics, PrometheusMetrics):
-        refresh_gauges(runtime)
+        await state.refresh()
         return "200 OK", CONTENT_TYPE_LATEST, generate_latest(runtime.metrics.registry)
     if path == "/healthz":
         return "200 OK", "application/json", b'{"alive": true}'

@@ -92,7 +92,7 @@ class ScreeningPipeline:
             await asyncio.gather(*pending)
         published = [*decisions, *invalid]
         await self._service.confirm(published)
-        self._metrics.batch_done(records, published, started)
+        self._metrics.batch_done(records, published, started, events)
         for decision in published:
             record = origin.get(decision.event_id)
             self._log_decision(decision, record)

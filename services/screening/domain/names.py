@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,6 +254,7 @@ _LEGAL_TOKENS = frozenset(
         "zakrytoe",
         "publichnoe",
         "tovarystvo",
+        "sdnbhd",
     }
 )
 # Short legal forms that are also plausible name parts: dropped only at the start or end of a name.
@@ -701,8 +703,22 @@ for _word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spell
     for _key in (_word, *(_word[:_i] + _word[_i + 1 :] for _i in range(len(_word)))):
         _LEXICON_DELETES.setdefault(_key, _word)
 # Legal forms that may be glued to the end or the start of a name word.
-_GLUED_SUFFIXES = ("limited", "company", "corporation", "incorporated", "ltd", "llc", "inc", "gmbh", "corp")
-_GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc")
+_GLUED_SUFFIXES = (
+    "limited",
+    "company",
+    "corporation",
+    "incorporated",
+    "ltd",
+    "llc",
+    "inc",
+    "gmbh",
+    "corp",
+    "cjsc",
+    "ojsc",
+    "pjsc",
+    "sdnbhd",
+)
+_GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _APOSTROPHES = re.compile(r"['’‘`ʼ´]")
@@ -787,33 +803,53 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
 
 def _lexicon_word(token: str) -> str | None:
     """The legal-form or generic word `token` is a one-typo spelling of, if any."""
-    if len(token) < 4 or token.isdigit():
+    if len(token) < 6 or token.isdigit():
+        # Shorter words are too often names in their own right ("Pars" is not "Parts").
         return None
-    cutoff = 88.0 if len(token) < 6 else 85.0
     for key in (token, *(token[:i] + token[i + 1 :] for i in range(len(token)))):
         word = _LEXICON_DELETES.get(key)
-        if word is not None and fuzz.ratio(token, word) >= cutoff:
+        if word is None:
+            continue
+        if fuzz.ratio(token, word) >= 88.0 or (len(word) == len(token) and sorted(word) == sorted(token)):
             return word
     return None
 
 
-def _unglue(token: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def _unglue(token: str) -> tuple[str, ...]:
     """Split a legal form glued to a word ("tradinglimited" → "trading limited")."""
-    if len(token) >= 6:
+    if len(token) >= 5:
         for suffix in _GLUED_SUFFIXES:
             if token.endswith(suffix) and len(token) - len(suffix) >= 2:
-                return [token[: -len(suffix)], suffix]
+                return (token[: -len(suffix)], suffix)
         for prefix in _GLUED_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-                return [prefix, token[len(prefix) :]]
-    return [token]
+                return (prefix, token[len(prefix) :])
+    return (token,)
 
 
+def _rejoin(tokens: list[str]) -> list[str]:
+    """Join a business word broken by a stray space ("INVEST MENTS", "INTERNATI ONAL")."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens) and tokens[i + 1] not in _CANONICAL and tokens[i + 1] not in _LEXICON:
+            joined = tokens[i] + tokens[i + 1]
+            if len(joined) >= 6 and (joined in _LEXICON or joined in _CANONICAL):
+                out.append(joined)
+                i += 2
+                continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
 def _canonical(token: str) -> str:
     known = _CANONICAL.get(token)
     if known is not None:
         return known
-    if token in _LEXICON or token in _LEGAL_TOKENS:
+    if token in _LEXICON or token in _LEGAL_TOKENS or token in _GENERIC or token in _PLACES:
         return token
     corrected = _lexicon_word(token)
     return _CANONICAL.get(corrected, corrected) if corrected else token
@@ -834,7 +870,7 @@ def normalise(name: str) -> NormalisedName:
     if not text.isascii():
         text = _strip_accents(text.translate(_CYRILLIC))
     text = text.replace("&", " and ")
-    raw = [part for token in _SPLIT.split(text) if token for part in _unglue(token)]
+    raw = _rejoin([part for token in _SPLIT.split(text) if token for part in _unglue(token)])
     canonical = [_canonical(token) for token in raw]
     phrased = _replace_phrases(canonical)
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
@@ -877,9 +913,18 @@ _TOKEN_SIMILARITY_CUTOFF = 0.8
 # Shortest token compared fuzzily; shorter tokens must be equal ("ZTE" is not "ZTA").
 _MIN_FUZZY_LENGTH = 4
 # Tokens in more names than this do not generate candidates (they still count in the score).
-_MAX_POSTINGS = 400
+_MAX_POSTINGS = 300
+# Share of the query weight after which blocking stops opening new candidates (see `_search_variant`).
+_OPEN_SHARE = 0.3
 # Candidates fully scored per query, chosen by an optimistic bound from the blocking stage.
-_MAX_SCORED = 40
+_MAX_SCORED = 25
+# Candidates for a query made only of common tokens: the shortest names holding all of them.
+_MAX_COMMON_ONLY = 12
+# How far below the weak threshold an optimistic bound may be and the name still be scored (the bound
+# ignores the listed side's unmatched weight and typo similarity, both of which only lower the score).
+_BOUND_SLACK = 0.1
+# Query tokens whose vocabulary neighbours are remembered (tokens repeat far more than names do).
+_RESOLVED_CACHE = 200_000
 _COUNTRY_BONUS = 0.03
 _COUNTRY_PENALTY = 0.03
 
@@ -890,6 +935,10 @@ class _Scored:
     score: float
     pairs: list[tuple[int, int, float]]
     tokens: tuple[str, ...]
+
+
+# A scored name, its final score (country included) and what the country said.
+_Result = tuple[_Scored, float, str]
 
 
 def _deletes(token: str) -> list[str]:
@@ -937,17 +986,26 @@ class NameIndex:
             token: (math.log((total + 1) / (df + 1)) + 1.0) * _KIND_FACTOR[token_kind(token)]
             for token, df in entry_df.items()
         }
-        self._postings = {token: tuple(ids) for token, ids in postings.items()}
+        # Shortest names first: when a common token's postings are cut, the names it can still match
+        # completely are kept.
+        self._postings = {
+            token: tuple(sorted(ids, key=lambda name_id: len(self._name_tokens[name_id])))
+            for token, ids in postings.items()
+        }
         self._compact = {key: tuple(ids) for key, ids in compact.items()}
-        self._name_weight = [sum(self._weights[token] for token in tokens) for tokens in self._name_tokens]
+        self._name_token_weights = [tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens]
+        self._name_weight = [sum(weights) for weights in self._name_token_weights]
+        self._distinctive = frozenset(token for token in self._weights if token_kind(token) == "distinctive")
         deletion: dict[str, list[str]] = {}
         for token in self._postings:
             if len(token) >= _MIN_FUZZY_LENGTH:
                 for key in (token, *_deletes(token)):
                     deletion.setdefault(key, []).append(token)
         self._deletion = {key: tuple(tokens) for key, tokens in deletion.items()}
-        self._cache: OrderedDict[tuple[str, str | None], list[tuple[int, float, dict[str, Any]]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None], list[_Result]] = OrderedDict()
         self._cache_size = cache_size
+        self._resolved: dict[str, dict[str, float]] = {}
+        self._posting_sets: dict[str, frozenset[int]] = {}
 
     @classmethod
     def build(
@@ -974,26 +1032,27 @@ class NameIndex:
         `country` (ISO-2) is supporting evidence: a small bonus when it is among the entry's countries, a
         small penalty when both are known and differ, never enough to drop a strong name match.
         """
-        best: dict[int, tuple[float, str, str, dict[str, Any]]] = {}
+        best: dict[int, tuple[float, str, _Scored, str]] = {}
         country_code = country.upper() if country else None
         for query in names:
             if not query or not query.strip():
                 continue
-            for name_id, score, why in self._match_one(query, country_code):
-                entry_pos = self._name_entry[name_id]
+            for scored, score, country_why in self._match_one(query, country_code):
+                entry_pos = self._name_entry[scored.name_id]
                 if entry_pos not in best or score > best[entry_pos][0]:
-                    best[entry_pos] = (score, query, self._name_raw[name_id], why)
+                    best[entry_pos] = (score, query, scored, country_why)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        # Explanations are built for the returned hits only: most scored names are never shown.
         return [
             ListHit(
                 entry=self.entries[entry_pos],
                 query=query,
-                matched_name=matched,
+                matched_name=self._name_raw[scored.name_id],
                 score=score,
                 strong=score >= self.thresholds.strong,
-                why=why,
+                why=self._explain(scored, score, country_why),
             )
-            for entry_pos, (score, query, matched, why) in ranked
+            for entry_pos, (score, query, scored, country_why) in ranked
         ]
 
     def cache_info(self) -> dict[str, int]:
@@ -1002,7 +1061,7 @@ class NameIndex:
 
     # -- internals -------------------------------------------------------------------------------------
 
-    def _match_one(self, query: str, country: str | None) -> list[tuple[int, float, dict[str, Any]]]:
+    def _match_one(self, query: str, country: str | None) -> list[_Result]:
         normalised = normalise(query)
         key = (normalised.key, country)
         cached = self._cache.get(key)
@@ -1022,10 +1081,19 @@ class NameIndex:
         return weight
 
     def _resolve(self, token: str) -> dict[str, float]:
-        """Vocabulary tokens similar to `token` (itself, or within a typo), with their similarity."""
-        found: dict[str, float] = {}
+        """Vocabulary tokens similar to `token`: itself when listed, else its typo neighbours."""
+        found = self._resolved.get(token)
+        if found is None:
+            if len(self._resolved) >= _RESOLVED_CACHE:
+                self._resolved.clear()
+            found = self._resolved[token] = self._neighbours(token)
+        return found
+
+    def _neighbours(self, token: str) -> dict[str, float]:
+        # A listed token stands for itself: its neighbours are other words ("Dover" is not "Dove").
         if token in self._postings:
-            found[token] = 1.0
+            return {token: 1.0}
+        found: dict[str, float] = {}
         if len(token) >= _MIN_FUZZY_LENGTH:
             for key in (token, *_deletes(token)):
                 for candidate in self._deletion.get(key, ()):
@@ -1039,19 +1107,37 @@ class NameIndex:
         """The query tokens plus spacing repairs: adjacent tokens joined, or one token split in two."""
         variants = [tokens]
         for i in range(len(tokens) - 1):
-            joined = tokens[i] + tokens[i + 1]
-            if joined in self._postings:
-                variants.append((*tokens[:i], joined, *tokens[i + 2 :]))
+            joined = _canonical(tokens[i] + tokens[i + 1])
+            if joined in self._postings or joined in _LEGAL_TOKENS:
+                merged = () if joined in _LEGAL_TOKENS else (joined,)
+                variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
         for i, token in enumerate(tokens):
             if len(token) >= 6 and token not in self._postings:
-                for cut in range(2, len(token) - 1):
-                    left, right = token[:cut], token[cut:]
-                    if left in self._postings and right in self._postings:
-                        variants.append((*tokens[:i], left, right, *tokens[i + 1 :]))
-                        break
-        return variants[:4]
+                split = self._best_split(token)
+                if split is not None:
+                    variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
+        return [variant for variant in variants[:4] if variant]
 
-    def _search(self, tokens: tuple[str, ...], country: str | None) -> list[tuple[int, float, dict[str, Any]]]:
+    def _best_split(self, token: str) -> tuple[str, ...] | None:
+        """The most plausible cut of a glued token into two listed words ("polarrock" → "polar rock")."""
+        best: tuple[tuple[int, int], tuple[str, ...]] | None = None
+        for cut in range(2, len(token) - 1):
+            left, right = token[:cut], token[cut:]
+            if left in _STOPWORDS and right in self._postings:
+                rank, parts = (2, len(right)), (right,)
+            elif left not in self._postings:
+                continue
+            elif right in self._postings:
+                rank, parts = (2, min(len(left), len(right))), (left, right)
+            elif best is None and len(right) >= 5 and self._resolve(right):
+                rank, parts = (1, min(len(left), len(right))), (left, right)
+            else:
+                continue
+            if best is None or rank > best[0]:
+                best = (rank, parts)
+        return best[1] if best else None
+
+    def _search(self, tokens: tuple[str, ...], country: str | None) -> list[_Result]:
         if not tokens:
             return []
         best: dict[int, _Scored] = {}
@@ -1060,11 +1146,13 @@ class NameIndex:
                 previous = best.get(scored.name_id)
                 if previous is None or scored.score > previous.score:
                     best[scored.name_id] = scored
-        results: list[tuple[int, float, dict[str, Any]]] = []
+        results: list[_Result] = []
         for scored in best.values():
+            if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
+                continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
             if score >= self.thresholds.weak:
-                results.append((scored.name_id, score, self._explain(scored, score, country_why)))
+                results.append((scored, score, country_why))
         results.sort(key=lambda item: -item[1])
         return results
 
@@ -1077,51 +1165,88 @@ class NameIndex:
             for token, found in zip(tokens, resolved, strict=True)
         ]
         query_weight = sum(weights)
-        # Blocking: accumulate, per candidate name, the weight of query tokens that reach it.
+        unreachable = sum(weight for weight, found in zip(weights, resolved, strict=True) if not found)
+        if unreachable > _OPEN_SHARE * query_weight:
+            # Tokens no listed name holds carry too much of the query: nothing can reach the weak threshold.
+            return []
+        # Blocking, rarest (heaviest) tokens first: accumulate per candidate name the weight of query tokens
+        # that reach it. Once the tokens already enumerated carry more than a share of the query weight, a
+        # name holding none of them cannot reach the weak threshold, so later (common) tokens only add to
+        # names already found. A token in too many names enumerates nothing but counts in the bound.
         reached: dict[int, float] = {}
         skipped = 0.0
-        order = sorted(range(len(tokens)), key=lambda i: -weights[i])
-        for i in order:
-            found = resolved[i]
-            postings = [self._postings[match] for match in found]
-            if not postings:
-                continue
-            if sum(len(ids) for ids in postings) > _MAX_POSTINGS:
-                skipped += weights[i]
-                continue
-            hit: set[int] = set()
-            for ids in postings:
-                hit.update(ids)
+        enumerated = 0.0
+        open_limit = _OPEN_SHARE * query_weight
+        for i in sorted(range(len(tokens)), key=lambda i: -weights[i]):
             weight = weights[i]
-            for name_id in hit:
-                reached[name_id] = reached.get(name_id, 0.0) + weight
+            opening = enumerated <= open_limit
+            too_common = False
+            for match, similarity in resolved[i].items():
+                ids = self._postings[match]
+                if len(ids) > _MAX_POSTINGS:
+                    too_common = True
+                    continue
+                gain = weight * similarity
+                if opening:
+                    for name_id in ids:
+                        reached[name_id] = reached.get(name_id, 0.0) + gain
+                else:
+                    for name_id in ids:
+                        if name_id in reached:
+                            reached[name_id] += gain
+            if too_common:
+                skipped += weight
+            elif resolved[i]:
+                enumerated += weight
         for name_id in self._compact.get("".join(tokens), ()):
             reached[name_id] = reached.get(name_id, 0.0) + query_weight
         if not reached and skipped:
-            # Only common tokens: fall back to the postings of the rarest one, bounded.
-            rarest = min(
-                (match for found in resolved for match in found),
-                key=lambda match: len(self._postings[match]),
-                default=None,
-            )
-            if rarest is not None:
-                for name_id in self._postings[rarest][: _MAX_POSTINGS * 5]:
-                    reached[name_id] = query_weight
+            # Only common tokens ("Electronics Institute"): names holding all of them, shortest first.
+            for name_id in self._common_only(resolved):
+                reached[name_id] = query_weight
         if not reached:
             return []
-        floor = self.thresholds.weak
+        # Optimistic Dice bound from the blocking weights; only the most promising names are scored.
+        floor = self.thresholds.weak - _BOUND_SLACK
+        name_weight = self._name_weight
         bounded = []
         for name_id, weight in reached.items():
-            name_weight = self._name_weight[name_id]
-            matched = min(weight + skipped, query_weight)
-            bound = 2 * matched / (query_weight + name_weight) if matched < query_weight else 1.0
-            if bound >= floor - 0.15:
-                bounded.append((bound, name_id))
-        bounded.sort(reverse=True)
-        return [
-            self._score(tokens, resolved, weights, query_weight, name_id)
-            for _, name_id in bounded[:_MAX_SCORED]
-        ]
+            matched = weight + skipped
+            if matched >= query_weight:
+                bounded.append((1.0, name_id))
+            else:
+                bound = 2 * matched / (query_weight + name_weight[name_id])
+                if bound >= floor:
+                    bounded.append((bound, name_id))
+        if len(bounded) > _MAX_SCORED:
+            bounded.sort(reverse=True)
+            del bounded[_MAX_SCORED:]
+        chosen = [name_id for _, name_id in bounded]
+        return [self._score(tokens, resolved, weights, query_weight, name_id) for name_id in chosen]
+
+    def _posting_set(self, token: str) -> frozenset[int]:
+        found = self._posting_sets.get(token)
+        if found is None:
+            found = self._posting_sets[token] = frozenset(self._postings[token])
+        return found
+
+    def _common_only(self, resolved: list[dict[str, float]]) -> list[int]:
+        """Names holding every query token (exact or typo), for queries made only of common tokens."""
+        sets: list[frozenset[int] | set[int]] = []
+        for found in resolved:
+            if len(found) == 1:
+                sets.append(self._posting_set(next(iter(found))))
+            elif found:
+                names: set[int] = set()
+                for match in found:
+                    names.update(self._postings[match])
+                sets.append(names)
+        if not sets:
+            return []
+        sets.sort(key=len)
+        common = sets[0].intersection(*sets[1:])
+        ranked = sorted(common, key=lambda name_id: len(self._name_tokens[name_id]))
+        return ranked[:_MAX_COMMON_ONLY]
 
     def _score(
         self,
@@ -1133,7 +1258,7 @@ class NameIndex:
     ) -> _Scored:
         """Weighted Dice agreement: matched weight of both sides over the total weight of both sides."""
         listed = self._name_tokens[name_id]
-        listed_weights = [self._weights[token] for token in listed]
+        listed_weights = self._name_token_weights[name_id]
         options = []
         for i, found in enumerate(resolved):
             for j, token in enumerate(listed):
@@ -1154,10 +1279,17 @@ class NameIndex:
             agreed += gain
         score = agreed / (query_weight + self._name_weight[name_id])
         complete = len(pairs) == len(tokens) == len(listed)
-        distinctive = any(token_kind(listed[j]) == "distinctive" for _, j, _ in pairs)
+        distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
+        below_strong = self.thresholds.strong - 0.02
         if not distinctive and not complete:
             # Shared generic words and places are not an identity: never strong on those alone.
-            score = min(score, self.thresholds.strong - 0.05)
+            score = min(score, below_strong)
+        elif len(pairs) == 1 and not complete:
+            # One shared word, with more words on either side ("Target" vs "Target Electronics").
+            score = min(score, below_strong)
+        elif len(distinctive) == 1 and len(distinctive[0]) <= 4 and len(pairs) == len(distinctive):
+            # A lone short word or acronym ("IFC", "MTV") names too many companies to deny on.
+            score = min(score, below_strong)
         return _Scored(name_id=name_id, score=min(score, 1.0), pairs=pairs, tokens=tokens)
 
     def _country_adjust(self, score: float, name_id: int, country: str | None) -> tuple[float, str]:

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make run`: start Kafka and Redis, load the shipped lists and the demo ownership registry, start the
+# service, stream the demo events through Kafka and print each decision as it arrives.
+# Ctrl-C stops the service and the services this script started.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN=.venv/bin
+
+bash scripts/services.sh up
+set -a; source .cache/services.env; set +a
+export SCREENING_METRICS__PORT="${SCREENING_METRICS__PORT:-9464}"
+
+SERVICE_PID=""
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "demo: stopping the service and the backing services"
+  [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null && wait "$SERVICE_PID" 2>/dev/null || true
+  bash scripts/services.sh down || true
+}
+trap cleanup INT TERM EXIT
+
+echo "demo: loading the shipped Consolidated Screening List and the demo ownership registry into Redis"
+$BIN/screening lists load services/screening/data/consolidated_2026-07-31.csv
+$BIN/screening ownership load services/screening/demo/ownership.jsonl
+
+echo "demo: starting the service (logs in .cache/logs/service.log; metrics on :$SCREENING_METRICS__PORT)"
+$BIN/screening serve > .cache/logs/service.log 2>&1 &
+SERVICE_PID=$!
+
+$BIN/python scripts/demo_stream.py services/screening/demo/events.jsonl

@@ -1,0 +1,72 @@
+"""Runs one golden scenario folder through the engine, exactly as `screening check` would decide it.
+
+A scenario folder holds `event.json` (one contract order or lease event), optionally `ownership.jsonl`
+(contract ownership records) and optionally `setup.json` (`{"ownership_registry": "unavailable"}` marks the
+registry as down, as when Redis cannot be read). The shipped ruleset, catalogue and CSL snapshot are used.
+The decision is the JSON `screening check` prints, minus the fields that change from run to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
+from screening.adapters.ownership_files import load_ownership_file
+from screening.codec import Rejected, decode_event, encode_decision
+from screening.domain.names import ScreeningLists
+from screening.domain.ruleset import Ruleset
+from screening.resources import load_catalogue, load_lists, load_ruleset
+from screening.service import ScreeningEngine, ScreeningService
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+FIXED_CLOCK = datetime(2026, 8, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def scenario_dirs() -> list[Path]:
+    """Every scenario folder, in name order."""
+    return sorted(path for path in SCENARIOS.iterdir() if (path / "event.json").is_file())
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[Ruleset, ScreeningEngine, ScreeningLists]:
+    ruleset = load_ruleset()
+    return ruleset, ScreeningEngine(ruleset, load_catalogue()), load_lists([], ruleset)
+
+
+def strip_volatile(decision: dict[str, Any]) -> dict[str, Any]:
+    """The decision without `decided_at`, `decision_id` and `versions.ownership` (they vary per run)."""
+    stable = {key: value for key, value in decision.items() if key not in ("decided_at", "decision_id")}
+    stable["versions"] = {k: v for k, v in decision.get("versions", {}).items() if k != "ownership"}
+    return stable
+
+
+def decide(folder: Path) -> dict[str, Any]:
+    """The stripped decision JSON for the scenario in `folder`."""
+    ruleset, engine, lists = _shipped()
+    raw = (folder / "event.json").read_bytes()
+    kind = "lease" if "lease_id" in json.loads(raw) else "order"
+    event = decode_event(kind, orjson.dumps(orjson.loads(raw)))
+    if isinstance(event, Rejected):
+        raise ValueError(f"{folder.name}/event.json does not follow the contract: {event.error}")
+    ownership = folder / "ownership.jsonl"
+    records = list(load_ownership_file(ownership)) if ownership.is_file() else []
+    registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
+    setup_file = folder / "setup.json"
+    setup = json.loads(setup_file.read_text(encoding="utf-8")) if setup_file.is_file() else {}
+    if setup.get("ownership_registry") == "unavailable":
+        registry.available = False
+    service = ScreeningService(engine, lambda: lists, registry, InMemoryDecisionLedger(), clock=lambda: FIXED_CLOCK)
+    (decision,) = asyncio.run(service.screen([event]))
+    return strip_volatile(orjson.loads(encode_decision(decision)))
+
+
+def render(decision: dict[str, Any]) -> str:
+    """The stable text form of an expected.json file."""
+    return json.dumps(decision, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
