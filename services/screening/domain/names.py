@@ -1107,7 +1107,8 @@ class NameIndex:
         """The query tokens plus spacing repairs: adjacent tokens joined, or one token split in two."""
         variants = [tokens]
         for i in range(len(tokens) - 1):
-            joined = _canonical(tokens[i] + tokens[i + 1])
+            joined = tokens[i] + tokens[i + 1]
+            joined = _CANONICAL.get(joined, joined)
             if joined in self._postings or joined in _LEGAL_TOKENS:
                 merged = () if joined in _LEGAL_TOKENS else (joined,)
                 variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
@@ -1129,7 +1130,7 @@ class NameIndex:
                 continue
             elif right in self._postings:
                 rank, parts = (2, min(len(left), len(right))), (left, right)
-            elif best is None and len(right) >= 5 and self._resolve(right):
+            elif best is None and len(left) >= 4 and len(right) >= 5 and self._resolve(right):
                 rank, parts = (1, min(len(left), len(right))), (left, right)
             else:
                 continue

@@ -6,6 +6,7 @@ of reasons; the decision's outcome is the most severe of them. No I/O, no clock,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +16,31 @@ from screening.domain.model import Event, Lease, Licence, Order, Outcome, Reason
 from screening.domain.profiles import OwnershipStatus, PartyProfile
 from screening.domain.ruleset import Ruleset
 
+# Defaults for word lists the ruleset may override (`[rules.prc_advanced_ic] evaluation_words`,
+# `[rules.ai_training] training_words` / `prohibited_end_use_words`).
 EVALUATION_WORDS = ("evaluation", "teardown", "tear-down", "benchmark", "technical analysis")
 TRAINING_WORDS = ("train", "training", "pre-train", "pretrain")
+PROHIBITED_END_USE_WORDS = ("military", "weapon", "wmd", "missile", "nuclear explosive")
+
+# "3e26 FLOP", "3 x 10^26 FLOP", "3×10²⁶ operations": a declared training-compute estimate.
+_FLOP_ESTIMATE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:e\+?|[x×*]\s*10\s*\^?\s*)(\d+)\s*(?:flop|flops|operations|ops)\b",
+    re.IGNORECASE,
+)
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One movement of the items: from `origin` to `destination` (countries as the EAR treats them).
+
+    An order has one leg to its ship-to country, and a second, onward leg when the named end user is in
+    another country (the items are destined there: the export is also a reexport to that country).
+    """
+
+    origin: str | None
+    destination: str
+    onward: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +50,12 @@ class Transfer:
     destination: str | None  # physical destination country; None for remote access (no export)
     recipients: tuple[PartyProfile, ...]  # buyer/end user, or lessee: whose headquarters count (R05)
     is_export: bool
+    legs: tuple[Leg, ...] = ()
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """Every country the items are destined to, physical ship-to first."""
+        return tuple(leg.destination for leg in self.legs)
 
 
 def _licence_covers(
