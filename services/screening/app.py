@@ -62,15 +62,23 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
-def create_runtime(settings: Settings, metrics: Metrics | None = None) -> Runtime:
-    """Build the broker, adapters, service and pipelines (no connection is made here)."""
+def create_runtime(
+    settings: Settings,
+    metrics: Metrics | None = None,
+    registry: Any = None,
+    ledger: Any = None,
+) -> Runtime:
+    """Build the broker, adapters, service and pipelines (no connection is made here).
+
+    `registry` and `ledger` replace the Redis adapters (component tests pass in-memory ones).
+    """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
     redis_client = create_client(settings.redis.url, settings.redis.socket_timeout_s)
-    registry = RedisOwnershipRegistry(
+    registry = registry or RedisOwnershipRegistry(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
-    ledger = RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
+    ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
     lists = ListsHolder()
     service = ScreeningService(engine, lists, registry, ledger)
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
@@ -85,7 +93,13 @@ def create_runtime(settings: Settings, metrics: Metrics | None = None) -> Runtim
     topics = Topics(k.orders_topic, k.leases_topic, k.ownership_topic, k.decisions_topic, k.dlq_topic)
 
     async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
-        return await broker.publish(value, topic=topic, key=key, no_confirm=True)
+        ack = await broker.publish(value, topic=topic, key=key, no_confirm=True)
+        if isinstance(ack, asyncio.Future):
+            return ack
+        # FastStream's in-memory test broker acknowledges at once and returns no future.
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(ack)
+        return done
 
     pipeline = ScreeningPipeline(service, send, topics, metrics)
     ownership_pipeline = OwnershipPipeline(registry, send, topics, metrics)
@@ -130,9 +144,14 @@ def create_runtime(settings: Settings, metrics: Metrics | None = None) -> Runtim
     )
 
 
-def _records(message: Any) -> tuple[Any, ...]:
+def _records(message: Any) -> list[Any]:
+    """Consumer records of a batch message (FastStream's in-memory broker nests them one level deeper)."""
     raw = message.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
+    items = raw if isinstance(raw, tuple | list) else (raw,)
+    flat: list[Any] = []
+    for item in items:
+        flat.extend(item if isinstance(item, tuple | list) else (item,))
+    return flat
 
 
 async def refresh_lists(runtime: Runtime) -> None:

@@ -17,6 +17,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Protocol
 
@@ -41,7 +42,7 @@ BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 EVENT_KINDS = ("order", "lease")
 OUTCOMES = ("allow", "hold", "deny")
 DLQ_ERROR_KINDS = ("invalid_json", "schema")
-"""Error kinds of `screening.codec.Rejected` and of the ownership feed; pre-created so the first one counts."""
+"""Error kinds of `screening.codec.Rejected` and of the ownership feed; pre-created so the first counts."""
 
 
 class Metrics:
@@ -110,7 +111,7 @@ class BatchHistogram(Collector):
         self.name = name
         self.documentation = documentation
         self._bounds = tuple(float(b) for b in buckets)
-        self._labels = [*(floatToGoString(b) for b in self._bounds), "+Inf"]
+        self._labels = [*(floatToGoString(b) for b in self._bounds), "+Inf"]  # type: ignore[no-untyped-call]
         self._counts = [0] * (len(self._bounds) + 1)
         self._sum = 0.0
 
@@ -183,27 +184,40 @@ def _state_families() -> tuple[Any, ...]:
     return (
         InfoMetricFamily("screening_build", "Service, runtime and data versions"),
         CounterMetricFamily(
-            "screening_redis_round_trips", "Redis round trips, by store and operation",
+            "screening_redis_round_trips",
+            "Redis round trips, by store and operation",
             labels=["store", "operation"],
         ),
         CounterMetricFamily("screening_redis_errors", "Failed Redis calls, by store", labels=["store"]),
         CounterMetricFamily(
-            "screening_ownership_cache_lookups", "Ownership lookups answered by the in-process cache or not",
+            "screening_ownership_cache_lookups",
+            "Ownership lookups answered by the in-process cache or not",
             labels=["result"],
         ),
         GaugeMetricFamily("screening_lists_loaded", "1 when control lists are loaded, else 0"),
         GaugeMetricFamily("screening_lists_entries", "Entries in the loaded control lists"),
         GaugeMetricFamily(
-            "screening_lists_age_seconds", "Age of the loaded control lists (oldest source date in the version)"
+            "screening_lists_age_seconds",
+            "Age of the loaded control lists (oldest source date of the version)",
         ),
         GaugeMetricFamily(
             "screening_ownership_data_age_seconds", "Age of the newest ownership record (its as_of date)"
         ),
         GaugeMetricFamily(
-            "screening_consumer_lag", "Records behind the end of the partition (highwater - position)",
+            "screening_consumer_lag",
+            "Records behind the end of the partition (highwater - position)",
             labels=["topic", "partition"],
         ),
     )
+
+
+def _seconds_since(occurred_at: datetime, now: datetime) -> float:
+    """`now - occurred_at` in seconds, at least 0; an event time without an offset is taken as UTC."""
+    try:
+        seconds = (now - occurred_at).total_seconds()  # ~2x faster than .timestamp() on pydantic's TzInfo
+    except TypeError:
+        seconds = (now - occurred_at.replace(tzinfo=UTC)).total_seconds()
+    return max(0.0, seconds)
 
 
 def build_versions() -> dict[str, str]:
@@ -238,7 +252,8 @@ class PrometheusMetrics(Metrics):
             LATENCY_BUCKETS,
         )
         self.end_to_end = BatchHistogram(
-            "screening_end_to_end_latency_seconds", "Event occurred_at to decision published, per decision",
+            "screening_end_to_end_latency_seconds",
+            "Event occurred_at to decision published, per decision",
             END_TO_END_BUCKETS,
         )
         r.register(self.processing)
@@ -316,11 +331,9 @@ class PrometheusMetrics(Metrics):
         if events and decisions:
             # Only events decided now: a redelivered event that was decided before publishes nothing.
             decided = {decision.event_id for decision in decisions}
-            published = time.time()
+            published = datetime.now(UTC)
             self.end_to_end.observe_many(
-                max(0.0, published - event.occurred_at.timestamp())
-                for event in events
-                if event.event_id in decided
+                _seconds_since(event.occurred_at, published) for event in events if event.event_id in decided
             )
 
     def dead_lettered(self, error_kind: str) -> None:

@@ -1,7 +1,7 @@
 """Build the name-matching evaluation set from the shipped CSL snapshot and real unlisted company names.
 
 Deterministic (seeded). Writes `tests/eval/name_eval_set.jsonl`, one case per line:
-- positives `{"kind": "variant", "variant": <how it was made>, "query": ..., "country": ..., "expected": [entry ids]}`:
+- positives `{"kind": "variant", "variant": <how made>, "query": ..., "country": ..., "expected": [ids]}`:
   a real CSL name changed by a typo, a legal-form change, abbreviations, word order, spacing, case and
   punctuation, an alias, or written in Chinese characters (a hand-made table of real Chinese names of listed
   companies). `expected` holds the entry the variant was made from plus entries with the very same name
@@ -239,7 +239,9 @@ def countries(row: dict[str, str]) -> list[str]:
     return codes
 
 
-def build_positives(rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random) -> list[dict]:
+def build_positives(
+    rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random
+) -> list[dict]:
     cases = []
     # Companies first: the list's Entity/EL/CMIC rows; individuals, vessels and aircraft less often.
     weights = [3 if (row["type"] in ("Entity", "")) else 1 for row in rows]
@@ -318,7 +320,9 @@ def negative_names() -> list[tuple[str, str]]:
     return names
 
 
-def build_negatives(rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random) -> list[dict]:
+def build_negatives(
+    rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random
+) -> list[dict]:
     listed_keys = set(by_key)
     # Distinctive listed names (>= 6 chars): a negative containing one is ambiguous (a listed company's
     # affiliate, e.g. "Huawei Technologies (France)") and is dropped rather than labelled either way.

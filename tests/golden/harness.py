@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from screening.resources import load_catalogue, load_lists, load_ruleset
 from screening.service import ScreeningEngine, ScreeningService
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-FIXED_CLOCK = datetime(2026, 8, 1, 12, 0, tzinfo=timezone.utc)
+FIXED_CLOCK = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
 
 
 def scenario_dirs() -> list[Path]:
@@ -62,7 +62,9 @@ def decide(folder: Path) -> dict[str, Any]:
     setup = json.loads(setup_file.read_text(encoding="utf-8")) if setup_file.is_file() else {}
     if setup.get("ownership_registry") == "unavailable":
         registry.available = False
-    service = ScreeningService(engine, lambda: lists, registry, InMemoryDecisionLedger(), clock=lambda: FIXED_CLOCK)
+    service = ScreeningService(
+        engine, lambda: lists, registry, InMemoryDecisionLedger(), clock=lambda: FIXED_CLOCK
+    )
     (decision,) = asyncio.run(service.screen([event]))
     return strip_volatile(orjson.loads(encode_decision(decision)))
 

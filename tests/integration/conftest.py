@@ -144,8 +144,12 @@ async def start_service(services: Services) -> AsyncIterator[object]:
     """A factory: start the screening service on unique topics; everything is stopped after the test."""
     started: list[RunningService] = []
 
-    async def start(redis_url: str | None = None, **kafka: object) -> RunningService:
+    async def start(
+        redis_url: str | None = None, metrics_port: int | None = None, **kafka: object
+    ) -> RunningService:
         settings = make_settings(services, redis_url, **kafka)
+        if metrics_port is not None:  # Prometheus metrics on; the test starts the ops server on this port
+            settings.metrics = MetricsSettings(enabled=True, host="127.0.0.1", port=metrics_port)
         await create_topics(settings)
         runtime = create_runtime(settings)
         await refresh_lists(runtime)

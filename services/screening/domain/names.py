@@ -15,9 +15,9 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pypinyin import lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
@@ -261,7 +261,9 @@ _LEGAL_TOKENS = frozenset(
 _EDGE_LEGAL_TOKENS = frozenset(
     {"ao", "sa", "ag", "as", "ab", "oy", "nv", "bv", "se", "kg", "sl", "kk", "sas", "sac", "ltda", "eood"}
 )
-_STOPWORDS = frozenset({"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"})
+_STOPWORDS = frozenset(
+    {"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"}
+)
 
 # Generic business words: they say what a company does, not which one it is.
 _GENERIC = frozenset(
@@ -731,7 +733,7 @@ _SPLIT = re.compile(r"[\W_]+")
 
 @dataclass(frozen=True, slots=True)
 class NormalisedName:
-    """A name reduced to comparable tokens: legal forms dropped, abbreviations expanded, Han transliterated."""
+    """A name as comparable tokens: legal forms dropped, abbreviations expanded, Han transliterated."""
 
     original: str
     tokens: tuple[str, ...]
@@ -912,6 +914,10 @@ _KIND_FACTOR = {"generic": 0.2, "place": 0.3, "distinctive": 1.0}
 _TOKEN_SIMILARITY_CUTOFF = 0.8
 # Shortest token compared fuzzily; shorter tokens must be equal ("ZTE" is not "ZTA").
 _MIN_FUZZY_LENGTH = 4
+# A listed token is also compared with its listed neighbours when it is this long and this rare (a typo
+# that happens to spell another listed word lands on a rare one; common words are not typos).
+_MIN_LISTED_FUZZY_LENGTH = 5
+_MAX_LISTED_FUZZY_NAMES = 5
 # Tokens in more names than this do not generate candidates (they still count in the score).
 _MAX_POSTINGS = 300
 # Share of the query weight after which blocking stops opening new candidates (see `_search_variant`).
@@ -993,7 +999,9 @@ class NameIndex:
             for token, ids in postings.items()
         }
         self._compact = {key: tuple(ids) for key, ids in compact.items()}
-        self._name_token_weights = [tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens]
+        self._name_token_weights = [
+            tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens
+        ]
         self._name_weight = [sum(weights) for weights in self._name_token_weights]
         self._distinctive = frozenset(token for token in self._weights if token_kind(token) == "distinctive")
         deletion: dict[str, list[str]] = {}
@@ -1009,7 +1017,10 @@ class NameIndex:
 
     @classmethod
     def build(
-        cls, entries: Sequence[ListEntry], thresholds: MatchThresholds | None = None, cache_size: int = 100_000
+        cls,
+        entries: Sequence[ListEntry],
+        thresholds: MatchThresholds | None = None,
+        cache_size: int = 100_000,
     ) -> NameIndex:
         """Normalise every name of every entry and build the index."""
         names: list[tuple[int, str, tuple[str, ...]]] = []
@@ -1090,10 +1101,13 @@ class NameIndex:
         return found
 
     def _neighbours(self, token: str) -> dict[str, float]:
-        # A listed token stands for itself: its neighbours are other words ("Dover" is not "Dove").
-        if token in self._postings:
-            return {token: 1.0}
+        # A short or common listed token stands for itself: its neighbours are other words ("Dover" is not
+        # "Dove"); a long rare one may still be a typo of another listed word ("Khlil" for "Khalil").
         found: dict[str, float] = {}
+        if token in self._postings:
+            found[token] = 1.0
+            if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
+                return found
         if len(token) >= _MIN_FUZZY_LENGTH:
             for key in (token, *_deletes(token)):
                 for candidate in self._deletion.get(key, ()):
@@ -1124,6 +1138,8 @@ class NameIndex:
         best: tuple[tuple[int, int], tuple[str, ...]] | None = None
         for cut in range(2, len(token) - 1):
             left, right = token[:cut], token[cut:]
+            rank: tuple[int, int]
+            parts: tuple[str, ...]
             if left in _STOPWORDS and right in self._postings:
                 rank, parts = (2, len(right)), (right,)
             elif left not in self._postings:
@@ -1175,7 +1191,7 @@ class NameIndex:
         # name holding none of them cannot reach the weak threshold, so later (common) tokens only add to
         # names already found. A token in too many names enumerates nothing but counts in the bound.
         reached: dict[int, float] = {}
-        skipped = 0.0
+        skipped_tokens: list[int] = []
         enumerated = 0.0
         open_limit = _OPEN_SHARE * query_weight
         for i in sorted(range(len(tokens)), key=lambda i: -weights[i]):
@@ -1196,15 +1212,25 @@ class NameIndex:
                         if name_id in reached:
                             reached[name_id] += gain
             if too_common:
-                skipped += weight
+                skipped_tokens.append(i)
             elif resolved[i]:
                 enumerated += weight
         for name_id in self._compact.get("".join(tokens), ()):
             reached[name_id] = reached.get(name_id, 0.0) + query_weight
-        if not reached and skipped:
+        if not reached and skipped_tokens:
             # Only common tokens ("Electronics Institute"): names holding all of them, shortest first.
             for name_id in self._common_only(resolved):
                 reached[name_id] = query_weight
+        elif skipped_tokens:
+            # Common tokens enumerated nothing; credit them to the names found, by set membership.
+            for i in skipped_tokens:
+                for match, similarity in resolved[i].items():
+                    if len(self._postings[match]) > _MAX_POSTINGS:
+                        members = self._posting_set(match)
+                        gain = weights[i] * similarity
+                        for name_id in reached:
+                            if name_id in members:
+                                reached[name_id] += gain
         if not reached:
             return []
         # Optimistic Dice bound from the blocking weights; only the most promising names are scored.
@@ -1212,13 +1238,11 @@ class NameIndex:
         name_weight = self._name_weight
         bounded = []
         for name_id, weight in reached.items():
-            matched = weight + skipped
-            if matched >= query_weight:
-                bounded.append((1.0, name_id))
-            else:
-                bound = 2 * matched / (query_weight + name_weight[name_id])
-                if bound >= floor:
-                    bounded.append((bound, name_id))
+            matched = min(weight, query_weight)
+            listed = name_weight[name_id]
+            # Filter on a true upper bound (every listed token matched), rank on the symmetric estimate.
+            if (matched + listed) / (query_weight + listed) >= floor:
+                bounded.append((2 * matched / (query_weight + listed), name_id))
         if len(bounded) > _MAX_SCORED:
             bounded.sort(reverse=True)
             del bounded[_MAX_SCORED:]

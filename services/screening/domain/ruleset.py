@@ -182,9 +182,7 @@ class Ruleset:
         windows = {}
         for name, spec in data.get("rules", {}).items():
             params = {
-                k: v
-                for k, v in spec.items()
-                if k not in ("from", "to", "suspended_from", "suspended_to")
+                k: v for k, v in spec.items() if k not in ("from", "to", "suspended_from", "suspended_to")
             }
             windows[name] = RuleWindow(
                 name=name,

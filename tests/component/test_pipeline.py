@@ -1,0 +1,133 @@
+"""The batch pipeline with in-memory ports and a recording sender: no broker, no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+
+from screening.adapters.kafka import ScreeningPipeline, Topics
+from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
+from screening.domain.catalogue import Catalogue
+from screening.domain.names import ScreeningLists
+from screening.domain.ruleset import Ruleset
+from screening.metrics import Metrics
+from screening.service import ScreeningEngine, ScreeningService
+
+TOPICS = Topics("orders", "leases", "ownership", "decisions", "dlq")
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int = 0
+
+
+class RecordingSender:
+    """Collects sends; acks resolve immediately, or fail when told to."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.fail = fail
+
+    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        self.sent.append((topic, key, value))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.fail:
+            future.set_exception(RuntimeError("broker unavailable"))
+        else:
+            future.set_result(None)
+        return future
+
+    def on(self, topic: str) -> list[dict[str, Any]]:
+        return [orjson.loads(v) for t, _, v in self.sent if t == topic]
+
+
+def order(event_id: str, order_id: str, **extra: Any) -> bytes:
+    return orjson.dumps({
+        "event_id": event_id, "occurred_at": "2026-12-01T10:00:00Z", "order_id": order_id,
+        "buyer": {"name": "Example Research Institute GmbH", "country": "DE"},
+        "ship_to_country": "DE", "items": [{"line_id": "1", "product": "Office chairs", "quantity": 1, "eccn": "EAR99"}],
+        **extra,
+    })
+
+
+@pytest.fixture
+def build(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists):
+    def make(registry: InMemoryOwnershipRegistry | None = None, lists: ScreeningLists | None = shipped_lists,
+             fail: bool = False) -> tuple[ScreeningPipeline, RecordingSender, InMemoryDecisionLedger]:
+        ledger = InMemoryDecisionLedger()
+        service = ScreeningService(ScreeningEngine(ruleset, catalogue), lambda: lists,
+                                   registry or InMemoryOwnershipRegistry(), ledger)
+        sender = RecordingSender(fail)
+        return ScreeningPipeline(service, sender, TOPICS, Metrics()), sender, ledger
+    return make
+
+
+async def test_every_valid_event_of_a_batch_gets_one_decision_keyed_by_its_subject(build) -> None:
+    pipeline, sender, _ = build()
+    records = [FakeRecord("orders", 0, i, f"SO-{i}".encode(), order(f"e{i}", f"SO-{i}")) for i in range(20)]
+    await pipeline.handle(records)
+    keys = [k for t, k, _ in sender.sent if t == "decisions"]
+    assert sorted(keys) == sorted(f"SO-{i}".encode() for i in range(20))
+
+
+async def test_invalid_messages_are_dead_lettered_and_named_subjects_held(build) -> None:
+    pipeline, sender, _ = build()
+    await pipeline.handle([
+        FakeRecord("orders", 0, 0, b"SO-1", b"{broken"),
+        FakeRecord("orders", 0, 1, b"SO-2", orjson.dumps({"event_id": "e2", "order_id": "SO-2"})),
+        FakeRecord("leases", 1, 5, b"L-3", orjson.dumps({"lease_id": "L-3"})),
+        FakeRecord("orders", 0, 2, b"SO-4", order("e4", "SO-4")),
+    ])
+    dlq = sender.on("dlq")
+    assert [(d["topic"], d["offset"], d["error_kind"]) for d in dlq] == [
+        ("orders", 0, "invalid_json"), ("orders", 1, "schema"), ("leases", 5, "schema")
+    ]
+    decisions = {d["subject"]["id"]: d for d in sender.on("decisions")}
+    assert set(decisions) == {"SO-2", "SO-4"}  # L-3 names no event_id: DLQ only
+    assert decisions["SO-2"]["outcome"] == "hold"
+    assert decisions["SO-2"]["reasons"][0]["code"] == "INVALID_EVENT"
+    assert decisions["SO-4"]["outcome"] == "allow"
+
+
+async def test_a_repeated_event_id_is_decided_once_within_and_across_batches(build) -> None:
+    pipeline, sender, _ = build()
+    payload = order("same", "SO-1")
+    await pipeline.handle([FakeRecord("orders", 0, 0, b"SO-1", payload), FakeRecord("orders", 0, 1, b"SO-1", payload)])
+    await pipeline.handle([FakeRecord("orders", 0, 2, b"SO-1", payload)])
+    assert len(sender.on("decisions")) == 1
+
+
+async def test_unavailable_ownership_registry_holds_every_event(build) -> None:
+    registry = InMemoryOwnershipRegistry()
+    registry.available = False
+    pipeline, sender, _ = build(registry=registry)
+    await pipeline.handle([FakeRecord("orders", 0, i, b"k", order(f"e{i}", f"SO-{i}")) for i in range(3)])
+    decisions = sender.on("decisions")
+    assert len(decisions) == 3
+    assert {d["outcome"] for d in decisions} == {"hold"}
+    assert all(any(r["code"] == "OWNERSHIP_UNAVAILABLE" for r in d["reasons"]) for d in decisions)
+
+
+async def test_missing_lists_hold_every_event(build) -> None:
+    pipeline, sender, _ = build(lists=None)
+    await pipeline.handle([FakeRecord("orders", 0, 0, b"k", order("e1", "SO-1"))])
+    (decision,) = sender.on("decisions")
+    assert decision["outcome"] == "hold"
+    assert decision["versions"]["lists"] == "unavailable"
+    assert [r["code"] for r in decision["reasons"]] == ["LISTS_UNAVAILABLE"]
+
+
+async def test_a_failed_publish_raises_and_the_batch_is_not_remembered(build) -> None:
+    pipeline, sender, ledger = build(fail=True)
+    with pytest.raises(RuntimeError):
+        await pipeline.handle([FakeRecord("orders", 0, 0, b"k", order("e1", "SO-1"))])
+    assert await ledger.already_decided(["e1"]) == set()  # redelivery will decide it again

@@ -1,0 +1,293 @@
+"""Name normalisation and matching against the shipped Consolidated Screening List snapshot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from screening.adapters.csl import combine, load_list_file, parse_list_bytes
+from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists, normalise
+
+SHIPPED = (
+    Path(__file__).resolve().parents[2] / "services" / "screening" / "data" / "consolidated_2026-07-31.csv"
+)
+
+
+@pytest.fixture(scope="module")
+def lists() -> ScreeningLists:
+    loaded = load_list_file(SHIPPED)
+    return ScreeningLists.build(loaded.entries, loaded.version, MatchThresholds(strong=0.92, weak=0.80))
+
+
+def best(lists: ScreeningLists, name: str, country: str | None = None):
+    hits = lists.index.match([name], country=country)
+    return hits[0] if hits else None
+
+
+# -- normalisation --------------------------------------------------------------------------------------
+
+
+def test_normalise_drops_legal_forms_and_expands_abbreviations() -> None:
+    assert normalise("SENSETIME TECH DEV CO LTD").tokens == ("sensetime", "technology", "development")
+    assert normalise("Beijing Sensetime Technology Development Co., Ltd.").tokens == (
+        "beijing",
+        "sensetime",
+        "technology",
+        "development",
+    )
+
+
+def test_normalise_drops_russian_legal_forms() -> None:
+    assert normalise("OOO Romashka").tokens == ("romashka",)
+    assert normalise('Obshchestvo s Ogranichennoi Otvetstvennostiu "Romashka"').tokens == ("romashka",)
+    assert normalise("AO Kronshtadt").tokens == ("kronshtadt",)
+    assert normalise("ООО Ромашка").tokens == ("romashka",)
+
+
+def test_normalise_translates_chinese_business_words_and_joins_pinyin_of_the_name() -> None:
+    assert normalise("北京市商汤科技开发有限公司").tokens == (
+        "beijing",
+        "shangtang",
+        "technology",
+        "development",
+    )
+    assert normalise("海光信息技术股份有限公司").tokens == ("haiguang", "information", "technology")
+
+
+def test_normalise_reads_pinyin_legal_forms_and_business_words() -> None:
+    assert normalise("Haiguang Xinxi Jishu Youxian Gongsi").tokens == (
+        "haiguang",
+        "information",
+        "technology",
+    )
+
+
+def test_normalise_survives_mangled_legal_forms() -> None:
+    assert normalise("ZOELLA TRADINGLIMITED").tokens == ("zoella", "trading")
+    assert normalise("MOBIN PETROCHEMICAL COMPNY").tokens == ("mobin", "petrochemical")
+
+
+# -- SenseTime and the issue's examples ---------------------------------------------------------------------
+
+SENSETIME_EL = "Beijing Sensetime Technology Development Co., Ltd."
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Beijing SenseTime Technology Development Co., Ltd.",
+        "Beijing Shangtang Technology Development",
+        "Sense Time",
+        "SENSETIME TECH DEV CO LTD",
+        "北京市商汤科技开发有限公司",
+    ],
+)
+def test_finds_sensetime_under_each_of_its_names(lists: ScreeningLists, name: str) -> None:
+    hit = best(lists, name)
+    assert hit is not None
+    assert hit.entry.name == SENSETIME_EL
+    assert hit.entry.source == "EL"
+    assert hit.strong
+
+
+def test_chinese_sensetime_reaches_the_listed_pinyin_alias(lists: ScreeningLists) -> None:
+    hit = best(lists, "北京市商汤科技开发有限公司")
+    assert hit is not None
+    assert hit.matched_name == "Beijing Shangtang Technology Development Co., Ltd."
+
+
+@pytest.mark.parametrize("name", ["iFlyTek", "iFLYTEK CO., LTD.", "IFLYTEK", "iflytek ltd"])
+def test_single_word_entry_matches_its_spellings(lists: ScreeningLists, name: str) -> None:
+    hit = best(lists, name)
+    assert hit is not None and hit.entry.name == "IFLYTEK" and hit.strong
+
+
+@pytest.mark.parametrize(
+    ("name", "entry", "matched"),
+    [
+        ("北京壁仞科技开发有限公司", "Beijing Biren Technology Development Co., Ltd.", None),
+        ("海光信息技术股份有限公司", "Higon", "Haiguang Xinxi Jishu Youxian Gongsi"),
+        ("北京算能科技有限公司", "Sophgo Technologies Ltd.", "Beijing Suanneng Technology Co., Ltd"),
+    ],
+)
+def test_chinese_character_names_reach_listed_english_and_pinyin_forms(
+    lists: ScreeningLists, name: str, entry: str, matched: str | None
+) -> None:
+    hit = best(lists, name)
+    assert hit is not None and hit.strong
+    assert hit.entry.name == entry
+    assert hit.matched_name == (matched or entry)
+
+
+@pytest.mark.parametrize("name", ["华勤技术股份有限公司", "联想集团有限公司"])
+def test_unlisted_chinese_companies_match_nothing(lists: ScreeningLists, name: str) -> None:
+    assert lists.index.match([name]) == []
+
+
+def test_city_qualifier_position_does_not_matter(lists: ScreeningLists) -> None:
+    hit = best(lists, "Beijing Moore Thread Intelligent Technology Co., Ltd.")
+    assert hit is not None and hit.strong
+    assert hit.entry.name == "Moore Thread Intelligent Technology (Beijing) Co., Ltd."
+
+
+def test_word_order_of_a_person_name_does_not_matter(lists: ScreeningLists) -> None:
+    listed = next(entry for entry in lists.entries if entry.entry_type == "Individual" and "," in entry.name)
+    last, _, first = listed.name.partition(",")
+    hit = best(lists, f"{first.strip()} {last.strip()}")
+    assert hit is not None and hit.entry.entry_id == listed.entry_id
+
+
+def test_typo_in_a_distinctive_word_still_matches(lists: ScreeningLists) -> None:
+    hit = best(lists, "Beijing Sensetmie Technology Development Co Ltd")
+    assert hit is not None and hit.entry.name == SENSETIME_EL
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Beijing Technology Co., Ltd.", "Shanghai Intelligent Technology Development Co., Ltd.", "China Group"],
+)
+def test_generic_words_alone_are_never_a_strong_match(lists: ScreeningLists, name: str) -> None:
+    assert not any(hit.strong for hit in lists.index.match([name]))
+
+
+def test_one_shared_word_with_more_words_around_is_not_strong(lists: ScreeningLists) -> None:
+    assert not any(hit.strong for hit in lists.index.match(["Sugon Cloud Logistics Partners"]))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Tencent Holdings Limited",
+        "Alibaba Group Holding Limited",
+        "Baidu, Inc.",
+        "ByteDance Ltd.",
+        "Lenovo Group Limited",
+        "Xiaomi Corporation",
+        "Keysight Technologies",
+    ],
+)
+def test_unlisted_companies_are_left_alone(lists: ScreeningLists, name: str) -> None:
+    assert not any(hit.strong for hit in lists.index.match([name]))
+
+
+def test_huawei_technologies_is_found_on_the_entity_list_and_cmic(lists: ScreeningLists) -> None:
+    hits = [hit for hit in lists.index.match(["Huawei Technologies Co., Ltd."], limit=10) if hit.strong]
+    assert {"EL", "CMIC"} <= {hit.entry.source for hit in hits}
+    assert any(hit.entry.name.startswith("Huawei Technologies Co., Ltd.") for hit in hits)
+
+
+def test_country_is_supporting_evidence_only(lists: ScreeningLists) -> None:
+    same = best(lists, "Sense Time", country="CN")
+    other = best(lists, "Sense Time", country="US")
+    assert same is not None and other is not None
+    assert same.score >= other.score
+    assert other.strong  # a different country never undoes a strong name match
+    assert same.why["country"] == "supports" and other.why["country"] == "differs"
+
+
+def test_hits_are_one_per_entry_best_first_and_explained(lists: ScreeningLists) -> None:
+    hits = lists.index.match(["Sense Time", "Beijing Shangtang Technology Development"], limit=10)
+    ids = [hit.entry.entry_id for hit in hits]
+    assert len(ids) == len(set(ids))
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    why = hits[0].why
+    assert why["matched"] and {"query", "listed", "similarity", "weight", "kind"} <= set(why["matched"][0])
+    assert "unmatched_query" in why and "unmatched_listed" in why
+
+
+def test_only_hits_at_or_above_the_weak_threshold_are_returned(lists: ScreeningLists) -> None:
+    for hit in lists.index.match(["Moore Threads Shanghai"], limit=20):
+        assert hit.score >= lists.index.thresholds.weak
+        assert hit.strong == (hit.score >= lists.index.thresholds.strong)
+
+
+def test_repeated_queries_are_answered_from_the_cache(lists: ScreeningLists) -> None:
+    first = lists.index.match(["Sugon"])
+    size = lists.index.cache_info()["size"]
+    assert lists.index.match(["SUGON"]) == [
+        hit.__class__(**{**{f: getattr(hit, f) for f in hit.__slots__}, "query": "SUGON"}) for hit in first
+    ]
+    assert lists.index.cache_info()["size"] == size
+
+
+def test_small_index_works_without_the_shipped_list() -> None:
+    loaded = parse_list_bytes(
+        b"_id,source,name,alt_names,addresses\n"
+        b'a,Entity List (EL) - Bureau of Industry and Security,Acme Rocket Works,ARW,"Moscow, RU"\n',
+        "tiny.csv",
+    )
+    index = NameIndex.build(loaded.entries)
+    hit = index.match(["ACME ROCKET WORKS LLC"], country="RU")[0]
+    assert hit.entry.source == "EL" and hit.strong and hit.entry.countries == ("RU",)
+
+
+# -- the list loader ----------------------------------------------------------------------------------------
+
+
+def test_loads_the_official_csv_layout_with_version(lists: ScreeningLists) -> None:
+    assert len(lists.entries) == 25_921
+    assert lists.version.startswith("csl:2026-07-31:") and len(lists.version.split(":")[2]) == 12
+    sensetime = next(entry for entry in lists.entries if entry.name == SENSETIME_EL)
+    assert sensetime.source == "EL"
+    assert sensetime.alt_names == ("Beijing Shangtang Technology Development Co., Ltd.", "Sense Time")
+    assert sensetime.countries == ("CN",)
+
+
+def test_loads_the_compact_json_with_the_same_entry_ids(tmp_path: Path) -> None:
+    compact = {
+        "sourceGeneratedAt": "2026-07-31T13:15:00+00:00",
+        "tables": {"sources": ["Entity List (EL) - Bureau of Industry and Security"], "programmes": []},
+        "entries": [{"n": "IFLYTEK", "a": ["iFlytek Co."], "s": 0, "c": ["CN"], "fr": "84 FR 54002"}],
+    }
+    path = tmp_path / "screening-list.json"
+    path.write_bytes(json.dumps(compact).encode())
+    loaded = load_list_file(path)
+    entry = loaded.entries[0]
+    assert (entry.name, entry.source, entry.alt_names, entry.countries) == (
+        "IFLYTEK",
+        "EL",
+        ("iFlytek Co.",),
+        ("CN",),
+    )
+    assert loaded.version.startswith("csl:2026-07-31:")
+    csv_ids = {entry.entry_id for entry in load_list_file(SHIPPED).entries if entry.name == "IFLYTEK"}
+    assert entry.entry_id in csv_ids
+
+
+def test_loads_trade_gov_results_json() -> None:
+    document = {
+        "results": [
+            {
+                "id": "x1",
+                "name": "Beijing Biren Technology Development Co., Ltd.",
+                "alt_names": ["Biren"],
+                "source": "Entity List (EL) - Bureau of Industry and Security",
+                "addresses": [{"address": "Wangjing", "city": "Beijing", "country": "CN"}],
+                "programs": [],
+                "type": "Entity",
+            }
+        ]
+    }
+    loaded = parse_list_bytes(json.dumps(document).encode(), "consolidated.json")
+    entry = loaded.entries[0]
+    assert (entry.entry_id, entry.source, entry.countries, entry.alt_names) == (
+        "x1",
+        "EL",
+        ("CN",),
+        ("Biren",),
+    )
+    assert loaded.version.startswith("csl:unknown:")
+
+
+def test_combined_lists_join_their_versions() -> None:
+    first = parse_list_bytes(
+        b"_id,source,name\na,Entity List (EL) - Bureau of Industry and Security,A Co\n", "a.csv"
+    )
+    second = parse_list_bytes(
+        b"_id,source,name\nb,Unverified List (UVL) - Bureau of Industry and Security,B\n", "b.csv"
+    )
+    entries, version = combine([first, second])
+    assert [entry.source for entry in entries] == ["EL", "UVL"]
+    assert version == f"{first.version}+{second.version}"
