@@ -14,7 +14,8 @@ from datetime import date, datetime, timezone
 
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
-from screening.domain.model import Decision, Event, Outcome, Party, Reason, Versions
+from screening.domain.lists import ListHit
+from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
 from screening.domain.names import ScreeningLists
 from screening.domain.ownership import OwnershipPolicy, OwnershipRecord, analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
@@ -23,6 +24,7 @@ from screening.domain.ruleset import Ruleset
 from screening.ports import DecisionLedger, OwnershipSource
 
 Clock = Callable[[], datetime]
+CACHE_LIMIT = 100_000
 
 
 def utc_now() -> datetime:
@@ -60,12 +62,17 @@ class ScreeningEngine:
             "OFAC": frozenset(ruleset.rule("ofac_50").param("seed_lists", ["SDN"])),
             "BIS": frozenset(ruleset.rule("affiliates").param("seed_lists", ["EL", "MEU", "SDN"])),
         }
+        # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
+        # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
+        self._items_cache: dict[tuple[Item, date], ItemResult] = {}
+        self._hits_cache: dict[tuple[tuple[str, ...], str | None], tuple[ListHit, ...]] = {}
+        self._hits_version: str | None = None
 
     # ------------------------------------------------------------------------------------------------
     def decide(self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event") -> Decision:
         """Decide one event with the batch's lists and ownership snapshot."""
         on = event.occurred_at.date()
-        items = [classify_item(item, self.catalogue, self.classification_rules, on) for item in event.items]
+        items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
         reasons = self._evaluator.evaluate(event, items, profiles)
         if context.lists is None:
@@ -123,8 +130,27 @@ class ScreeningEngine:
         )
 
     # ------------------------------------------------------------------------------------------------
+    def _classify(self, item: Item, on: date) -> ItemResult:
+        key = (item, on)
+        result = self._items_cache.get(key)
+        if result is None:
+            if len(self._items_cache) >= CACHE_LIMIT:
+                self._items_cache.clear()
+            result = self._items_cache[key] = classify_item(item, self.catalogue, self.classification_rules, on)
+        return result
+
+    def _hits(self, names: tuple[str, ...], country: str | None, lists: ScreeningLists) -> tuple[ListHit, ...]:
+        if self._hits_version != lists.version or len(self._hits_cache) >= CACHE_LIMIT:
+            self._hits_cache.clear()
+            self._hits_version = lists.version
+        key = (names, country)
+        hits = self._hits_cache.get(key)
+        if hits is None:
+            hits = self._hits_cache[key] = tuple(lists.index.match(names, country))
+        return hits
+
     def _profile(self, party: Party, context: BatchContext, on: date) -> PartyProfile:
-        hits = tuple(context.lists.index.match(party.names, party.country)) if context.lists is not None else ()
+        hits = self._hits(party.names, party.country, context.lists) if context.lists is not None else ()
         status = context.ownership.status_for(party)
         entity = context.ownership.entity_for(party) if status is OwnershipStatus.KNOWN else None
         finding = None
@@ -153,9 +179,8 @@ class ScreeningEngine:
                 context.listed_cache[entity_id] = self._lists_of(record, context.lists)
         return context.listed_cache
 
-    @staticmethod
-    def _lists_of(record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
-        hits = lists.index.match((record.name, *record.aliases), record.country)
+    def _lists_of(self, record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
+        hits = self._hits((record.name, *record.aliases), record.country, lists)
         return frozenset(hit.entry.source for hit in hits if hit.strong)
 
 

@@ -7,7 +7,7 @@ the parsed mapping into typed values; it never reads files or the environment it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -41,6 +41,10 @@ class CountryGroups:
     changes: tuple[CountryChange, ...]
     hong_kong_as: str = "CN"
     macau: str = "MO"
+    # Memberships per (group, date): every event asks the same few questions, so answer each once.
+    _members_cache: dict[tuple[str, date], frozenset[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def canonical(self, country: str | None) -> str | None:
         """The country the EAR treats `country` as (Hong Kong counts as China)."""
@@ -55,6 +59,9 @@ class CountryGroups:
         The snapshot lists the membership as of its date; a change is undone for dates before it took
         effect (a country removed later was still a member before) and applied from its effective date.
         """
+        cached = self._members_cache.get((group, on))
+        if cached is not None:
+            return cached
         members = set(self.base.get(group, frozenset()))
         for change in self.changes:
             if change.group != group:
@@ -70,7 +77,8 @@ class CountryGroups:
                     members.add(change.country)
                 else:
                     members.discard(change.country)
-        return frozenset(members)
+        result = self._members_cache[(group, on)] = frozenset(members)
+        return result
 
     def in_group(self, country: str | None, group: str, on: date) -> bool:
         """Whether `country` (HK as CN) is in `group` on `on`."""
