@@ -16,7 +16,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
-from screening.adapters.kafka import OwnershipPipeline, ScreeningPipeline, Topics
+from aiokafka import TopicPartition
+
+from screening.adapters.kafka import OffsetCommitter, OwnershipPipeline, ScreeningPipeline, Topics, batch_offsets
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
@@ -58,6 +60,7 @@ class Runtime:
     lists_store: RedisListsStore
     lists: ListsHolder
     metrics: Metrics
+    committer: OffsetCommitter
     redis: Any
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -102,6 +105,7 @@ def create_runtime(
         return done
 
     pipeline = ScreeningPipeline(service, send, topics, metrics)
+    committer = OffsetCommitter()
     ownership_pipeline = OwnershipPipeline(registry, send, topics, metrics)
 
     @broker.subscriber(
@@ -112,10 +116,21 @@ def create_runtime(
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset=k.auto_offset_reset,  # type: ignore[arg-type]
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
     )
     async def screen_events(message: KafkaMessage) -> None:
-        await pipeline.handle(_records(message))
+        records = _records(message)
+        try:
+            await pipeline.handle(records)
+        except Exception:
+            # Rewind every partition of the batch: it is read and decided again (the ledger dedupes).
+            await message.nack()
+            raise
+        consumer = getattr(message, "consumer", None)
+        if consumer is not None and hasattr(consumer, "commit"):
+            committer.schedule(
+                consumer, {TopicPartition(t, p): o for (t, p), o in batch_offsets(records).items()}
+            )
 
     @broker.subscriber(
         k.ownership_topic,
@@ -140,6 +155,7 @@ def create_runtime(
         lists_store=RedisListsStore(redis_client, settings.redis.prefix),
         lists=lists,
         metrics=metrics,
+        committer=committer,
         redis=redis_client,
     )
 
@@ -215,6 +231,10 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
         await start_ops_server(runtime)
 
     @app.on_shutdown
+    async def flush_offsets() -> None:
+        await runtime.committer.flush()
+
+    @app.after_shutdown
     async def close() -> None:
         for task in runtime.tasks:
             task.cancel()

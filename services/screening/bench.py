@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 PARTITIONS = 3
+FETCH_MAX_WAIT_MS = int(os.environ.get("SCREENING_BENCH_FETCH_MAX_WAIT_MS", "500"))
 
 # A realistic mix: ordinary buyers (most traffic, repeating), listed parties, China-headquartered
 # parties, and a few forwarders; products across the catalogue.
@@ -106,10 +107,13 @@ async def _run_phase(bootstrap: str, inputs: dict[str, str], output: str, events
                      id_of: Any, rate: float, timeout: float) -> tuple[float, list[float]]:
     """Produce `events` (at `rate`/s, 0 = as fast as possible); read `output` until each is answered."""
     consumer = AIOKafkaConsumer(output, bootstrap_servers=bootstrap, group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="latest", enable_auto_commit=False)
+                                auto_offset_reset="latest", enable_auto_commit=False,
+                                fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and position at the end before producing
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=256 * 1024)
+    # Throughput runs let the producer batch; paced (latency) runs send each event at once.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0 if rate > 0 else 5,
+                                max_batch_size=256 * 1024)
     await producer.start()
     sent: dict[str, float] = {}
     arrivals: dict[str, float] = {}
@@ -265,7 +269,8 @@ def _free_port() -> int:
 async def passthrough(bootstrap: str, in_topics: Sequence[str], out_topic: str) -> None:
     """The physical-limit reference: getmany → send each without awaiting → await all → commit."""
     consumer = AIOKafkaConsumer(*in_topics, bootstrap_servers=bootstrap, group_id=f"pass-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2, acks=1)
     await consumer.start()
     await producer.start()

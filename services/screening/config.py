@@ -20,8 +20,12 @@ class KafkaSettings(BaseModel):
     decisions_topic: str = Field(default="screening.decisions.v1", description="Decisions out")
     dlq_topic: str = Field(default="screening.dlq.v1", description="Rejected messages out")
     max_records: int = Field(default=500, ge=1, description="Most records handed to one batch")
-    batch_timeout_ms: int = Field(default=20, ge=1, description="How long a batch waits to fill")
-    linger_ms: int = Field(default=2, ge=0, description="Producer linger, lets decisions share requests")
+    batch_timeout_ms: int = Field(
+        default=5, ge=1, description="How long an empty poll waits (FastStream then sleeps as long again)"
+    )
+    linger_ms: int = Field(
+        default=0, ge=0, description="Producer linger; 0 measured best: a busy sender batches by itself"
+    )
     auto_offset_reset: str = Field(default="earliest", description="Where a new group starts reading")
     sasl_password: SecretStr | None = Field(default=None, description="Reserved for SASL deployments")
 

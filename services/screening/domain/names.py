@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -170,6 +170,15 @@ _PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("s", "p", "a"): (),
     ("s", "a", "c"): (),
     ("s", "de", "r", "l"): (),
+    # Mexican and Latin American forms: "S.A. de C.V.", "S. de R.L. de C.V.", "S.A.P.I. de C.V.".
+    ("s", "a", "de", "c", "v"): (),
+    ("sa", "de", "cv"): (),
+    ("s", "de", "r", "l", "de", "c", "v"): (),
+    ("s", "a", "p", "i", "de", "c", "v"): (),
+    ("sapi", "de", "cv"): (),
+    ("de", "c", "v"): (),
+    ("de", "cv"): (),
+    ("c", "v"): (),
     ("l", "l", "c"): (),
     ("l", "t", "d"): (),
     ("b", "v"): (),
@@ -259,7 +268,28 @@ _LEGAL_TOKENS = frozenset(
 )
 # Short legal forms that are also plausible name parts: dropped only at the start or end of a name.
 _EDGE_LEGAL_TOKENS = frozenset(
-    {"ao", "sa", "ag", "as", "ab", "oy", "nv", "bv", "se", "kg", "sl", "kk", "sas", "sac", "ltda", "eood"}
+    {
+        "ao",
+        "sa",
+        "ag",
+        "as",
+        "ab",
+        "oy",
+        "nv",
+        "bv",
+        "se",
+        "kg",
+        "sl",
+        "kk",
+        "sas",
+        "sac",
+        "ltda",
+        "eood",
+        "cv",
+        "sapi",
+        # "Marine Solution Private Limited" is also written "... Limited Private".
+        "private",
+    }
 )
 _STOPWORDS = frozenset(
     {"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"}
@@ -647,6 +677,30 @@ _HAN_WORDS: dict[str, str] = {
     "吉林": "jilin",
 }
 _HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
+# Traditional → simplified characters common in company names, so "科大訊飛" and "技術" meet the dictionary
+# and the supplemental names (pinyin alone would do for most, but polyphones differ: 長江 is "changjiang").
+_TRADITIONAL = str.maketrans(
+    (
+        "亞來係個們備傳價儀億優儲兩別創動務勝匯區協員問單國園圓圖團場壓學實寧寫寶導層島廈廠廣強從慶應據數"
+        "時曠會東條業極樂標橋機檢歐氣淨測準溫滬滲漢潔濟濱濾瀋灣無煉熱燈營爐爾獅獎環產發盤確碼礎礙礦禮稅積"
+        "穩窮範築簡籌糧紀紅紡組絡統絲經綜綠維綱網緊線編練縣縮總績織繼續纖罰羅義聯聲職聽腦膠臨臺與興舊艦華"
+        "萊萬蓋蔣藍藝藥蘇蘋蘭處號蟲術衛衝補裝製規視親觀觸訂計訊託記設許診評詞詢試話詳誌認語誠誤說課調談請"
+        "論諮諾謀講謝證識譯護讀變讓豐貓貝負財貨貫責貴貸費貿賀資賈賓質購賽贊贏趙趨蹤躍車軌軍軟輔輕輝輪輯輸"
+        "轉辦農這連週進運過達違遞遠適遷選遺邁還邊郵鄉鄧鄭醫釋鈦銀銅銷鋁鋒鋰鋼錄錫錶鍵鎖鎮鎳鏈鐘鐵鑒長門閃"
+        "閉開間閘閩閱闊關闡陣陸陽隊際隨隸雙雜雞離難雲電霧靈靜韓韻響頁頂項順須頌預領頭頻顆題類顧顯風飛飲養"
+        "館饋馬駐駕騰驅驗體髮鬧魚魯鮮鳥鳳鳴鴻鵬鷹鹽麗麥麼黃點黨齊齡龍"
+    ),
+    (
+        "亚来系个们备传价仪亿优储两别创动务胜汇区协员问单国园圆图团场压学实宁写宝导层岛厦厂广强从庆应据数"
+        "时旷会东条业极乐标桥机检欧气净测准温沪渗汉洁济滨滤沈湾无炼热灯营炉尔狮奖环产发盘确码础碍矿礼税积"
+        "稳穷范筑简筹粮纪红纺组络统丝经综绿维纲网紧线编练县缩总绩织继续纤罚罗义联声职听脑胶临台与兴旧舰华"
+        "莱万盖蒋蓝艺药苏苹兰处号虫术卫冲补装制规视亲观触订计讯托记设许诊评词询试话详志认语诚误说课调谈请"
+        "论咨诺谋讲谢证识译护读变让丰猫贝负财货贯责贵贷费贸贺资贾宾质购赛赞赢赵趋踪跃车轨军软辅轻辉轮辑输"
+        "转办农这连周进运过达违递远适迁选遗迈还边邮乡邓郑医释钛银铜销铝锋锂钢录锡表键锁镇镍链钟铁鉴长门闪"
+        "闭开间闸闽阅阔关阐阵陆阳队际随隶双杂鸡离难云电雾灵静韩韵响页顶项顺须颂预领头频颗题类顾显风飞饮养"
+        "馆馈马驻驾腾驱验体发闹鱼鲁鲜鸟凤鸣鸿鹏鹰盐丽麦么黄点党齐龄龙"
+    ),
+)
 # Administrative suffixes that follow a place name ("北京市", "广东省") and carry nothing.
 _HAN_PLACE_SUFFIXES = frozenset("市省区县")
 
@@ -720,6 +774,8 @@ _GLUED_SUFFIXES = (
     "pjsc",
     "sdnbhd",
 )
+# Short words that lose their space to the word before ("Resortand Spa", "IntegrationCo., Ltd.").
+_GLUED_TAILS = frozenset({"and", "co", "of", "the", "ltd", "inc", "llc", "corp"})
 _GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -755,6 +811,7 @@ def _han_to_words(run: str) -> str:
     The unknown stretches between known words are one name ("商汤", "壁仞"), so their pinyin syllables are
     joined into one token, as the list writes them ("Shangtang", "Biren").
     """
+    run = run.translate(_TRADITIONAL)
     out: list[str] = []
     pending: list[str] = []
 
@@ -827,6 +884,11 @@ def _unglue(token: str) -> tuple[str, ...]:
         for prefix in _GLUED_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
                 return (prefix, token[len(prefix) :])
+    if len(token) >= 10 and token not in _LEXICON:
+        # Two business or legal-form words glued ("ogranichennoiotvetstvennostyu").
+        for cut in range(5, len(token) - 4):
+            if token[:cut] in _LEXICON and token[cut:] in _LEXICON:
+                return (token[:cut], token[cut:])
     return (token,)
 
 
@@ -854,7 +916,28 @@ def _canonical(token: str) -> str:
     if token in _LEXICON or token in _LEGAL_TOKENS or token in _GENERIC or token in _PLACES:
         return token
     corrected = _lexicon_word(token)
+    if corrected is None and len(token) >= 7 and token.endswith("s"):
+        # A plural with a typo ("isntruments"): the singular is one edit from the lexicon word.
+        corrected = _lexicon_word(token[:-1])
     return _CANONICAL.get(corrected, corrected) if corrected else token
+
+
+def _join_initials(tokens: list[str]) -> list[str]:
+    """Join a run of single letters into one token: "D.E.S." and "DES" are the same acronym."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in (*tokens, ""):
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        if len(run) > 1:
+            out.append("".join(run))
+        else:
+            out.extend(run)
+        run.clear()
+        if token:
+            out.append(token)
+    return out
 
 
 def normalise(name: str) -> NormalisedName:
@@ -874,7 +957,7 @@ def normalise(name: str) -> NormalisedName:
     text = text.replace("&", " and ")
     raw = _rejoin([part for token in _SPLIT.split(text) if token for part in _unglue(token)])
     canonical = [_canonical(token) for token in raw]
-    phrased = _replace_phrases(canonical)
+    phrased = _join_initials(_replace_phrases(canonical))
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
     while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop()
@@ -941,6 +1024,8 @@ class _Scored:
     score: float
     pairs: list[tuple[int, int, float]]
     tokens: tuple[str, ...]
+    # The query and the listed name differ only in spacing ("SD-MBANK" and "SDM-BANK").
+    compact: bool = False
 
 
 # A scored name, its final score (country included) and what the country said.
@@ -967,13 +1052,19 @@ class NameIndex:
         thresholds: MatchThresholds,
         names: list[tuple[int, str, tuple[str, ...]]],
         cache_size: int,
+        supplemental: frozenset[int] = frozenset(),
     ) -> None:
-        """Index `names` (entry position, raw name, tokens); use `NameIndex.build` instead."""
+        """Index `names` (entry position, raw name, tokens); use `NameIndex.build` instead.
+
+        `supplemental` holds the positions in `names` of names that are not on the list itself but come
+        from a supplemental alias table (Chinese registered names); a hit through one says so.
+        """
         self.entries = tuple(entries)
         self.thresholds = thresholds
         self._name_entry = [entry_pos for entry_pos, _, _ in names]
         self._name_raw = [raw for _, raw, _ in names]
         self._name_tokens = [tokens for _, _, tokens in names]
+        self._supplemental = supplemental
         entry_df: dict[str, int] = {}
         seen_per_entry: dict[int, set[str]] = {}
         postings: dict[str, list[int]] = {}
@@ -1021,19 +1112,46 @@ class NameIndex:
         entries: Sequence[ListEntry],
         thresholds: MatchThresholds | None = None,
         cache_size: int = 100_000,
+        extra_aliases: Mapping[str, Sequence[str]] | None = None,
     ) -> NameIndex:
-        """Normalise every name of every entry and build the index."""
+        """Normalise every name of every entry and build the index.
+
+        `extra_aliases` maps a listed name (exactly as on the list, primary or alternative) to further
+        names of the same party that the list does not carry, such as Chinese registered names and short
+        forms ("科大讯飞股份有限公司" for "IFLYTEK"). They are indexed as names of every entry that bears
+        the listed name, and a hit through one is marked as a supplemental name in its explanation.
+        """
         names: list[tuple[int, str, tuple[str, ...]]] = []
+        supplemental: list[int] = []
+        extra = extra_aliases or {}
+        # Listed names repeat across lists and entries (CMIC and the Entity List name the same companies).
+        known: dict[str, tuple[str, ...]] = {}
+
+        def tokens_of(raw: str) -> tuple[str, ...]:
+            found = known.get(raw)
+            if found is None:
+                found = known[raw] = normalise(raw).tokens
+            return found
+
         for entry_pos, entry in enumerate(entries):
             seen: set[tuple[str, ...]] = set()
             for raw in entry.names:
                 if not raw.strip():
                     continue
-                tokens = normalise(raw).tokens
+                tokens = tokens_of(raw)
                 if tokens and tokens not in seen:
                     seen.add(tokens)
                     names.append((entry_pos, raw, tokens))
-        return cls(entries, thresholds or MatchThresholds(), names, cache_size)
+            if not extra:
+                continue
+            for listed in entry.names:
+                for alias in extra.get(listed, ()):
+                    tokens = tokens_of(alias)
+                    if tokens and tokens not in seen:
+                        seen.add(tokens)
+                        supplemental.append(len(names))
+                        names.append((entry_pos, alias, tokens))
+        return cls(entries, thresholds or MatchThresholds(), names, cache_size, frozenset(supplemental))
 
     # -- public API ------------------------------------------------------------------------------------
 
@@ -1118,34 +1236,47 @@ class NameIndex:
         return found
 
     def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """The query tokens plus spacing repairs: adjacent tokens joined, or one token split in two."""
+        """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined."""
         variants = [tokens]
+        # Splits first: a glued token not on the list is a strong sign; joins of short tokens are common.
+        for i, token in enumerate(tokens):
+            if len(token) >= 6 and token not in self._postings:
+                split = self._best_split(token)
+                if split is not None:
+                    variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
         for i in range(len(tokens) - 1):
             joined = tokens[i] + tokens[i + 1]
             joined = _CANONICAL.get(joined, joined)
             if joined in self._postings or joined in _LEGAL_TOKENS:
                 merged = () if joined in _LEGAL_TOKENS else (joined,)
                 variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
-        for i, token in enumerate(tokens):
-            if len(token) >= 6 and token not in self._postings:
-                split = self._best_split(token)
-                if split is not None:
-                    variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
         return [variant for variant in variants[:4] if variant]
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
-        """The most plausible cut of a glued token into two listed words ("polarrock" → "polar rock")."""
+        """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
+
+        A glued stopword or short legal form on either side is dropped ("resortand", "integrationco").
+        """
         best: tuple[tuple[int, int], tuple[str, ...]] | None = None
+        postings = self._postings
         for cut in range(2, len(token) - 1):
             left, right = token[:cut], token[cut:]
+            # A misspelt or abbreviated half ("institut" + "molekulyarnoi") is read as the word it stands for.
+            left_known, right_known = left in postings, right in postings or right in _GLUED_TAILS
+            if left_known and not right_known and len(right) >= 5:
+                right = _canonical(right)
+            elif right_known and not left_known and len(left) >= 5:
+                left = _canonical(left)
             rank: tuple[int, int]
             parts: tuple[str, ...]
-            if left in _STOPWORDS and right in self._postings:
+            if left in _STOPWORDS and right in postings:
                 rank, parts = (2, len(right)), (right,)
-            elif left not in self._postings:
+            elif left not in postings:
                 continue
-            elif right in self._postings:
+            elif right in postings:
                 rank, parts = (2, min(len(left), len(right))), (left, right)
+            elif right in _GLUED_TAILS and len(left) >= 4:
+                rank, parts = (2, len(left)), (left,)
             elif best is None and len(left) >= 4 and len(right) >= 5 and self._resolve(right):
                 rank, parts = (1, min(len(left), len(right))), (left, right)
             else:
@@ -1182,10 +1313,16 @@ class NameIndex:
             for token, found in zip(tokens, resolved, strict=True)
         ]
         query_weight = sum(weights)
+        # The same letters without spaces as a listed name: a spacing variant, whatever its tokens say.
+        spaced = [
+            self._score_compact(tokens, name_id)
+            for name_id in self._compact.get("".join(tokens), ())
+            if self._name_tokens[name_id] != tokens
+        ]
         unreachable = sum(weight for weight, found in zip(weights, resolved, strict=True) if not found)
         if unreachable > _OPEN_SHARE * query_weight:
             # Tokens no listed name holds carry too much of the query: nothing can reach the weak threshold.
-            return []
+            return spaced
         # Blocking, rarest (heaviest) tokens first: accumulate per candidate name the weight of query tokens
         # that reach it. Once the tokens already enumerated carry more than a share of the query weight, a
         # name holding none of them cannot reach the weak threshold, so later (common) tokens only add to
@@ -1215,8 +1352,6 @@ class NameIndex:
                 skipped_tokens.append(i)
             elif resolved[i]:
                 enumerated += weight
-        for name_id in self._compact.get("".join(tokens), ()):
-            reached[name_id] = reached.get(name_id, 0.0) + query_weight
         if not reached and skipped_tokens:
             # Only common tokens ("Electronics Institute"): names holding all of them, shortest first.
             for name_id in self._common_only(resolved):
@@ -1232,7 +1367,7 @@ class NameIndex:
                             if name_id in members:
                                 reached[name_id] += gain
         if not reached:
-            return []
+            return spaced
         # Optimistic Dice bound from the blocking weights; only the most promising names are scored.
         floor = self.thresholds.weak - _BOUND_SLACK
         name_weight = self._name_weight
@@ -1246,8 +1381,13 @@ class NameIndex:
         if len(bounded) > _MAX_SCORED:
             bounded.sort(reverse=True)
             del bounded[_MAX_SCORED:]
-        chosen = [name_id for _, name_id in bounded]
-        return [self._score(tokens, resolved, weights, query_weight, name_id) for name_id in chosen]
+        # Query tokens by the listed tokens they reach, so scoring a name is one lookup per listed token.
+        reverse: dict[str, list[tuple[int, float]]] = {}
+        for i, found in enumerate(resolved):
+            for match, similarity in found.items():
+                reverse.setdefault(match, []).append((i, similarity))
+        scored = [self._score(tokens, reverse, weights, query_weight, name_id) for _, name_id in bounded]
+        return [*spaced, *scored] if spaced else scored
 
     def _posting_set(self, token: str) -> frozenset[int]:
         found = self._posting_sets.get(token)
@@ -1276,7 +1416,7 @@ class NameIndex:
     def _score(
         self,
         tokens: tuple[str, ...],
-        resolved: list[dict[str, float]],
+        reverse: dict[str, list[tuple[int, float]]],
         weights: list[float],
         query_weight: float,
         name_id: int,
@@ -1285,23 +1425,30 @@ class NameIndex:
         listed = self._name_tokens[name_id]
         listed_weights = self._name_token_weights[name_id]
         options = []
-        for i, found in enumerate(resolved):
-            for j, token in enumerate(listed):
-                similarity = found.get(token)
-                if similarity:
-                    options.append((similarity * (weights[i] + listed_weights[j]), similarity, i, j))
-        options.sort(reverse=True)
-        used_query: set[int] = set()
-        used_listed: set[int] = set()
+        for j, token in enumerate(listed):
+            reaching = reverse.get(token)
+            if reaching:
+                listed_weight = listed_weights[j]
+                for i, similarity in reaching:
+                    options.append((similarity * (weights[i] + listed_weight), similarity, i, j))
         pairs: list[tuple[int, int, float]] = []
         agreed = 0.0
-        for gain, similarity, i, j in options:
-            if i in used_query or j in used_listed:
-                continue
-            used_query.add(i)
-            used_listed.add(j)
+        if len(options) > 1:
+            # Greedy one-to-one assignment, best agreement first.
+            options.sort(reverse=True)
+            used_query: set[int] = set()
+            used_listed: set[int] = set()
+            for gain, similarity, i, j in options:
+                if i in used_query or j in used_listed:
+                    continue
+                used_query.add(i)
+                used_listed.add(j)
+                pairs.append((i, j, similarity))
+                agreed += gain
+        elif options:
+            gain, similarity, i, j = options[0]
             pairs.append((i, j, similarity))
-            agreed += gain
+            agreed = gain
         score = agreed / (query_weight + self._name_weight[name_id])
         complete = len(pairs) == len(tokens) == len(listed)
         distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
@@ -1316,6 +1463,15 @@ class NameIndex:
             # A lone short word or acronym ("IFC", "MTV") names too many companies to deny on.
             score = min(score, below_strong)
         return _Scored(name_id=name_id, score=min(score, 1.0), pairs=pairs, tokens=tokens)
+
+    def _score_compact(self, tokens: tuple[str, ...], name_id: int) -> _Scored:
+        """A listed name with the query's letters, spaced differently: full agreement, within the caps."""
+        listed = self._name_tokens[name_id]
+        score = 1.0
+        if len("".join(listed)) <= 4 or not any(token in self._distinctive for token in listed):
+            # A short or generic name is not an identity on spelling alone (see `_score`).
+            score = self.thresholds.strong - 0.02
+        return _Scored(name_id=name_id, score=score, pairs=[], tokens=tokens, compact=True)
 
     def _country_adjust(self, score: float, name_id: int, country: str | None) -> tuple[float, str]:
         listed = self.entries[self._name_entry[name_id]].countries
@@ -1356,6 +1512,12 @@ class NameIndex:
             ],
             "country": country,
             "score": round(score, 4),
+            **({"spacing": "same letters as the listed name, spaced differently"} if scored.compact else {}),
+            **(
+                {"name_source": "supplemental", "note": "matched supplemental Chinese name"}
+                if scored.name_id in self._supplemental
+                else {"name_source": "list"}
+            ),
         }
 
 
@@ -1369,8 +1531,16 @@ class ScreeningLists:
 
     @classmethod
     def build(
-        cls, entries: Iterable[ListEntry], version: str, thresholds: MatchThresholds | None = None
+        cls,
+        entries: Iterable[ListEntry],
+        version: str,
+        thresholds: MatchThresholds | None = None,
+        extra_aliases: Mapping[str, Sequence[str]] | None = None,
     ) -> ScreeningLists:
-        """Index `entries` for matching; `version` is recorded in every decision."""
+        """Index `entries` for matching; `version` is recorded in every decision.
+
+        `extra_aliases` (listed name → further names, see `NameIndex.build`) adds supplemental names.
+        """
         frozen = tuple(entries)
-        return cls(entries=frozen, version=version, index=NameIndex.build(frozen, thresholds))
+        index = NameIndex.build(frozen, thresholds, extra_aliases=extra_aliases)
+        return cls(entries=frozen, version=version, index=index)
