@@ -1,5 +1,8 @@
 """Load trade.gov's Consolidated Screening List (CSL) into list entries, with a version for every decision.
 
+Also reads the supplemental table of Chinese names of listed parties (`data/cjk_names.csv`), which the index
+adds as further names of the entries it names (see `load_cjk_aliases`).
+
 Three layouts are read: the official `consolidated.csv` (29 columns), trade.gov's JSON (`{"results": [...]}`)
 and the compact JSON snapshot (`{"tables": ..., "entries": [{"n": ..., "a": [...], ...}]}`). The version is
 `csl:<source date>:<first 12 hex of the SHA-256 of the file bytes>`, so a decision names the exact data.
@@ -59,6 +62,30 @@ def parse_list_bytes(data: bytes, name: str) -> LoadedList:
     else:
         source_date = "unknown"
     return LoadedList(entries=entries, version=f"csl:{source_date}:{digest}")
+
+
+CJK_NAMES = "cjk_names.csv"
+_CJK_COLUMNS = ("chinese_name", "listed_name")
+
+
+def load_cjk_aliases(text: str) -> dict[str, list[str]]:
+    """The supplemental Chinese-name table as listed name → Chinese names, in file order, without repeats.
+
+    The table is a CSV with the columns `chinese_name`, `listed_name` (a name exactly as on the list) and
+    `notes` (where the name comes from); lines starting with `#` are comments. Pass the result to
+    `ScreeningLists.build(..., extra_aliases=...)`.
+    """
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    if reader.fieldnames is None or not all(column in reader.fieldnames for column in _CJK_COLUMNS):
+        raise ListFormatError("not a Chinese-name table: the header lacks `chinese_name` or `listed_name`")
+    aliases: dict[str, list[str]] = {}
+    for row in reader:
+        chinese = (row.get("chinese_name") or "").strip()
+        listed = (row.get("listed_name") or "").strip()
+        if chinese and listed and chinese not in aliases.setdefault(listed, []):
+            aliases[listed].append(chinese)
+    return aliases
 
 
 def combine(loaded: Sequence[LoadedList]) -> tuple[list[ListEntry], str]:

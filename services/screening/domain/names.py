@@ -805,38 +805,50 @@ class NormalisedName:
         return " ".join(self.tokens)
 
 
+@lru_cache(maxsize=1 << 14)
 def _han_to_words(run: str) -> str:
     """Translate known business words and places in a run of Han characters, transliterate the rest.
 
+    The run is segmented by backward maximum matching (Chinese names end in business words and legal
+    forms, so reading from the end splits "龙芯中科技术" as "龙芯中科 | 技术", not "龙芯中 | 科技 | 术").
     The unknown stretches between known words are one name ("商汤", "壁仞"), so their pinyin syllables are
     joined into one token, as the list writes them ("Shangtang", "Biren").
     """
     run = run.translate(_TRADITIONAL)
-    out: list[str] = []
-    pending: list[str] = []
+    words: list[str] = []  # from the end of the run backwards
+    pending: list[str] = []  # unknown characters, reversed
 
     def flush() -> None:
         if pending:
-            out.append("".join(lazy_pinyin("".join(pending))))
+            words.append("".join(lazy_pinyin("".join(reversed(pending)))))
             pending.clear()
 
-    i = 0
-    while i < len(run):
-        for size in range(min(_HAN_MAX_WORD, len(run) - i), 1, -1):
-            word = run[i : i + size]
+    def known_word_ending_at(end: int) -> str | None:
+        for size in range(min(_HAN_MAX_WORD, end), 1, -1):
+            word = run[end - size : end]
             if word in _HAN_WORDS:
-                flush()
-                if _HAN_WORDS[word]:
-                    out.append(_HAN_WORDS[word])
-                i += size
-                if i < len(run) and run[i] in _HAN_PLACE_SUFFIXES and _HAN_WORDS[word] in _PLACES:
-                    i += 1
-                break
-        else:
-            pending.append(run[i])
-            i += 1
+                return word
+        return None
+
+    i = len(run)
+    while i > 0:
+        word = known_word_ending_at(i)
+        if word is not None:
+            flush()
+            if _HAN_WORDS[word]:
+                words.append(_HAN_WORDS[word])
+            i -= len(word)
+            continue
+        if run[i - 1] in _HAN_PLACE_SUFFIXES:
+            place = known_word_ending_at(i - 1)
+            if place is not None and _HAN_WORDS[place] in _PLACES:
+                # "北京市", "广东省": the administrative suffix carries nothing.
+                i -= 1
+                continue
+        pending.append(run[i - 1])
+        i -= 1
     flush()
-    return " " + " ".join(out) + " "
+    return " " + " ".join(reversed(words)) + " "
 
 
 def _strip_accents(text: str) -> str:
@@ -1273,10 +1285,10 @@ class NameIndex:
                 rank, parts = (2, len(right)), (right,)
             elif left not in postings:
                 continue
-            elif right in postings:
-                rank, parts = (2, min(len(left), len(right))), (left, right)
             elif right in _GLUED_TAILS and len(left) >= 4:
                 rank, parts = (2, len(left)), (left,)
+            elif right in postings:
+                rank, parts = (2, min(len(left), len(right))), (left, right)
             elif best is None and len(left) >= 4 and len(right) >= 5 and self._resolve(right):
                 rank, parts = (1, min(len(left), len(right))), (left, right)
             else:
