@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -20,8 +21,12 @@ async def main(path: Path) -> None:
     """Produce the events of `path`, then print decisions until interrupted."""
     settings = Settings()
     k = settings.kafka
-    consumer = AIOKafkaConsumer(k.decisions_topic, bootstrap_servers=k.bootstrap_servers,
-                                group_id=f"demo-{uuid.uuid4().hex[:6]}", auto_offset_reset="latest")
+    consumer = AIOKafkaConsumer(
+        k.decisions_topic,
+        bootstrap_servers=k.bootstrap_servers,
+        group_id=f"demo-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
+    )
     await consumer.start()
     await consumer.getmany(timeout_ms=1000)
     producer = AIOKafkaProducer(bootstrap_servers=k.bootstrap_servers)
@@ -32,7 +37,9 @@ async def main(path: Path) -> None:
         if not line.strip():
             continue
         event = orjson.loads(line)
-        event["event_id"] = f"{event['event_id']}-{run}"  # a fresh id each run: the service decides once per id
+        event["event_id"] = (
+            f"{event['event_id']}-{run}"  # a fresh id each run: the service decides once per id
+        )
         topic = k.orders_topic if "order_id" in event else k.leases_topic
         key = event.get("order_id") or event.get("lease_id")
         await producer.send_and_wait(topic, orjson.dumps(event), key=key.encode())
@@ -54,7 +61,5 @@ async def main(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main(Path(sys.argv[1])))
-    except KeyboardInterrupt:
-        pass

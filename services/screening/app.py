@@ -11,14 +11,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import TopicPartition
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
-from aiokafka import TopicPartition
-
-from screening.adapters.kafka import OffsetCommitter, OwnershipPipeline, ScreeningPipeline, Topics, batch_offsets
+from screening.adapters.kafka import (
+    OffsetCommitter,
+    OwnershipPipeline,
+    ScreeningPipeline,
+    Topics,
+    batch_offsets,
+)
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
@@ -28,7 +33,7 @@ from screening.adapters.redis_store import (
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.metrics import Metrics, PrometheusMetrics
-from screening.resources import load_catalogue, load_lists, load_ruleset, lists_from_blobs
+from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.service import ScreeningEngine, ScreeningService
 
 log = logging.getLogger("screening.app")
@@ -115,7 +120,7 @@ def create_runtime(
         batch=True,
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
-        auto_offset_reset=k.auto_offset_reset,  # type: ignore[arg-type]
+        auto_offset_reset=k.auto_offset_reset,
         ack_policy=AckPolicy.MANUAL,
     )
     async def screen_events(message: KafkaMessage) -> None:
@@ -175,7 +180,7 @@ async def refresh_lists(runtime: Runtime) -> None:
     store = runtime.lists_store
     try:
         version = await store.version()
-    except Exception as error:  # noqa: BLE001 - any failure leaves the current lists in place
+    except Exception as error:
         log.warning("cannot read lists version from Redis: %s", error)
         version = None
         if runtime.lists.current is not None:
@@ -201,7 +206,7 @@ async def refresh_lists(runtime: Runtime) -> None:
             runtime.lists.current = await asyncio.to_thread(load_lists, settings.files, ruleset)
             runtime.lists.source = "files"
             log.info("lists loaded from files: %s", runtime.lists.current.version)
-        except Exception as error:  # noqa: BLE001 - an unloadable list means hold, not crash
+        except Exception as error:
             runtime.lists.error = f"cannot load list files: {error}"
             log.error(runtime.lists.error)
 

@@ -31,15 +31,31 @@ FETCH_MAX_WAIT_MS = int(os.environ.get("SCREENING_BENCH_FETCH_MAX_WAIT_MS", "500
 # A realistic mix: ordinary buyers (most traffic, repeating), listed parties, China-headquartered
 # parties, and a few forwarders; products across the catalogue.
 _BUYERS = [
-    ("Example Research Institute GmbH", "DE"), ("Example GPU Cloud LLC", "US"), ("Nordic Compute AB", "SE"),
-    ("Example Frontier Lab K.K.", "JP"), ("Acme Datacenter Ltd", "GB"), ("Example Distribution (SG) Pte. Ltd.", "SG"),
-    ("Hanoi Example Trading JSC", "VN"), ("Shanghai Example GPU Cloud Co., Ltd.", "CN"),
-    ("Beijing Sense Time Technology Development Co Ltd", "CN"), ("iFlyTek", "CN"), ("Sugon", "CN"),
-    ("Riyadh Example Compute Co", "SA"), ("Example University", "US"), ("Toronto AI Labs Inc.", "CA"),
+    ("Example Research Institute GmbH", "DE"),
+    ("Example GPU Cloud LLC", "US"),
+    ("Nordic Compute AB", "SE"),
+    ("Example Frontier Lab K.K.", "JP"),
+    ("Acme Datacenter Ltd", "GB"),
+    ("Example Distribution (SG) Pte. Ltd.", "SG"),
+    ("Hanoi Example Trading JSC", "VN"),
+    ("Shanghai Example GPU Cloud Co., Ltd.", "CN"),
+    ("Beijing Sense Time Technology Development Co Ltd", "CN"),
+    ("iFlyTek", "CN"),
+    ("Sugon", "CN"),
+    ("Riyadh Example Compute Co", "SA"),
+    ("Example University", "US"),
+    ("Toronto AI Labs Inc.", "CA"),
 ]
 _PRODUCTS = [
-    ("NVIDIA H100 SXM 80GB", None), ("HGX H100 8-GPU", None), ("NVIDIA A100 80GB PCIe", None), ("L40S", None),
-    ("NVIDIA L20", None), ("GeForce RTX 4090", None), ("Office chairs", "EAR99"), ("Laptop", "EAR99"), ("H20", None),
+    ("NVIDIA H100 SXM 80GB", None),
+    ("HGX H100 8-GPU", None),
+    ("NVIDIA A100 80GB PCIe", None),
+    ("L40S", None),
+    ("NVIDIA L20", None),
+    ("GeForce RTX 4090", None),
+    ("Office chairs", "EAR99"),
+    ("Laptop", "EAR99"),
+    ("H20", None),
 ]
 
 
@@ -56,7 +72,9 @@ def make_events(count: int, seed: int = 7) -> list[tuple[str, str, bytes]]:
                 item["eccn"] = eccn
             end_user, end_country = rng.choice(_BUYERS)
             order = {
-                "event_id": f"bench-{i}", "occurred_at": "2026-12-01T10:00:00Z", "order_id": f"SO-B{i}",
+                "event_id": f"bench-{i}",
+                "occurred_at": "2026-12-01T10:00:00Z",
+                "order_id": f"SO-B{i}",
                 "seller": {"name": "Example Distribution Inc.", "country": "US"},
                 "buyer": {"name": buyer, "country": country, "address": "1 Example Road"},
                 "end_user": {"name": end_user, "country": end_country},
@@ -64,17 +82,21 @@ def make_events(count: int, seed: int = 7) -> list[tuple[str, str, bytes]]:
                     {"name": "Fast Forwarding Pte Ltd", "country": "SG", "role": "freight_forwarder"},
                     {"name": "Example Bank N.A.", "country": "US", "role": "bank"},
                 ],
-                "ship_from_country": "US", "ship_to_country": country,
+                "ship_from_country": "US",
+                "ship_to_country": country,
                 "items": [item, {"line_id": "2", "product": "Rack rails", "quantity": 4, "eccn": "EAR99"}],
             }
             events.append(("order", f"SO-B{i}", orjson.dumps(order)))
         else:
             lease = {
-                "event_id": f"bench-{i}", "occurred_at": "2026-12-01T10:00:00Z", "lease_id": f"L-B{i}",
+                "event_id": f"bench-{i}",
+                "occurred_at": "2026-12-01T10:00:00Z",
+                "lease_id": f"L-B{i}",
                 "lessor": {"name": "Example GPU Cloud LLC", "country": "US"},
                 "lessee": {"name": buyer, "country": country},
                 "resources": [{"product": product if eccn is None else "NVIDIA A100 80GB", "quantity": 64}],
-                "hardware_country": "US", "access": rng.choice(["remote", "remote", "dedicated"]),
+                "hardware_country": "US",
+                "access": rng.choice(["remote", "remote", "dedicated"]),
                 "purpose": "model training",
             }
             events.append(("lease", f"L-B{i}", orjson.dumps(lease)))
@@ -90,8 +112,9 @@ async def _create_topics(bootstrap: str, names: Sequence[str]) -> None:
         await admin.close()
 
 
-async def _drain(consumer: AIOKafkaConsumer, expected: set[str], arrivals: dict[str, float], id_of: Any,
-                 timeout: float) -> None:
+async def _drain(
+    consumer: AIOKafkaConsumer, expected: set[str], arrivals: dict[str, float], id_of: Any, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while len(arrivals) < len(expected) and time.monotonic() < deadline:
         batch = await consumer.getmany(timeout_ms=200, max_records=5000)
@@ -103,21 +126,35 @@ async def _drain(consumer: AIOKafkaConsumer, expected: set[str], arrivals: dict[
                     arrivals.setdefault(key, now)
 
 
-async def _run_phase(bootstrap: str, inputs: dict[str, str], output: str, events: list[tuple[str, str, bytes]],
-                     id_of: Any, rate: float, timeout: float) -> tuple[float, list[float]]:
+async def _run_phase(
+    bootstrap: str,
+    inputs: dict[str, str],
+    output: str,
+    events: list[tuple[str, str, bytes]],
+    id_of: Any,
+    rate: float,
+    timeout: float,
+) -> tuple[float, list[float]]:
     """Produce `events` (at `rate`/s, 0 = as fast as possible); read `output` until each is answered."""
-    consumer = AIOKafkaConsumer(output, bootstrap_servers=bootstrap, group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="latest", enable_auto_commit=False,
-                                fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(
+        output,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+    )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and position at the end before producing
     # Throughput runs let the producer batch; paced (latency) runs send each event at once.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0 if rate > 0 else 5,
-                                max_batch_size=256 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=0 if rate > 0 else 5, max_batch_size=256 * 1024
+    )
     await producer.start()
     sent: dict[str, float] = {}
     arrivals: dict[str, float] = {}
-    reader = asyncio.create_task(_drain(consumer, {key for _, key, _ in events}, arrivals, id_of, timeout))
+    expected = {key for _, key, _ in events}
+    reader = asyncio.create_task(_drain(consumer, expected, arrivals, id_of, timeout))
     started = time.monotonic()
     for index, (kind, key, value) in enumerate(events):
         if rate > 0:
@@ -143,7 +180,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _wait_ready(bootstrap: str, inputs: dict[str, str], output: str, id_of: Any, timeout: float) -> None:
+async def _wait_ready(
+    bootstrap: str, inputs: dict[str, str], output: str, id_of: Any, timeout: float
+) -> None:
     warm = make_events(1, seed=99)
     kind, _, value = warm[0]
     data = orjson.loads(value)
@@ -154,9 +193,10 @@ async def _wait_ready(bootstrap: str, inputs: dict[str, str], output: str, id_of
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     # stderr goes to a temp file: a pipe nobody reads would block the child once it fills.
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, *args], env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                               stderr=log)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the child's lifetime, read on failure
+    process = subprocess.Popen(
+        [sys.executable, *args], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log
+    )
     _LOGS[process.pid] = log
     return process
 
@@ -178,7 +218,16 @@ async def run_bench(args: argparse.Namespace) -> int:
     tag = f"bench-{uuid.uuid4().hex[:8]}"
     topics = {
         k: f"{tag}.{k}"
-        for k in ("orders", "leases", "ownership", "decisions", "dlq", "pass-orders", "pass-leases", "pass-out")
+        for k in (
+            "orders",
+            "leases",
+            "ownership",
+            "decisions",
+            "dlq",
+            "pass-orders",
+            "pass-leases",
+            "pass-out",
+        )
     }
     await _create_topics(bootstrap, list(topics.values()))
     events = make_events(args.events)
@@ -214,14 +263,24 @@ async def run_bench(args: argparse.Namespace) -> int:
         paced = events[: max(1, len(events) // 4)]
         relabelled = [(k, f"{key}-p", _relabel(v, key)) for k, key, v in paced]
         rate = args.rate or throughput * 0.5
-        _, latencies = await _run_phase(bootstrap, inputs, topics["decisions"], relabelled, subject_of, rate, 600)
+        _, latencies = await _run_phase(
+            bootstrap, inputs, topics["decisions"], relabelled, subject_of, rate, 600
+        )
     finally:
         service.terminate()
         service.wait(timeout=30)
 
     pass_inputs = {"order": topics["pass-orders"], "lease": topics["pass-leases"]}
     passthrough = _spawn(
-        ["-m", "screening.bench", bootstrap, topics["pass-orders"], topics["pass-leases"], topics["pass-out"]], {}
+        [
+            "-m",
+            "screening.bench",
+            bootstrap,
+            topics["pass-orders"],
+            topics["pass-leases"],
+            topics["pass-out"],
+        ],
+        {},
     )
     try:
         await _wait_ready(bootstrap, pass_inputs, topics["pass-out"], subject_of, timeout=60)
@@ -268,17 +327,25 @@ def _free_port() -> int:
 
 async def passthrough(bootstrap: str, in_topics: Sequence[str], out_topic: str) -> None:
     """The physical-limit reference: getmany → send each without awaiting → await all → commit."""
-    consumer = AIOKafkaConsumer(*in_topics, bootstrap_servers=bootstrap, group_id=f"pass-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(
+        *in_topics,
+        bootstrap_servers=bootstrap,
+        group_id=f"pass-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=2, acks=1)
     await consumer.start()
     await producer.start()
     try:
         while True:
             batch = await consumer.getmany(timeout_ms=20, max_records=500)
-            futures = [await producer.send(out_topic, value=r.value, key=r.key)
-                       for records in batch.values() for r in records]
+            futures = [
+                await producer.send(out_topic, value=r.value, key=r.key)
+                for records in batch.values()
+                for r in records
+            ]
             if futures:
                 await asyncio.gather(*futures)
                 await consumer.commit()

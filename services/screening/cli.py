@@ -8,18 +8,20 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )
 
 
 def _read_lines(paths: Sequence[str]) -> Iterator[bytes]:
     for path in paths:
-        handle = sys.stdin.buffer if path == "-" else Path(path).open("rb")
+        handle = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115 - closed below
         try:
             for line in handle:
                 if line.strip():
@@ -41,8 +43,13 @@ def _kind_of(line: bytes) -> str:
     return "order"
 
 
-async def run_check(paths: Sequence[str], list_files: Sequence[Path], ownership_files: Sequence[Path],
-                    out: object = None, batch_size: int = 500) -> int:
+async def run_check(
+    paths: Sequence[str],
+    list_files: Sequence[Path],
+    ownership_files: Sequence[Path],
+    out: BinaryIO | None = None,
+    batch_size: int = 500,
+) -> int:
     """Screen JSONL events with in-memory adapters; print one decision per event, in input order."""
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
@@ -55,8 +62,9 @@ async def run_check(paths: Sequence[str], list_files: Sequence[Path], ownership_
     lists = load_lists(list_files, ruleset)
     records = [record for path in ownership_files for record in load_ownership_file(path)]
     registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
-    service = ScreeningService(ScreeningEngine(ruleset, load_catalogue()), lambda: lists, registry,
-                               InMemoryDecisionLedger())
+    service = ScreeningService(
+        ScreeningEngine(ruleset, load_catalogue()), lambda: lists, registry, InMemoryDecisionLedger()
+    )
     failures = 0
     batch: list[bytes] = []
 
@@ -75,11 +83,11 @@ async def run_check(paths: Sequence[str], list_files: Sequence[Path], ownership_
                         item.event_id, _kind_of(line), item.subject_id, item.error, context, service.now()
                     )
                     await service.confirm([decision])
-                    stream.write(encode_decision(decision) + b"\n")  # type: ignore[attr-defined]
+                    stream.write(encode_decision(decision) + b"\n")
                 continue
-            decision = decisions.pop(item.event_id, None)
-            if decision is not None:
-                stream.write(encode_decision(decision) + b"\n")  # type: ignore[attr-defined]
+            decided = decisions.pop(item.event_id, None)
+            if decided is not None:
+                stream.write(encode_decision(decided) + b"\n")
         await service.confirm(list(decisions.values()))
         batch.clear()
 
@@ -89,7 +97,7 @@ async def run_check(paths: Sequence[str], list_files: Sequence[Path], ownership_
             await flush()
     if batch:
         await flush()
-    stream.flush()  # type: ignore[attr-defined]
+    stream.flush()
     return 1 if failures else 0
 
 
@@ -105,7 +113,9 @@ async def run_lists_load(paths: Sequence[Path]) -> int:
     entries, version = combine(loaded)
     client = create_client(settings.redis.url, 5.0)
     try:
-        await RedisListsStore(client, settings.redis.prefix).save([(p.name, p.read_bytes()) for p in paths], version)
+        await RedisListsStore(client, settings.redis.prefix).save(
+            [(p.name, p.read_bytes()) for p in paths], version
+        )
     finally:
         await client.aclose()
     print(orjson.dumps({"lists_version": version, "entries": len(entries)}).decode())
@@ -170,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     ownership_load.add_argument("files", nargs="+", type=Path)
     bench = commands.add_parser("bench", help="measure throughput and latency through the real broker")
     bench.add_argument("--events", type=int, default=20000)
-    bench.add_argument("--rate", type=float, default=0.0, help="events/s for the latency run (0 = as fast as possible)")
+    bench.add_argument(
+        "--rate", type=float, default=0.0, help="events/s for the latency run (0 = as fast as possible)"
+    )
     bench.add_argument("--no-metrics", action="store_true", help="run the service with metrics off")
     return parser
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -106,7 +106,7 @@ def decode_ownership(raw: bytes) -> OwnershipRecord:
 
 
 def _iso(moment: datetime) -> str:
-    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
 
 
@@ -156,7 +156,12 @@ def encode_decision(decision: Decision) -> bytes:
 
 
 def encode_dlq(
-    topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, rejected: Rejected | str,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    rejected: Rejected | str,
     error_kind: str | None = None,
 ) -> bytes:
     """A dead-letter record: the original message, where it came from, and why it was rejected."""
@@ -171,6 +176,6 @@ def encode_dlq(
             "value": value.decode("utf-8", "replace") if value is not None else None,
             "error": error,
             "error_kind": kind,
-            "rejected_at": _iso(datetime.now(timezone.utc)),
+            "rejected_at": _iso(datetime.now(UTC)),
         }
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,7 +17,9 @@ class KafkaSettings(BaseModel):
     ownership_group_id: str = Field(default="screening-ownership", description="Group of the ownership feed")
     orders_topic: str = Field(default="screening.orders.v1", description="Order events in")
     leases_topic: str = Field(default="screening.leases.v1", description="Lease events in")
-    ownership_topic: str = Field(default="screening.ownership.v1", description="Ownership records in (compacted)")
+    ownership_topic: str = Field(
+        default="screening.ownership.v1", description="Ownership records in (compacted)"
+    )
     decisions_topic: str = Field(default="screening.decisions.v1", description="Decisions out")
     dlq_topic: str = Field(default="screening.dlq.v1", description="Rejected messages out")
     max_records: int = Field(default=500, ge=1, description="Most records handed to one batch")
@@ -26,7 +29,9 @@ class KafkaSettings(BaseModel):
     linger_ms: int = Field(
         default=0, ge=0, description="Producer linger; 0 measured best: a busy sender batches by itself"
     )
-    auto_offset_reset: str = Field(default="earliest", description="Where a new group starts reading")
+    auto_offset_reset: Literal["earliest", "latest", "none"] = Field(
+        default="earliest", description="Where a new group starts reading"
+    )
     sasl_password: SecretStr | None = Field(default=None, description="Reserved for SASL deployments")
 
 
@@ -35,7 +40,9 @@ class RedisSettings(BaseModel):
 
     url: str = Field(default="redis://127.0.0.1:16379/0", description="Redis URL")
     prefix: str = Field(default="screening:", description="Key prefix of every key the service writes")
-    socket_timeout_s: float = Field(default=0.5, gt=0, description="Per-call timeout; a slow Redis is a down Redis")
+    socket_timeout_s: float = Field(
+        default=0.5, gt=0, description="Per-call timeout; a slow Redis is a down Redis"
+    )
     ledger_ttl_s: int = Field(default=14 * 24 * 3600, gt=0, description="How long a decided event id is kept")
 
 
@@ -44,12 +51,14 @@ class ListsSettings(BaseModel):
 
     files: list[Path] = Field(
         default_factory=list,
-        description="List files (trade.gov CSL CSV/JSON) used when Redis holds none; empty = shipped snapshot",
+        description="List files (trade.gov CSL CSV/JSON) used when Redis has none; empty = shipped snapshot",
     )
     use_shipped_snapshot: bool = Field(
         default=True, description="Fall back to the shipped CSL snapshot when Redis holds no lists"
     )
-    refresh_interval_s: float = Field(default=30.0, gt=0, description="How often Redis is checked for new lists")
+    refresh_interval_s: float = Field(
+        default=30.0, gt=0, description="How often Redis is checked for new lists"
+    )
 
 
 class MetricsSettings(BaseModel):
@@ -63,8 +72,9 @@ class MetricsSettings(BaseModel):
 class Settings(BaseSettings):
     """All settings of `screening serve`."""
 
-    model_config = SettingsConfigDict(env_prefix="SCREENING_", env_nested_delimiter="__", env_file=".env",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SCREENING_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from screening import wire
 
-MODELS: dict[str, type[wire.BaseModel]] = {
+MODELS: dict[str, type[BaseModel]] = {
     "order.v1.schema.json": wire.OrderEventV1,
     "lease.v1.schema.json": wire.LeaseEventV1,
     "ownership.v1.schema.json": wire.OwnershipRecordV1,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
@@ -29,7 +29,7 @@ CACHE_LIMIT = 100_000
 
 def utc_now() -> datetime:
     """The wall clock, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def decision_id_for(event_id: str, trigger: str, versions: Versions) -> str:
@@ -69,7 +69,9 @@ class ScreeningEngine:
         self._hits_version: str | None = None
 
     # ------------------------------------------------------------------------------------------------
-    def decide(self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event") -> Decision:
+    def decide(
+        self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
+    ) -> Decision:
         """Decide one event with the batch's lists and ownership snapshot."""
         on = event.occurred_at.date()
         items = [self._classify(item, on) for item in event.items]
@@ -106,7 +108,13 @@ class ScreeningEngine:
         )
 
     def invalid_event(
-        self, event_id: str, kind: str, subject_id: str, error: str, context: BatchContext, decided_at: datetime
+        self,
+        event_id: str,
+        kind: str,
+        subject_id: str,
+        error: str,
+        context: BatchContext,
+        decided_at: datetime,
     ) -> Decision:
         """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
         versions = self.versions(context)
@@ -136,10 +144,14 @@ class ScreeningEngine:
         if result is None:
             if len(self._items_cache) >= CACHE_LIMIT:
                 self._items_cache.clear()
-            result = self._items_cache[key] = classify_item(item, self.catalogue, self.classification_rules, on)
+            result = self._items_cache[key] = classify_item(
+                item, self.catalogue, self.classification_rules, on
+            )
         return result
 
-    def _hits(self, names: tuple[str, ...], country: str | None, lists: ScreeningLists) -> tuple[ListHit, ...]:
+    def _hits(
+        self, names: tuple[str, ...], country: str | None, lists: ScreeningLists
+    ) -> tuple[ListHit, ...]:
         if self._hits_version != lists.version or len(self._hits_cache) >= CACHE_LIMIT:
             self._hits_cache.clear()
             self._hits_version = lists.version

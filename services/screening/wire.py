@@ -30,7 +30,9 @@ class PartyV1(_Wire):
     address: str | None = None
     party_id: str | None = Field(default=None, description="Caller's id or an ownership-registry entity_id")
     hq_country: CountryCode | None = Field(default=None, description="ISO-2 headquarters country, if known")
-    role: str | None = Field(default=None, description="For intermediaries: freight_forwarder, reseller, bank...")
+    role: str | None = Field(
+        default=None, description="For intermediaries: freight_forwarder, reseller, bank..."
+    )
 
     @field_validator("country", "hq_country")
     @classmethod

@@ -25,15 +25,22 @@ async def test_orders_and_ownership_flow_through_the_wired_subscribers(shipped_l
     async with TestKafkaBroker(runtime.broker) as broker:
         await broker.publish(
             orjson.dumps({"entity_id": "cn-x", "name": "Example Holdings", "country": "CN", "owners": []}),
-            topic="screening.ownership.v1", key=b"cn-x",
+            topic="screening.ownership.v1",
+            key=b"cn-x",
         )
         await broker.publish(
-            orjson.dumps({
-                "event_id": "e1", "occurred_at": "2026-12-01T10:00:00Z", "lease_id": "L-1",
-                "lessee": {"name": "iFlyTek", "country": "CN"},
-                "resources": [{"product": "NVIDIA A100 80GB", "quantity": 8}], "hardware_country": "US",
-            }),
-            topic="screening.leases.v1", key=b"L-1",
+            orjson.dumps(
+                {
+                    "event_id": "e1",
+                    "occurred_at": "2026-12-01T10:00:00Z",
+                    "lease_id": "L-1",
+                    "lessee": {"name": "iFlyTek", "country": "CN"},
+                    "resources": [{"product": "NVIDIA A100 80GB", "quantity": 8}],
+                    "hardware_country": "US",
+                }
+            ),
+            topic="screening.leases.v1",
+            key=b"L-1",
         )
     assert (await registry.snapshot([])).available
     assert registry.version.endswith(":1")

@@ -51,23 +51,36 @@ class RecordingSender:
 
 
 def order(event_id: str, order_id: str, **extra: Any) -> bytes:
-    return orjson.dumps({
-        "event_id": event_id, "occurred_at": "2026-12-01T10:00:00Z", "order_id": order_id,
-        "buyer": {"name": "Example Research Institute GmbH", "country": "DE"},
-        "ship_to_country": "DE", "items": [{"line_id": "1", "product": "Office chairs", "quantity": 1, "eccn": "EAR99"}],
-        **extra,
-    })
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "occurred_at": "2026-12-01T10:00:00Z",
+            "order_id": order_id,
+            "buyer": {"name": "Example Research Institute GmbH", "country": "DE"},
+            "ship_to_country": "DE",
+            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 1, "eccn": "EAR99"}],
+            **extra,
+        }
+    )
 
 
 @pytest.fixture
 def build(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists):
-    def make(registry: InMemoryOwnershipRegistry | None = None, lists: ScreeningLists | None = shipped_lists,
-             fail: bool = False) -> tuple[ScreeningPipeline, RecordingSender, InMemoryDecisionLedger]:
+    def make(
+        registry: InMemoryOwnershipRegistry | None = None,
+        lists: ScreeningLists | None = shipped_lists,
+        fail: bool = False,
+    ) -> tuple[ScreeningPipeline, RecordingSender, InMemoryDecisionLedger]:
         ledger = InMemoryDecisionLedger()
-        service = ScreeningService(ScreeningEngine(ruleset, catalogue), lambda: lists,
-                                   registry or InMemoryOwnershipRegistry(), ledger)
+        service = ScreeningService(
+            ScreeningEngine(ruleset, catalogue),
+            lambda: lists,
+            registry or InMemoryOwnershipRegistry(),
+            ledger,
+        )
         sender = RecordingSender(fail)
         return ScreeningPipeline(service, sender, TOPICS, Metrics()), sender, ledger
+
     return make
 
 
@@ -81,15 +94,19 @@ async def test_every_valid_event_of_a_batch_gets_one_decision_keyed_by_its_subje
 
 async def test_invalid_messages_are_dead_lettered_and_named_subjects_held(build) -> None:
     pipeline, sender, _ = build()
-    await pipeline.handle([
-        FakeRecord("orders", 0, 0, b"SO-1", b"{broken"),
-        FakeRecord("orders", 0, 1, b"SO-2", orjson.dumps({"event_id": "e2", "order_id": "SO-2"})),
-        FakeRecord("leases", 1, 5, b"L-3", orjson.dumps({"lease_id": "L-3"})),
-        FakeRecord("orders", 0, 2, b"SO-4", order("e4", "SO-4")),
-    ])
+    await pipeline.handle(
+        [
+            FakeRecord("orders", 0, 0, b"SO-1", b"{broken"),
+            FakeRecord("orders", 0, 1, b"SO-2", orjson.dumps({"event_id": "e2", "order_id": "SO-2"})),
+            FakeRecord("leases", 1, 5, b"L-3", orjson.dumps({"lease_id": "L-3"})),
+            FakeRecord("orders", 0, 2, b"SO-4", order("e4", "SO-4")),
+        ]
+    )
     dlq = sender.on("dlq")
     assert [(d["topic"], d["offset"], d["error_kind"]) for d in dlq] == [
-        ("orders", 0, "invalid_json"), ("orders", 1, "schema"), ("leases", 5, "schema")
+        ("orders", 0, "invalid_json"),
+        ("orders", 1, "schema"),
+        ("leases", 5, "schema"),
     ]
     decisions = {d["subject"]["id"]: d for d in sender.on("decisions")}
     assert set(decisions) == {"SO-2", "SO-4"}  # L-3 names no event_id: DLQ only
@@ -101,7 +118,9 @@ async def test_invalid_messages_are_dead_lettered_and_named_subjects_held(build)
 async def test_a_repeated_event_id_is_decided_once_within_and_across_batches(build) -> None:
     pipeline, sender, _ = build()
     payload = order("same", "SO-1")
-    await pipeline.handle([FakeRecord("orders", 0, 0, b"SO-1", payload), FakeRecord("orders", 0, 1, b"SO-1", payload)])
+    await pipeline.handle(
+        [FakeRecord("orders", 0, 0, b"SO-1", payload), FakeRecord("orders", 0, 1, b"SO-1", payload)]
+    )
     await pipeline.handle([FakeRecord("orders", 0, 2, b"SO-1", payload)])
     assert len(sender.on("decisions")) == 1
 
@@ -127,7 +146,7 @@ async def test_missing_lists_hold_every_event(build) -> None:
 
 
 async def test_a_failed_publish_raises_and_the_batch_is_not_remembered(build) -> None:
-    pipeline, sender, ledger = build(fail=True)
+    pipeline, _, ledger = build(fail=True)
     with pytest.raises(RuntimeError):
         await pipeline.handle([FakeRecord("orders", 0, 0, b"k", order("e1", "SO-1"))])
     assert await ledger.already_decided(["e1"]) == set()  # redelivery will decide it again

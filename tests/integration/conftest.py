@@ -116,11 +116,16 @@ class RunningService:
     async def send(self, topic: str, key: str | None, value: bytes | None) -> None:
         await self.producer.send_and_wait(topic, value=value, key=key.encode() if key else None)
 
-    async def read(self, topic: str, count: int, timeout: float = 60.0) -> list[tuple[bytes | None, bytes | None]]:
+    async def read(
+        self, topic: str, count: int, timeout: float = 60.0
+    ) -> list[tuple[bytes | None, bytes | None]]:
         """Read `count` messages from `topic` (from the beginning), failing after `timeout` seconds."""
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=self.settings.kafka.bootstrap_servers, group_id=unique("reader"),
-            auto_offset_reset="earliest", enable_auto_commit=False,
+            topic,
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
+            group_id=unique("reader"),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
         )
         await consumer.start()
         found: list[tuple[bytes | None, bytes | None]] = []
@@ -190,9 +195,21 @@ class PrivateRedis:
         if binary is None:
             pytest.fail("redis-server is not installed: run `make services`")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

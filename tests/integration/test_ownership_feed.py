@@ -13,23 +13,44 @@ CHAIN = [
     # Sugon is on the Entity List; it owns a holding 100%, the holding owns 60% of an intermediate,
     # the intermediate owns 80% of the buyer. Only the fixed-point chain reaches the buyer.
     {"entity_id": "cn-sugon", "name": "Sugon", "country": "CN", "owners": [], "as_of": "2026-10-01"},
-    {"entity_id": "hk-holdco", "name": "Example Holdings (HK) Limited", "country": "HK",
-     "owners": [{"entity_id": "cn-sugon", "share": 1.0}], "as_of": "2026-10-01"},
-    {"entity_id": "sg-mid", "name": "Example Compute Investments Pte. Ltd.", "country": "SG",
-     "owners": [{"entity_id": "hk-holdco", "share": 0.6}], "as_of": "2026-10-01"},
-    {"entity_id": "my-buyer", "name": "Example Server Trading Sdn. Bhd.", "country": "MY", "hq_country": "MY",
-     "owners": [{"entity_id": "sg-mid", "share": 0.8}], "as_of": "2026-10-01"},
+    {
+        "entity_id": "hk-holdco",
+        "name": "Example Holdings (HK) Limited",
+        "country": "HK",
+        "owners": [{"entity_id": "cn-sugon", "share": 1.0}],
+        "as_of": "2026-10-01",
+    },
+    {
+        "entity_id": "sg-mid",
+        "name": "Example Compute Investments Pte. Ltd.",
+        "country": "SG",
+        "owners": [{"entity_id": "hk-holdco", "share": 0.6}],
+        "as_of": "2026-10-01",
+    },
+    {
+        "entity_id": "my-buyer",
+        "name": "Example Server Trading Sdn. Bhd.",
+        "country": "MY",
+        "hq_country": "MY",
+        "owners": [{"entity_id": "sg-mid", "share": 0.8}],
+        "as_of": "2026-10-01",
+    },
 ]
 
 
 def order_to_buyer(event_id: str, occurred_at: str) -> bytes:
-    return orjson.dumps({
-        "event_id": event_id, "occurred_at": occurred_at, "order_id": f"SO-{event_id}",
-        "seller": {"name": "Example Distribution Inc.", "country": "US"},
-        "buyer": {"name": "Example Server Trading Sdn. Bhd.", "country": "MY"},
-        "ship_from_country": "US", "ship_to_country": "MY",
-        "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
-    })
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "occurred_at": occurred_at,
+            "order_id": f"SO-{event_id}",
+            "seller": {"name": "Example Distribution Inc.", "country": "US"},
+            "buyer": {"name": "Example Server Trading Sdn. Bhd.", "country": "MY"},
+            "ship_from_country": "US",
+            "ship_to_country": "MY",
+            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
+        }
+    )
 
 
 async def test_a_buyer_owned_through_a_three_level_chain_by_a_listed_company_is_denied(start_service) -> None:
@@ -40,14 +61,17 @@ async def test_a_buyer_owned_through_a_three_level_chain_by_a_listed_company_is_
 
     async def loaded() -> bool:
         snapshot = await svc.runtime.registry.snapshot([])
-        return snapshot.available and await svc.runtime.redis.exists(
-            f"{svc.settings.redis.prefix}own:v1:entity:my-buyer"
-        ) == 1
+        return (
+            snapshot.available
+            and await svc.runtime.redis.exists(f"{svc.settings.redis.prefix}own:v1:entity:my-buyer") == 1
+        )
 
     await wait_until(loaded)
     await svc.send(k.orders_topic, "SO-1", order_to_buyer("chain-in-force", "2026-12-01T10:00:00Z"))
     await svc.send(k.orders_topic, "SO-2", order_to_buyer("chain-suspended", "2026-08-01T10:00:00Z"))
-    decisions = {d["event_id"]: d for d in (orjson.loads(v) for _, v in await svc.read(k.decisions_topic, 2) if v)}
+    decisions = {
+        d["event_id"]: d for d in (orjson.loads(v) for _, v in await svc.read(k.decisions_topic, 2) if v)
+    }
 
     in_force = decisions["chain-in-force"]
     assert in_force["outcome"] == "deny"

@@ -15,16 +15,28 @@ from tests.integration.conftest import PrivateRedis, RunningService
 pytestmark = pytest.mark.integration
 
 
-def order(event_id: str, order_id: str, buyer: str = "Example Research Institute GmbH", country: str = "DE",
-          product: str = "Office chairs", eccn: str | None = "EAR99", **extra: object) -> bytes:
+def order(
+    event_id: str,
+    order_id: str,
+    buyer: str = "Example Research Institute GmbH",
+    country: str = "DE",
+    product: str = "Office chairs",
+    eccn: str | None = "EAR99",
+    **extra: object,
+) -> bytes:
     item: dict[str, object] = {"line_id": "1", "product": product, "quantity": 2}
     if eccn:
         item["eccn"] = eccn
     event = {
-        "event_id": event_id, "occurred_at": "2026-12-01T10:00:00Z", "order_id": order_id,
+        "event_id": event_id,
+        "occurred_at": "2026-12-01T10:00:00Z",
+        "order_id": order_id,
         "seller": {"name": "Example Distribution Inc.", "country": "US"},
         "buyer": {"name": buyer, "country": country},
-        "ship_from_country": "US", "ship_to_country": country, "items": [item], **extra,
+        "ship_from_country": "US",
+        "ship_to_country": country,
+        "items": [item],
+        **extra,
     }
     return orjson.dumps(event)
 
@@ -114,7 +126,9 @@ async def test_check_and_serve_give_identical_decisions_on_the_demo_events(start
         event = orjson.loads(line)
         topic = svc.settings.kafka.orders_topic if "order_id" in event else svc.settings.kafka.leases_topic
         await svc.send(topic, event.get("order_id") or event.get("lease_id"), line)
-    served = {d["event_id"]: d for d in decisions_of(await svc.read(svc.settings.kafka.decisions_topic, len(lines)))}
+    served = {
+        d["event_id"]: d for d in decisions_of(await svc.read(svc.settings.kafka.decisions_topic, len(lines)))
+    }
 
     buffer = io.BytesIO()
     await run_check([str(demo_path("events.jsonl"))], [], [demo_path("ownership.jsonl")], out=buffer)

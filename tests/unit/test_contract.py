@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import orjson
@@ -51,13 +52,23 @@ def test_an_example_with_a_bad_country_code_is_rejected() -> None:
 
 
 def test_encoded_decisions_validate_against_the_decision_model() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     decision = Decision(
-        decision_id="dec-1", event_id="evt-1", subject_kind="lease", subject_id="L-1", outcome=Outcome.HOLD,
+        decision_id="dec-1",
+        event_id="evt-1",
+        subject_kind="lease",
+        subject_id="L-1",
+        outcome=Outcome.HOLD,
         reasons=(Reason(code="OWNERSHIP_UNKNOWN", outcome=Outcome.HOLD, message="m", party_role="lessee"),),
-        items=(ItemClassification(line_id="r1", eccn="3A090.a", tpp=4992, performance_density=6.04, basis="catalogue"),),
-        trigger="event", versions=Versions("r", "l", "o"), decided_at=datetime(2026, 8, 1, tzinfo=timezone.utc),
+        items=(
+            ItemClassification(
+                line_id="r1", eccn="3A090.a", tpp=4992, performance_density=6.04, basis="catalogue"
+            ),
+        ),
+        trigger="event",
+        versions=Versions("r", "l", "o"),
+        decided_at=datetime(2026, 8, 1, tzinfo=UTC),
     )
     parsed = wire.DecisionV1.model_validate(decision_to_dict(decision))
     assert parsed.outcome == "hold" and parsed.subject.kind == "lease"

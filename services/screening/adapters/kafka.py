@@ -18,7 +18,15 @@ from typing import Any, Protocol
 import orjson
 from pydantic import ValidationError
 
-from screening.codec import LEASE, ORDER, Rejected, decode_event, decode_ownership, encode_decision, encode_dlq
+from screening.codec import (
+    LEASE,
+    ORDER,
+    Rejected,
+    decode_event,
+    decode_ownership,
+    encode_decision,
+    encode_dlq,
+)
 from screening.domain.model import Decision, Event
 from screening.metrics import Metrics
 from screening.ports import OwnershipSink
@@ -84,7 +92,11 @@ class ScreeningPipeline:
         decisions = await self._service.screen(events)
         pending: list[asyncio.Future[Any]] = []
         for decision in decisions:
-            pending.append(await self._send(self._topics.decisions, decision.subject_id.encode(), encode_decision(decision)))
+            pending.append(
+                await self._send(
+                    self._topics.decisions, decision.subject_id.encode(), encode_decision(decision)
+                )
+            )
         invalid = await self._reject(rejected, pending)
         if pending:
             # All sends are in flight together; one wait for every ack (at-least-once: a failure raises
@@ -94,8 +106,7 @@ class ScreeningPipeline:
         await self._service.confirm(published)
         self._metrics.batch_done(records, published, started, events)
         for decision in published:
-            record = origin.get(decision.event_id)
-            self._log_decision(decision, record)
+            self._log_decision(decision, origin.get(decision.event_id))
         return published
 
     async def _reject(
@@ -138,7 +149,9 @@ class ScreeningPipeline:
                 )
                 decisions.append(decision)
                 pending.append(
-                    await self._send(self._topics.decisions, rej.subject_id.encode(), encode_decision(decision))
+                    await self._send(
+                        self._topics.decisions, rej.subject_id.encode(), encode_decision(decision)
+                    )
                 )
         return decisions
 
@@ -185,13 +198,21 @@ class OwnershipPipeline:
             try:
                 parsed = decode_ownership(record.value)
             except ValidationError as error:
-                kind = "invalid_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "schema"
+                kind = (
+                    "invalid_json" if any(e["type"] == "json_invalid" for e in error.errors()) else "schema"
+                )
                 pending.append(
                     await self._send(
                         self._topics.dlq,
                         record.key,
-                        encode_dlq(record.topic, record.partition, record.offset, record.key, record.value,
-                                   Rejected(error=str(error.errors()[:3]), error_kind=kind)),
+                        encode_dlq(
+                            record.topic,
+                            record.partition,
+                            record.offset,
+                            record.key,
+                            record.value,
+                            Rejected(error=str(error.errors()[:3]), error_kind=kind),
+                        ),
                     )
                 )
                 self._metrics.dead_lettered(kind)
@@ -234,7 +255,7 @@ class OffsetCommitter:
             consumer, offsets = self._pending.popitem()
             try:
                 await consumer.commit(offsets)
-            except Exception as error:  # noqa: BLE001 - a failed commit means redelivery, not loss
+            except Exception as error:
                 log.warning("offset commit failed (will be redelivered and deduplicated): %s", error)
 
     async def flush(self) -> None:

@@ -62,8 +62,13 @@ class InMemoryOwnershipRegistry:
     async def snapshot(self, parties: Sequence[Party]) -> OwnershipSnapshot:
         """Resolve parties and collect their ancestry, as the Redis adapter does in one round trip."""
         if not self.available:
-            return OwnershipSnapshot(records={}, resolved={}, available=False, version="unavailable",
-                                     error="registry marked unavailable")
+            return OwnershipSnapshot(
+                records={},
+                resolved={},
+                available=False,
+                version="unavailable",
+                error="registry marked unavailable",
+            )
         resolved: dict[str, str] = {}
         for party in parties:
             entity_id = self._resolve(party)

@@ -137,7 +137,7 @@ class RedisOwnershipRegistry:
             if self._cache_version is not None and all(k in self._cache_resolved for k in unique):
                 self.stats.count("version")
                 version = await self._client.get(self._key("own:v1:version"))
-                if (version.decode() if version else "0") == self._cache_version:
+                if (_text(version) if version else "0") == self._cache_version:
                     self.stats.cache_hits += 1
                     return self._from_cache(unique)
             self.stats.cache_misses += 1
@@ -200,7 +200,9 @@ class RedisOwnershipRegistry:
             if not upward:
                 break
             frontier = upward
-        return OwnershipSnapshot(records=records, resolved=resolved, available=True, version=self._cache_label)
+        return OwnershipSnapshot(
+            records=records, resolved=resolved, available=True, version=self._cache_label
+        )
 
     # ---------------------------------------------------------------------------------------- write
     async def upsert(self, records: Sequence[OwnershipRecord]) -> None:
@@ -227,7 +229,7 @@ class RedisOwnershipRegistry:
         await pipe.execute()
         if latest is not None:
             current = await self._client.get(self._key("own:v1:max_as_of"))
-            if current is None or current.decode() < latest.isoformat():
+            if current is None or _text(current) < latest.isoformat():
                 await self._client.set(self._key("own:v1:max_as_of"), latest.isoformat())
 
     async def delete(self, entity_ids: Sequence[str]) -> None:
@@ -299,25 +301,28 @@ class RedisListsStore:
 
     async def save(self, files: Sequence[tuple[str, bytes]], version: str) -> None:
         """Replace the stored lists atomically."""
-        mapping: dict[str, bytes | str] = {"version": version, "count": str(len(files))}
+        mapping: dict[str | bytes, bytes | str] = {"version": version, "count": str(len(files))}
         for index, (name, data) in enumerate(files):
             mapping[f"file:{index}:name"] = name
             mapping[f"file:{index}:data"] = data
         pipe = self._client.pipeline(transaction=True)
         pipe.delete(self._key)
-        pipe.hset(self._key, mapping=mapping)
+        pipe.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
         await pipe.execute()
 
     async def version(self) -> str | None:
         """Version of the stored lists, None when none are stored."""
         value = await self._client.hget(self._key, "version")
-        return value.decode() if value else None
+        return _text(value) if value else None
 
     async def load(self) -> tuple[str, list[tuple[str, bytes]]] | None:
         """(version, files) of the stored lists, None when none are stored."""
-        stored = await self._client.hgetall(self._key)
+        stored: dict[bytes, bytes] = await self._client.hgetall(self._key)  # type: ignore[assignment]
         if not stored:
             return None
         count = int(stored[b"count"])
-        files = [(stored[f"file:{i}:name".encode()].decode(), stored[f"file:{i}:data".encode()]) for i in range(count)]
+        files = [
+            (stored[f"file:{i}:name".encode()].decode(), stored[f"file:{i}:data".encode()])
+            for i in range(count)
+        ]
         return stored[b"version"].decode(), files

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from screening.domain.lists import ListHit
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipFinding, OwnershipRecord
 
 
-class OwnershipStatus(str, Enum):
+class OwnershipStatus(StrEnum):
     """How much the service knows about a party's owners."""
 
     KNOWN = "known"  # a registry record was found and its owners are known

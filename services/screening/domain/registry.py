@@ -10,10 +10,44 @@ from screening.domain.model import Party
 
 # Legal-form words dropped from registry keys, so "Acme Co., Ltd." and "ACME LIMITED" resolve alike.
 _LEGAL_FORMS = frozenset(
-    """
-    co company corp corporation inc incorporated ltd limited llc plc pte pty gmbh ag sa sas sarl bv nv
-    kk oy ab as spa srl lp llp jsc ooo oao zao pao ao holdings holding the
-    """.split()
+    (
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "plc",
+        "pte",
+        "pty",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "bv",
+        "nv",
+        "kk",
+        "oy",
+        "ab",
+        "as",
+        "spa",
+        "srl",
+        "lp",
+        "llp",
+        "jsc",
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "ao",
+        "holdings",
+        "holding",
+        "the",
+    )
 )
 _CJK_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "株式会社")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
