@@ -1009,10 +1009,14 @@ _KIND_FACTOR = {"generic": 0.2, "place": 0.3, "distinctive": 1.0}
 _TOKEN_SIMILARITY_CUTOFF = 0.8
 # Shortest token compared fuzzily; shorter tokens must be equal ("ZTE" is not "ZTA").
 _MIN_FUZZY_LENGTH = 4
-# A listed token is also compared with its listed neighbours when it is this long and this rare (a typo
-# that happens to spell another listed word lands on a rare one; common words are not typos).
+# A listed token is also compared with its listed neighbours: at full similarity when it is this long and
+# this rare (a typo that happens to spell another listed word lands on a rare one), discounted when it is
+# shorter or commoner ("Sear" may be "Spear", "Fawaz" "Fawwaz", but the word as written ranks first), and not
+# at all when it is in many names or not distinctive (common words are not typos).
 _MIN_LISTED_FUZZY_LENGTH = 5
 _MAX_LISTED_FUZZY_NAMES = 5
+_LISTED_NEIGHBOUR_DISCOUNT = 0.9
+_MAX_NEIGHBOURED_NAMES = 40
 # Tokens in more names than this do not generate candidates (they still count in the score).
 _MAX_POSTINGS = 300
 # Share of the query weight after which blocking stops opening new candidates (see `_search_variant`).
@@ -1021,9 +1025,9 @@ _OPEN_SHARE = 0.3
 _MAX_SCORED = 25
 # Candidates for a query made only of common tokens: the shortest names holding all of them.
 _MAX_COMMON_ONLY = 12
-# How far below the weak threshold an optimistic bound may be and the name still be scored (the bound
-# ignores the listed side's unmatched weight and typo similarity, both of which only lower the score).
-_BOUND_SLACK = 0.1
+# How far below the weak threshold (less the country bonus) the upper bound of a name's score may be and the
+# name still be scored: the bound is exact arithmetic, this only absorbs rounding.
+_BOUND_SLACK = 0.005
 # Query tokens whose vocabulary neighbours are remembered (tokens repeat far more than names do).
 _RESOLVED_CACHE = 200_000
 _COUNTRY_BONUS = 0.03
@@ -1231,20 +1235,27 @@ class NameIndex:
         return found
 
     def _neighbours(self, token: str) -> dict[str, float]:
-        # A short or common listed token stands for itself: its neighbours are other words ("Dover" is not
-        # "Dove"); a long rare one may still be a typo of another listed word ("Khlil" for "Khalil").
+        # A listed token stands first for itself; its neighbours count less unless it is long and rare (a
+        # typo of another listed word, "Khlil" for "Khalil"), and not at all when it is common or generic.
         found: dict[str, float] = {}
+        discount = 1.0
         if token in self._postings:
             found[token] = 1.0
-            if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
+            if (
+                len(token) < _MIN_FUZZY_LENGTH
+                or len(self._postings[token]) > _MAX_NEIGHBOURED_NAMES
+                or token not in self._distinctive
+            ):
                 return found
+            if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
+                discount = _LISTED_NEIGHBOUR_DISCOUNT
         if len(token) >= _MIN_FUZZY_LENGTH:
             for key in (token, *_deletes(token)):
                 for candidate in self._deletion.get(key, ()):
                     if candidate not in found:
                         similarity = fuzz.ratio(token, candidate) / 100.0
                         if similarity >= _TOKEN_SIMILARITY_CUTOFF:
-                            found[candidate] = similarity
+                            found[candidate] = similarity * discount
         return found
 
     def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -1267,35 +1278,38 @@ class NameIndex:
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
 
-        A glued stopword or short legal form on either side is dropped ("resortand", "integrationco").
+        A glued stopword or short legal form on either side is dropped ("resortand", "integrationco"); a
+        misspelt or abbreviated half is read as the word it stands for ("institut" + "molekulyarnoi"), and
+        as a last resort a half may be a typo of a listed word.
         """
-        best: tuple[tuple[int, int], tuple[str, ...]] | None = None
         postings = self._postings
+        best: tuple[int, tuple[str, ...]] | None = None
+        near: list[tuple[str, str]] = []
         for cut in range(2, len(token) - 1):
             left, right = token[:cut], token[cut:]
-            # A misspelt or abbreviated half ("institut" + "molekulyarnoi") is read as the word it stands for.
-            left_known, right_known = left in postings, right in postings or right in _GLUED_TAILS
-            if left_known and not right_known and len(right) >= 5:
-                right = _canonical(right)
-            elif right_known and not left_known and len(left) >= 5:
-                left = _canonical(left)
-            rank: tuple[int, int]
-            parts: tuple[str, ...]
+            left_known = left in postings
             if left in _STOPWORDS and right in postings:
-                rank, parts = (2, len(right)), (right,)
-            elif left not in postings:
-                continue
-            elif right in _GLUED_TAILS and len(left) >= 4:
-                rank, parts = (2, len(left)), (left,)
-            elif right in postings:
-                rank, parts = (2, min(len(left), len(right))), (left, right)
-            elif best is None and len(left) >= 4 and len(right) >= 5 and self._resolve(right):
-                rank, parts = (1, min(len(left), len(right))), (left, right)
+                rank, parts = len(right), (right,)
+            elif left_known and right in _GLUED_TAILS and cut >= 4:
+                rank, parts = len(left), (left,)
+            elif left_known and right in postings:
+                rank, parts = min(cut, len(right)), (left, right)
             else:
+                if (left_known or right in postings) and min(cut, len(right)) >= 4:
+                    near.append((left, right))
                 continue
             if best is None or rank > best[0]:
                 best = (rank, parts)
-        return best[1] if best else None
+        if best is not None:
+            return best[1]
+        for left, right in near:
+            if left in postings:
+                right = _canonical(right) if len(right) >= 5 else right
+                if right in postings or (len(right) >= 5 and self._resolve(right)):
+                    return (left, right)
+            elif len(left) >= 5 and _canonical(left) in postings:
+                return (_canonical(left), right)
+        return None
 
     def _search(self, tokens: tuple[str, ...], country: str | None) -> list[_Result]:
         if not tokens:
@@ -1343,19 +1357,29 @@ class NameIndex:
         skipped_tokens: list[int] = []
         enumerated = 0.0
         open_limit = _OPEN_SHARE * query_weight
+        postings = self._postings
         for i in sorted(range(len(tokens)), key=lambda i: -weights[i]):
             weight = weights[i]
             opening = enumerated <= open_limit
             too_common = False
             for match, similarity in resolved[i].items():
-                ids = self._postings[match]
+                ids = postings[match]
                 if len(ids) > _MAX_POSTINGS:
                     too_common = True
                     continue
                 gain = weight * similarity
-                if opening:
+                if opening and not reached:
+                    reached = dict.fromkeys(ids, gain)
+                elif opening:
+                    get = reached.get
                     for name_id in ids:
-                        reached[name_id] = reached.get(name_id, 0.0) + gain
+                        reached[name_id] = get(name_id, 0.0) + gain
+                elif len(ids) > len(reached):
+                    # Fewer names found than the token has: ask each found name (it has a few tokens).
+                    name_tokens = self._name_tokens
+                    for name_id in reached:
+                        if match in name_tokens[name_id]:
+                            reached[name_id] += gain
                 else:
                     for name_id in ids:
                         if name_id in reached:
@@ -1369,27 +1393,39 @@ class NameIndex:
             for name_id in self._common_only(resolved):
                 reached[name_id] = query_weight
         elif skipped_tokens:
-            # Common tokens enumerated nothing; credit them to the names found, by set membership.
+            # Common tokens enumerated nothing; credit them to the names found (names have a few tokens, so
+            # asking each name is cheaper than walking a posting list of thousands).
+            name_tokens = self._name_tokens
             for i in skipped_tokens:
                 for match, similarity in resolved[i].items():
-                    if len(self._postings[match]) > _MAX_POSTINGS:
-                        members = self._posting_set(match)
+                    if len(postings[match]) > _MAX_POSTINGS:
                         gain = weights[i] * similarity
                         for name_id in reached:
-                            if name_id in members:
+                            if match in name_tokens[name_id]:
                                 reached[name_id] += gain
         if not reached:
             return spaced
-        # Optimistic Dice bound from the blocking weights; only the most promising names are scored.
-        floor = self.thresholds.weak - _BOUND_SLACK
+        # Upper bound of the Dice score from the blocking weights; only names that can reach the weak
+        # threshold (less the country bonus) are scored, the most promising first. The listed side of a
+        # pair weighs at most `ratio` times the query side (a typo may land on a rarer listed word).
+        ratio = max(
+            (
+                max(self._weights[match] for match in found) / weight
+                for found, weight in zip(resolved, weights, strict=True)
+                if found
+            ),
+            default=1.0,
+        )
+        floor = self.thresholds.weak - _COUNTRY_BONUS - _BOUND_SLACK
         name_weight = self._name_weight
         bounded = []
         for name_id, weight in reached.items():
-            matched = min(weight, query_weight)
+            matched = weight if weight < query_weight else query_weight
             listed = name_weight[name_id]
-            # Filter on a true upper bound (every listed token matched), rank on the symmetric estimate.
-            if (matched + listed) / (query_weight + listed) >= floor:
-                bounded.append((2 * matched / (query_weight + listed), name_id))
+            total = query_weight + listed
+            listed_matched = ratio * matched
+            if matched + (listed_matched if listed_matched < listed else listed) >= floor * total:
+                bounded.append((2 * matched / total, name_id))
         if len(bounded) > _MAX_SCORED:
             bounded.sort(reverse=True)
             del bounded[_MAX_SCORED:]
