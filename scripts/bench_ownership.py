@@ -37,12 +37,33 @@ def registry(parties: int) -> list[OwnershipRecord]:
     for i in range(parties):
         top_name = LISTED_TOPS[i % len(LISTED_TOPS)] if i % 10 == 0 else f"Example Top Holdings {i} Ltd"
         records.append(OwnershipRecord(f"top-{i}", top_name, country="CN", as_of=as_of))
-        records.append(OwnershipRecord(f"hold-{i}", f"Example Holdco {i} Limited", country="HK",
-                                       owners=(OwnerLink(f"top-{i}", 1.0),), as_of=as_of))
-        records.append(OwnershipRecord(f"mid-{i}", f"Example Mid {i} Pte Ltd", country="SG",
-                                       owners=(OwnerLink(f"hold-{i}", 0.6),), as_of=as_of))
-        records.append(OwnershipRecord(f"buyer-{i}", f"Example Buyer {i} Sdn Bhd", country="MY",
-                                       owners=(OwnerLink(f"mid-{i}", 0.8),), as_of=as_of))
+        records.append(
+            OwnershipRecord(
+                f"hold-{i}",
+                f"Example Holdco {i} Limited",
+                country="HK",
+                owners=(OwnerLink(f"top-{i}", 1.0),),
+                as_of=as_of,
+            )
+        )
+        records.append(
+            OwnershipRecord(
+                f"mid-{i}",
+                f"Example Mid {i} Pte Ltd",
+                country="SG",
+                owners=(OwnerLink(f"hold-{i}", 0.6),),
+                as_of=as_of,
+            )
+        )
+        records.append(
+            OwnershipRecord(
+                f"buyer-{i}",
+                f"Example Buyer {i} Sdn Bhd",
+                country="MY",
+                owners=(OwnerLink(f"mid-{i}", 0.8),),
+                as_of=as_of,
+            )
+        )
     return records
 
 
@@ -55,7 +76,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     records = registry(args.parties)
     for start in range(0, len(records), 2000):
         await source.upsert(records[start : start + 2000])
-    parties = [Party(name=f"Example Buyer {i} Sdn Bhd", role="buyer", country="MY") for i in range(args.parties)]
+    parties = [
+        Party(name=f"Example Buyer {i} Sdn Bhd", role="buyer", country="MY") for i in range(args.parties)
+    ]
     batches = [parties[i : i + args.batch] for i in range(0, len(parties), args.batch)]
 
     cold_ms, warm_ms, cold_trips, warm_trips = [], [], [], []

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=.venv/bin
 
+# Stop on exit only what this script started: services already running are left running.
+STARTED_SERVICES=1
+if bash scripts/services.sh status >/dev/null 2>&1; then STARTED_SERVICES=0; fi
 bash scripts/services.sh up
 set -a; source .cache/services.env; set +a
 export SCREENING_METRICS__PORT="${SCREENING_METRICS__PORT:-9464}"
@@ -14,15 +17,17 @@ SERVICE_PID=""
 cleanup() {
   trap - INT TERM EXIT
   echo
-  echo "demo: stopping the service and the backing services"
+  echo "demo: stopping the service"
   [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null && wait "$SERVICE_PID" 2>/dev/null || true
-  bash scripts/services.sh down || true
+  if [ "$STARTED_SERVICES" = 1 ]; then bash scripts/services.sh down || true; fi
 }
 trap cleanup INT TERM EXIT
 
 echo "demo: loading the shipped Consolidated Screening List and the demo ownership registry into Redis"
 $BIN/screening lists load services/screening/data/consolidated_2026-07-31.csv
 $BIN/screening ownership load services/screening/demo/ownership.jsonl
+
+$BIN/python scripts/demo_stream.py --create-topics
 
 echo "demo: starting the service (logs in .cache/logs/service.log; metrics on :$SCREENING_METRICS__PORT)"
 $BIN/screening serve > .cache/logs/service.log 2>&1 &

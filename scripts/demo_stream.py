@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screening.config import Settings
 
@@ -60,6 +61,29 @@ async def main(path: Path) -> None:
         await consumer.stop()
 
 
+async def create_topics() -> None:
+    """Create the contract's topics (3 partitions; ownership compacted) if they do not exist yet."""
+    k = Settings().kafka
+    admin = AIOKafkaAdminClient(bootstrap_servers=k.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, 3, 1)
+            for name in (k.orders_topic, k.leases_topic, k.decisions_topic, k.dlq_topic)
+            if name not in existing
+        ]
+        if k.ownership_topic not in existing:
+            wanted.append(NewTopic(k.ownership_topic, 1, 1, topic_configs={"cleanup.policy": "compact"}))
+        if wanted:
+            await admin.create_topics(wanted)
+    finally:
+        await admin.close()
+
+
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(Path(sys.argv[1])))
+        if sys.argv[1] == "--create-topics":
+            asyncio.run(create_topics())
+        else:
+            asyncio.run(main(Path(sys.argv[1])))

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from pypinyin import lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from screening.domain.lists import ListEntry, ListHit
 
@@ -214,7 +214,12 @@ _PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("hong", "kong"): ("hongkong",),
     ("high", "technology"): ("hightech", "technology"),
 }
-_MAX_PHRASE = max(len(phrase) for phrase in _PHRASES)
+# Phrase lengths by first word, longest first, so a token that starts no phrase costs one lookup.
+_PHRASE_SIZES: dict[str, tuple[int, ...]] = {}
+for _phrase in _PHRASES:
+    _PHRASE_SIZES[_phrase[0]] = tuple(
+        sorted({*_PHRASE_SIZES.get(_phrase[0], ()), len(_phrase)}, reverse=True)
+    )
 
 # Legal-form tokens dropped anywhere in a name.
 _LEGAL_TOKENS = frozenset(
@@ -781,6 +786,8 @@ _GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cj
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _APOSTROPHES = re.compile(r"['’‘`ʼ´]")
 _SPLIT = re.compile(r"[\W_]+")
+# The same split for ASCII text, without the regular expression: every non-alphanumeric becomes a space.
+_ASCII_SEPARATORS = str.maketrans({chr(code): " " for code in range(128) if not chr(code).isalnum()})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -860,7 +867,14 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for size in range(min(_MAX_PHRASE, len(tokens) - i), 1, -1):
+        sizes = _PHRASE_SIZES.get(tokens[i])
+        if sizes is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        for size in sizes:
+            if i + size > len(tokens):
+                continue
             replacement = _PHRASES.get(tuple(tokens[i : i + size]))
             if replacement is not None:
                 out.extend(replacement)
@@ -890,12 +904,14 @@ def _lexicon_word(token: str) -> str | None:
 def _unglue(token: str) -> tuple[str, ...]:
     """Split a legal form glued to a word ("tradinglimited" → "trading limited")."""
     if len(token) >= 5:
-        for suffix in _GLUED_SUFFIXES:
-            if token.endswith(suffix) and len(token) - len(suffix) >= 2:
-                return (token[: -len(suffix)], suffix)
-        for prefix in _GLUED_PREFIXES:
-            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-                return (prefix, token[len(prefix) :])
+        if token.endswith(_GLUED_SUFFIXES):
+            for suffix in _GLUED_SUFFIXES:
+                if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+                    return (token[: -len(suffix)], suffix)
+        if token.startswith(_GLUED_PREFIXES):
+            for prefix in _GLUED_PREFIXES:
+                if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                    return (prefix, token[len(prefix) :])
     if len(token) >= 10 and token not in _LEXICON:
         # Two business or legal-form words glued ("ogranichennoiotvetstvennostyu").
         for cut in range(5, len(token) - 4):
@@ -936,6 +952,8 @@ def _canonical(token: str) -> str:
 
 def _join_initials(tokens: list[str]) -> list[str]:
     """Join a run of single letters into one token: "D.E.S." and "DES" are the same acronym."""
+    if sum(len(token) == 1 for token in tokens) < 2:
+        return tokens
     out: list[str] = []
     run: list[str] = []
     for token in (*tokens, ""):
@@ -960,14 +978,18 @@ def normalise(name: str) -> NormalisedName:
     business words canonicalised; legal forms (English, European, Russian, Chinese) and stopwords dropped.
     A name made only of legal forms or stopwords keeps them, so it is never empty when the input is not.
     """
-    text = unicodedata.normalize("NFKC", name).casefold()
-    text = _APOSTROPHES.sub("", text)
-    if _HAN_RUN.search(text):
-        text = _HAN_RUN.sub(lambda run: _han_to_words(run.group()), text)
-    if not text.isascii():
-        text = _strip_accents(text.translate(_CYRILLIC))
-    text = text.replace("&", " and ")
-    raw = _rejoin([part for token in _SPLIT.split(text) if token for part in _unglue(token)])
+    text = name.casefold() if name.isascii() else unicodedata.normalize("NFKC", name).casefold()
+    if text.isascii():
+        # Most names: no Han, Cyrillic or accents to handle, and a split without the regular expression.
+        words = text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
+    else:
+        text = _APOSTROPHES.sub("", text)
+        if _HAN_RUN.search(text):
+            text = _HAN_RUN.sub(lambda run: _han_to_words(run.group()), text)
+        if not text.isascii():
+            text = _strip_accents(text.translate(_CYRILLIC))
+        words = _SPLIT.split(text.replace("&", " and "))
+    raw = _rejoin([part for token in words if token for part in _unglue(token)])
     canonical = [_canonical(token) for token in raw]
     phrased = _join_initials(_replace_phrases(canonical))
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
@@ -1250,12 +1272,19 @@ class NameIndex:
             if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
                 discount = _LISTED_NEIGHBOUR_DISCOUNT
         if len(token) >= _MIN_FUZZY_LENGTH:
+            deletion = self._deletion
+            candidates: dict[str, None] = {}
             for key in (token, *_deletes(token)):
-                for candidate in self._deletion.get(key, ()):
-                    if candidate not in found:
-                        similarity = fuzz.ratio(token, candidate) / 100.0
-                        if similarity >= _TOKEN_SIMILARITY_CUTOFF:
-                            found[candidate] = similarity * discount
+                reached = deletion.get(key)
+                if reached:
+                    candidates.update(dict.fromkeys(reached))
+            candidates.pop(token, None)
+            if candidates:
+                # One call scores all candidates (they are few: the symmetric-deletion neighbourhood).
+                for candidate, ratio, _ in process.extract(
+                    token, list(candidates), scorer=fuzz.ratio, score_cutoff=_TOKEN_SIMILARITY_CUTOFF * 100, limit=None
+                ):
+                    found[candidate] = ratio / 100.0 * discount
         return found
 
     def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -1332,12 +1361,17 @@ class NameIndex:
 
     def _search_variant(self, tokens: tuple[str, ...]) -> list[_Scored]:
         resolved = [self._resolve(token) for token in tokens]
-        weights = [
-            max((self._weights[match] for match in found), default=self._weight(token))
-            if token not in self._weights
-            else self._weights[token]
-            for token, found in zip(tokens, resolved, strict=True)
-        ]
+        # A query token weighs what it weighs on the list, or (unlisted) what its heaviest neighbour weighs.
+        # `ratio` bounds how much more a listed token reached through a typo can weigh than the query token.
+        listed_weights = self._weights
+        weights: list[float] = []
+        ratio = 1.0
+        for token, found in zip(tokens, resolved, strict=True):
+            heaviest = max([listed_weights[match] for match in found]) if found else 0.0
+            weight = listed_weights.get(token) or heaviest or self._weight(token)
+            weights.append(weight)
+            if heaviest > ratio * weight:
+                ratio = heaviest / weight
         query_weight = sum(weights)
         # The same letters without spaces as a listed name: a spacing variant, whatever its tokens say.
         spaced = [
@@ -1408,14 +1442,6 @@ class NameIndex:
         # Upper bound of the Dice score from the blocking weights; only names that can reach the weak
         # threshold (less the country bonus) are scored, the most promising first. The listed side of a
         # pair weighs at most `ratio` times the query side (a typo may land on a rarer listed word).
-        ratio = max(
-            (
-                max(self._weights[match] for match in found) / weight
-                for found, weight in zip(resolved, weights, strict=True)
-                if found
-            ),
-            default=1.0,
-        )
         floor = self.thresholds.weak - _COUNTRY_BONUS - _BOUND_SLACK
         name_weight = self._name_weight
         bounded = []
