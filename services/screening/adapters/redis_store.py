@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from screening.codec import ownership_to_json
@@ -99,9 +102,18 @@ class RoundTrips:
 
 
 def create_client(url: str, socket_timeout_s: float) -> redis.Redis:
-    """An asyncio Redis client (hiredis parser when installed); connects lazily."""
+    """An asyncio Redis client (hiredis parser when installed); connects lazily.
+
+    A pooled connection that died with a Redis restart is retried once on a fresh one, so the first
+    batch after Redis returns is screened normally instead of held.
+    """
     return redis.Redis.from_url(
-        url, socket_timeout=socket_timeout_s, socket_connect_timeout=socket_timeout_s, health_check_interval=0
+        url,
+        socket_timeout=socket_timeout_s,
+        socket_connect_timeout=socket_timeout_s,
+        health_check_interval=0,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
 
 

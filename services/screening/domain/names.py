@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from pypinyin import lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from screening.domain.lists import ListEntry, ListHit
 
@@ -1272,19 +1272,12 @@ class NameIndex:
             if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
                 discount = _LISTED_NEIGHBOUR_DISCOUNT
         if len(token) >= _MIN_FUZZY_LENGTH:
-            deletion = self._deletion
-            candidates: dict[str, None] = {}
             for key in (token, *_deletes(token)):
-                reached = deletion.get(key)
-                if reached:
-                    candidates.update(dict.fromkeys(reached))
-            candidates.pop(token, None)
-            if candidates:
-                # One call scores all candidates (they are few: the symmetric-deletion neighbourhood).
-                for candidate, ratio, _ in process.extract(
-                    token, list(candidates), scorer=fuzz.ratio, score_cutoff=_TOKEN_SIMILARITY_CUTOFF * 100, limit=None
-                ):
-                    found[candidate] = ratio / 100.0 * discount
+                for candidate in self._deletion.get(key, ()):
+                    if candidate not in found:
+                        similarity = fuzz.ratio(token, candidate) / 100.0
+                        if similarity >= _TOKEN_SIMILARITY_CUTOFF:
+                            found[candidate] = similarity * discount
         return found
 
     def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -1,0 +1,79 @@
+"""Every golden scenario decided by `screening serve` through the real broker and Redis equals the
+decision `screening check` gives (the golden file): check and serve decide alike."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from screening.adapters.ownership_files import load_ownership_file
+from tests.golden.harness import scenario_dirs, strip_volatile
+from tests.integration.conftest import PrivateRedis, RunningService
+
+pytestmark = pytest.mark.integration
+
+
+async def _clear_registry(svc: RunningService) -> None:
+    """Drop every record of the previous scenario; the version only moves forward (caches notice)."""
+    prefix = svc.settings.redis.prefix
+    redis = svc.runtime.redis
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}own:v1:entity:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.delete(f"{prefix}own:v1:names")
+    await redis.incr(f"{prefix}own:v1:version")
+
+
+async def test_serve_decides_every_golden_scenario_as_check_does(
+    start_service, private_redis: PrivateRedis
+) -> None:
+    svc: RunningService = await start_service(redis_url=private_redis.url)
+    k = svc.settings.kafka
+    reader = AIOKafkaConsumer(
+        k.decisions_topic,
+        bootstrap_servers=k.bootstrap_servers,
+        group_id=f"golden-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await reader.start()
+    received: dict[str, dict[str, object]] = {}
+    mismatches: list[str] = []
+    try:
+        for folder in scenario_dirs():
+            event = json.loads((folder / "event.json").read_text(encoding="utf-8"))
+            event["event_id"] = f"{event['event_id']}-{folder.name}"  # unique per scenario: one decision each
+            setup_file = folder / "setup.json"
+            setup = json.loads(setup_file.read_text()) if setup_file.is_file() else {}
+            await _clear_registry(svc)
+            ownership = folder / "ownership.jsonl"
+            if ownership.is_file():
+                await svc.runtime.registry.upsert(load_ownership_file(ownership))
+            unavailable = setup.get("ownership_registry") == "unavailable"
+            if unavailable:
+                private_redis.stop()
+            topic = k.orders_topic if "order_id" in event else k.leases_topic
+            await svc.send(topic, event.get("order_id") or event.get("lease_id"), orjson.dumps(event))
+            deadline = time.monotonic() + 30
+            while event["event_id"] not in received and time.monotonic() < deadline:
+                batch = await reader.getmany(timeout_ms=200)
+                for records in batch.values():
+                    for record in records:
+                        decision = orjson.loads(record.value)
+                        received[decision["event_id"]] = decision
+            if unavailable:
+                private_redis.start()
+            assert event["event_id"] in received, f"no decision for {folder.name}"
+            served = strip_volatile(received[event["event_id"]])
+            expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+            served["event_id"] = expected["event_id"]
+            if served != expected:
+                mismatches.append(folder.name)
+    finally:
+        await reader.stop()
+    assert mismatches == [], f"serve and check differ on {mismatches}"
