@@ -107,10 +107,12 @@ async def run_lists_load(paths: Sequence[Path]) -> int:
     from screening.adapters.csl import combine, load_list_file
     from screening.adapters.redis_store import RedisListsStore, create_client
     from screening.config import Settings
+    from screening.resources import screening_version
 
     settings = Settings()
     loaded = [load_list_file(p) for p in paths]
-    entries, version = combine(loaded)
+    entries, files_version = combine(loaded)
+    version = screening_version(files_version)
     client = create_client(settings.redis.url, 5.0)
     try:
         await RedisListsStore(client, settings.redis.prefix).save(

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from screening.adapters.csl import combine, load_list_file, parse_list_bytes
+from screening.adapters.csl import CJK_NAMES, combine, load_cjk_aliases, load_list_file, parse_list_bytes
 from screening.domain.lists import ListHit, ListPolicy
 from screening.domain.names import MatchThresholds, ScreeningLists
 
@@ -76,7 +76,9 @@ def load_lists(paths: list[Path] | None, thresholds: MatchThresholds) -> Screeni
         data = resources.files("screening").joinpath("data", SHIPPED_LIST).read_bytes()
         loaded = parse_list_bytes(data, SHIPPED_LIST)
         entries, version = loaded.entries, loaded.version
-    return ScreeningLists.build(entries, version, thresholds)
+    # The shipped Chinese names of listed parties apply to any list file: they name entries by listed name.
+    table = resources.files("screening").joinpath("data", CJK_NAMES).read_text(encoding="utf-8")
+    return ScreeningLists.build(entries, version, thresholds, extra_aliases=load_cjk_aliases(table))
 
 
 def hit_record(hit: ListHit, policy: ListPolicy) -> dict[str, Any] | None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from screening.adapters.csl import LoadedList, combine, load_list_file, parse_list_bytes
+from screening.adapters.csl import (
+    CJK_NAMES,
+    LoadedList,
+    combine,
+    load_cjk_aliases,
+    load_list_file,
+    parse_list_bytes,
+)
 from screening.domain.catalogue import Catalogue
 from screening.domain.names import MatchThresholds, ScreeningLists
 from screening.domain.ruleset import Ruleset
@@ -46,9 +54,24 @@ def thresholds(ruleset: Ruleset) -> MatchThresholds:
 
 
 def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningLists:
-    """Index loaded list files for screening."""
+    """Index loaded list files for screening, with the shipped table of Chinese names of listed entities.
+
+    The table changes what matches, so its content hash is part of the lists version.
+    """
     entries, version = combine(loaded)
-    return ScreeningLists.build(entries, version, thresholds(ruleset))
+    table = data_path(CJK_NAMES).read_bytes()
+    return ScreeningLists.build(
+        entries,
+        screening_version(version),
+        thresholds(ruleset),
+        extra_aliases=load_cjk_aliases(table.decode("utf-8")),
+    )
+
+
+def screening_version(lists_version: str) -> str:
+    """The lists version decisions name: the list files' version plus the Chinese-names table's hash."""
+    digest = hashlib.sha256(data_path(CJK_NAMES).read_bytes()).hexdigest()[:12]
+    return f"{lists_version}+cjk:{digest}"
 
 
 def load_lists(files: Sequence[Path], ruleset: Ruleset) -> ScreeningLists:

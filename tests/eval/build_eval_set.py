@@ -34,9 +34,9 @@ SEED = 20260731
 POSITIVES = 1300
 NEGATIVES = 1300
 
-# Chinese names of listed companies that are NOT in the supplemental table (`data/cjk_names.csv`): the hold-out
-# for the transliteration path (pinyin plus translated business words). Real names, hand-made; the listed
-# name each belongs to must be on the list. Chosen before measuring and not tuned on: reported, not targeted.
+# Chinese names of listed companies that are NOT in the supplemental table (`data/cjk_names.csv`): the
+# hold-out for the transliteration path (pinyin plus translated business words). Real names, hand-made; the
+# listed name each belongs to must be on the list. Chosen before measuring, not tuned on: reported, no target.
 CHINESE_HOLDOUT = [
     ("上海壁仞智能科技有限公司", "Shanghai Biren Intelligent Technology Co., Ltd."),
     ("杭州壁仞科技开发有限公司", "Hangzhou Biren Technology Development Co., Ltd."),

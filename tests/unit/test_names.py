@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from screening.adapters.csl import combine, load_list_file, parse_list_bytes
+from screening.adapters.csl import (
+    ListFormatError,
+    combine,
+    load_cjk_aliases,
+    load_list_file,
+    parse_list_bytes,
+)
 from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists, normalise
 
 SHIPPED = (
@@ -291,3 +297,119 @@ def test_combined_lists_join_their_versions() -> None:
     entries, version = combine([first, second])
     assert [entry.source for entry in entries] == ["EL", "UVL"]
     assert version == f"{first.version}+{second.version}"
+
+
+# -- supplemental Chinese names (data/cjk_names.csv) ------------------------------------------------------
+
+CJK_NAMES = SHIPPED.parent / "cjk_names.csv"
+
+
+@pytest.fixture(scope="module")
+def lists_with_table() -> ScreeningLists:
+    loaded = load_list_file(SHIPPED)
+    aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))
+    return ScreeningLists.build(loaded.entries, loaded.version, MatchThresholds(), extra_aliases=aliases)
+
+
+def test_every_supplemental_chinese_name_belongs_to_a_listed_name() -> None:
+    listed = {name for entry in load_list_file(SHIPPED).entries for name in entry.names}
+    aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))
+    assert aliases and not set(aliases) - listed
+
+
+def test_chinese_brand_name_finds_iflytek_through_the_table_and_says_so(
+    lists_with_table: ScreeningLists,
+) -> None:
+    hit = best(lists_with_table, "科大讯飞", country="CN")
+    assert hit is not None and hit.strong
+    assert hit.entry.name == "IFLYTEK"
+    assert hit.matched_name == "科大讯飞股份有限公司"
+    assert hit.why["name_source"] == "supplemental"
+    assert hit.why["note"] == "matched supplemental Chinese name"
+    evidence = hit.evidence()
+    assert evidence["entry_name"] == "IFLYTEK" and evidence["matched_name"] == "科大讯飞股份有限公司"
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("科大訊飛股份有限公司", "IFLYTEK"),  # traditional characters
+        ("海康威視", "Hangzhou Hikvision Digital Technology Co., Ltd."),
+        ("北京旷视科技 有限公司", "Megvii Technology"),  # spacing before the legal form
+        ("哈尔滨工业大学", "Harbin Institute of Technology"),
+    ],
+)
+def test_forms_of_table_names_reach_the_listed_entry(
+    lists_with_table: ScreeningLists, name: str, entry: str
+) -> None:
+    hit = best(lists_with_table, name)
+    assert hit is not None and hit.strong and hit.entry.name == entry
+
+
+def test_without_the_table_a_chinese_brand_name_is_not_reached(lists: ScreeningLists) -> None:
+    # Transliteration gives "kedaxunfei"; nothing on the list is spelt so. The table is what bridges it.
+    assert lists.index.match(["科大讯飞"]) == []
+
+
+def test_a_name_not_in_the_table_still_goes_through_transliteration(lists_with_table: ScreeningLists) -> None:
+    hit = best(lists_with_table, "上海壁仞智能科技有限公司")
+    assert hit is not None and hit.strong
+    assert hit.entry.name == "Shanghai Biren Intelligent Technology Co., Ltd."
+    assert "name_source" not in hit.why  # a name from the list itself
+
+
+def test_unlisted_chinese_companies_match_nothing_with_the_table(lists_with_table: ScreeningLists) -> None:
+    assert lists_with_table.index.match(["华勤技术股份有限公司"]) == []
+    assert lists_with_table.index.match(["联想集团有限公司"]) == []
+
+
+def test_the_alias_table_loader_rejects_other_tables() -> None:
+    with pytest.raises(ListFormatError):
+        load_cjk_aliases("name,source\nX,Y\n")
+    assert load_cjk_aliases(
+        "# comment\nchinese_name,listed_name,notes\n华为,Huawei,short\n华为,Huawei,dup\n"
+    ) == {"Huawei": ["华为"]}
+
+
+# -- general repairs: legal forms, spacing, short typos -------------------------------------------------
+
+
+def test_normalise_reads_spanish_and_glued_legal_forms() -> None:
+    assert normalise("MAQUINAS EDJA, S.A. DE C.V.").tokens == ("maquinas", "edja")
+    assert normalise("maquinas edja sa de cv").tokens == ("maquinas", "edja")
+    assert normalise("Obshchestvo S OgranichennoiOtvetstvennostyu 'Gazprom Personal'").tokens == (
+        "gazprom",
+        "personal",
+    )
+
+
+def test_normalise_segments_chinese_from_the_end_and_folds_traditional_characters() -> None:
+    assert normalise("龙芯中科技术股份有限公司").tokens == ("longxinzhongke", "technology")
+    assert normalise("長江存儲科技有限責任公司").tokens == normalise("长江存储科技有限责任公司").tokens
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("SD-MBANK PAO", "SDM-BANK PUBLIC JOINT STOCK COMPANY"),
+        ("REALTEKSEMI-CONDUCTOR CO. LTD", "REALTEK SEMI-CONDUCTOR CO. LTD"),
+    ],
+)
+def test_a_name_spaced_differently_is_the_same_name(lists: ScreeningLists, name: str, entry: str) -> None:
+    hit = best(lists, name)
+    assert hit is not None and hit.strong and hit.entry.name == entry
+    assert "spacing" in hit.why
+
+
+def test_glued_and_or_co_is_cut_off(lists: ScreeningLists) -> None:
+    hit = best(lists, "Riviera Sunrise Resortand Spa")
+    assert hit is not None and hit.strong and hit.entry.name.upper() == "RIVIERA SUNRISE RESORT & SPA"
+
+
+def test_one_slip_in_a_short_listed_word_is_held_but_the_word_as_written_ranks_first(
+    lists: ScreeningLists,
+) -> None:
+    slipped = best(lists, "BERNARD A. SEAR")
+    assert slipped is not None and slipped.entry.name == "BERNARD A. SPEAR" and not slipped.strong
+    exact = best(lists, "BERNARD A. SPEAR")
+    assert exact is not None and exact.strong and exact.score > slipped.score

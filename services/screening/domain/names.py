@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -981,7 +983,9 @@ def normalise(name: str) -> NormalisedName:
     text = name.casefold() if name.isascii() else unicodedata.normalize("NFKC", name).casefold()
     if text.isascii():
         # Most names: no Han, Cyrillic or accents to handle, and a split without the regular expression.
-        words = text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
+        words = (
+            text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
+        )
     else:
         text = _APOSTROPHES.sub("", text)
         if _HAN_RUN.search(text):
@@ -1032,12 +1036,14 @@ _TOKEN_SIMILARITY_CUTOFF = 0.8
 # Shortest token compared fuzzily; shorter tokens must be equal ("ZTE" is not "ZTA").
 _MIN_FUZZY_LENGTH = 4
 # A listed token is also compared with its listed neighbours: at full similarity when it is this long and
-# this rare (a typo that happens to spell another listed word lands on a rare one), discounted when it is
-# shorter or commoner ("Sear" may be "Spear", "Fawaz" "Fawwaz", but the word as written ranks first), and not
-# at all when it is in many names or not distinctive (common words are not typos).
+# this rare (a typo that happens to spell another listed word lands on a rare one); discounted when it is a
+# short distinctive word in a few names (one slip in a short name often spells another name: "Sear" for
+# "Spear", "Fawaz" for "Fawwaz"; the word as written still ranks first); otherwise not at all (common and
+# generic words are not typos).
 _MIN_LISTED_FUZZY_LENGTH = 5
 _MAX_LISTED_FUZZY_NAMES = 5
 _LISTED_NEIGHBOUR_DISCOUNT = 0.9
+_MAX_DISCOUNTED_LENGTH = 5
 _MAX_NEIGHBOURED_NAMES = 40
 # Tokens in more names than this do not generate candidates (they still count in the score).
 _MAX_POSTINGS = 300
@@ -1121,17 +1127,14 @@ class NameIndex:
             token: (math.log((total + 1) / (df + 1)) + 1.0) * _KIND_FACTOR[token_kind(token)]
             for token, df in entry_df.items()
         }
-        # Shortest names first: when a common token's postings are cut, the names it can still match
-        # completely are kept.
-        self._postings = {
-            token: tuple(sorted(ids, key=lambda name_id: len(self._name_tokens[name_id])))
-            for token, ids in postings.items()
-        }
+        # Compact arrays: the cold path is bound by memory latency, and an array of machine integers is one
+        # block where a tuple of int objects is a pointer chase per name.
+        self._postings = {token: array("i", ids) for token, ids in postings.items()}
         self._compact = {key: tuple(ids) for key, ids in compact.items()}
         self._name_token_weights = [
             tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens
         ]
-        self._name_weight = [sum(weights) for weights in self._name_token_weights]
+        self._name_weight = array("d", (sum(weights) for weights in self._name_token_weights))
         self._distinctive = frozenset(token for token in self._weights if token_kind(token) == "distinctive")
         deletion: dict[str, list[str]] = {}
         for token in self._postings:
@@ -1168,7 +1171,8 @@ class NameIndex:
         def tokens_of(raw: str) -> tuple[str, ...]:
             found = known.get(raw)
             if found is None:
-                found = known[raw] = normalise(raw).tokens
+                # Interned, so a listed token compares by identity wherever the index holds it.
+                found = known[raw] = tuple(sys.intern(token) for token in normalise(raw).tokens)
             return found
 
         for entry_pos, entry in enumerate(entries):
@@ -1263,13 +1267,17 @@ class NameIndex:
         discount = 1.0
         if token in self._postings:
             found[token] = 1.0
-            if (
-                len(token) < _MIN_FUZZY_LENGTH
-                or len(self._postings[token]) > _MAX_NEIGHBOURED_NAMES
-                or token not in self._distinctive
-            ):
-                return found
-            if len(token) < _MIN_LISTED_FUZZY_LENGTH or len(self._postings[token]) > _MAX_LISTED_FUZZY_NAMES:
+            rare = (
+                len(token) >= _MIN_LISTED_FUZZY_LENGTH
+                and len(self._postings[token]) <= _MAX_LISTED_FUZZY_NAMES
+            )
+            if not rare:
+                if (
+                    not _MIN_FUZZY_LENGTH <= len(token) <= _MAX_DISCOUNTED_LENGTH
+                    or len(self._postings[token]) > _MAX_NEIGHBOURED_NAMES
+                    or token not in self._distinctive
+                ):
+                    return found
                 discount = _LISTED_NEIGHBOUR_DISCOUNT
         if len(token) >= _MIN_FUZZY_LENGTH:
             for key in (token, *_deletes(token)):
@@ -1310,6 +1318,8 @@ class NameIndex:
         for cut in range(2, len(token) - 1):
             left, right = token[:cut], token[cut:]
             left_known = left in postings
+            rank: int
+            parts: tuple[str, ...]
             if left in _STOPWORDS and right in postings:
                 rank, parts = len(right), (right,)
             elif left_known and right in _GLUED_TAILS and cut >= 4:
@@ -1340,7 +1350,12 @@ class NameIndex:
         for variant in self._variants(tokens):
             for scored in self._search_variant(variant):
                 previous = best.get(scored.name_id)
-                if previous is None or scored.score > previous.score:
+                # On a tie, token pairs explain better than "same letters, spaced differently".
+                if (
+                    previous is None
+                    or scored.score > previous.score
+                    or (scored.score == previous.score and previous.compact and not scored.compact)
+                ):
                     best[scored.name_id] = scored
         results: list[_Result] = []
         for scored in best.values():
@@ -1553,6 +1568,31 @@ class NameIndex:
 
     def _explain(self, scored: _Scored, score: float, country: str) -> dict[str, Any]:
         listed = self._name_tokens[scored.name_id]
+        supplemental = (
+            {"name_source": "supplemental", "note": "matched supplemental Chinese name"}
+            if scored.name_id in self._supplemental
+            else {}
+        )
+        if scored.compact:
+            # The whole name matched, letters for letters; only the spaces differ.
+            return {
+                "name_score": round(scored.score, 4),
+                "matched": [
+                    {
+                        "query": " ".join(scored.tokens),
+                        "listed": " ".join(listed),
+                        "similarity": 1.0,
+                        "weight": round(self._name_weight[scored.name_id], 2),
+                        "kind": "spacing",
+                    }
+                ],
+                "unmatched_query": [],
+                "unmatched_listed": [],
+                "country": country,
+                "score": round(score, 4),
+                "spacing": "same letters as the listed name, spaced differently",
+                **supplemental,
+            }
         matched_query = {i for i, _, _ in scored.pairs}
         matched_listed = {j for _, j, _ in scored.pairs}
         return {
@@ -1579,12 +1619,7 @@ class NameIndex:
             ],
             "country": country,
             "score": round(score, 4),
-            **({"spacing": "same letters as the listed name, spaced differently"} if scored.compact else {}),
-            **(
-                {"name_source": "supplemental", "note": "matched supplemental Chinese name"}
-                if scored.name_id in self._supplemental
-                else {"name_source": "list"}
-            ),
+            **supplemental,
         }
 
 
