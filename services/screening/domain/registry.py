@@ -2,68 +2,24 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from screening.domain.model import Party
-
-# Legal-form words dropped from registry keys, so "Acme Co., Ltd." and "ACME LIMITED" resolve alike.
-_LEGAL_FORMS = frozenset(
-    (
-        "co",
-        "company",
-        "corp",
-        "corporation",
-        "inc",
-        "incorporated",
-        "ltd",
-        "limited",
-        "llc",
-        "plc",
-        "pte",
-        "pty",
-        "gmbh",
-        "ag",
-        "sa",
-        "sas",
-        "sarl",
-        "bv",
-        "nv",
-        "kk",
-        "oy",
-        "ab",
-        "as",
-        "spa",
-        "srl",
-        "lp",
-        "llp",
-        "jsc",
-        "ooo",
-        "oao",
-        "zao",
-        "pao",
-        "ao",
-        "holdings",
-        "holding",
-        "the",
-    )
-)
-_CJK_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "株式会社")
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+from screening.domain.names import normalise
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
-    """A strict key for a company name: NFKC, case-folded, punctuation and legal forms dropped, sorted.
+    """A strict key for a company name: the name matcher's normalised tokens, sorted.
 
-    Registry resolution by name uses only this exact key (a strong match by construction); fuzzy
-    matching is kept for the control lists, where a weak match is held for a reviewer.
+    The matcher's normalisation drops legal forms in many languages, expands abbreviations and turns
+    Chinese characters into the pinyin and English business words the lists use, so "SHANGTANG TECH PTE
+    LTD", "Shangtang Technology Pte. Ltd." and "商汤科技有限公司" share a key. Resolution uses only equal keys
+    (a strong match by construction); fuzzy matching is kept for the control lists, where a weak match
+    is held for a reviewer instead of silently tying a party to someone else's owners.
     """
-    text = unicodedata.normalize("NFKC", name).casefold()
-    for form in _CJK_LEGAL_FORMS:
-        text = text.replace(form, " ")
-    tokens = [t for t in _NON_WORD.split(text) if t and t not in _LEGAL_FORMS]
-    return " ".join(sorted(tokens))
+    return " ".join(sorted(normalise(name).tokens))
 
 
 def registry_keys(names: Iterable[str], country: str | None) -> list[str]:
