@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from screening import wire
 from screening.domain.model import Decision, Event
-from screening.domain.ownership import OwnerLink, OwnershipRecord
+from screening.domain.ownership import OwnerLink, OwnershipRecord, record_to_mapping
 
 ORDER = "order"
 LEASE = "lease"
@@ -86,18 +86,7 @@ def ownership_from_wire(record: wire.OwnershipRecordV1) -> OwnershipRecord:
 
 def ownership_to_json(record: OwnershipRecord) -> bytes:
     """The contract's JSON form of an ownership record (what Redis stores and the topic carries)."""
-    return orjson.dumps(
-        {
-            "entity_id": record.entity_id,
-            "name": record.name,
-            "aliases": list(record.aliases),
-            "country": record.country,
-            "hq_country": record.hq_country,
-            "owners": [{"entity_id": o.entity_id, "share": o.share} for o in record.owners],
-            "as_of": record.as_of.isoformat() if record.as_of else None,
-            "source": record.source,
-        }
-    )
+    return orjson.dumps(record_to_mapping(record))
 
 
 def decode_ownership(raw: bytes) -> OwnershipRecord:

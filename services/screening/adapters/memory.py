@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot, party_key
-from screening.domain.registry import party_lookup_keys, registry_keys
+from screening.domain.registry import collect_ancestry, party_lookup_keys, registry_keys
 
 
 class InMemoryOwnershipRegistry:
@@ -74,19 +74,7 @@ class InMemoryOwnershipRegistry:
             entity_id = self._resolve(party)
             if entity_id is not None:
                 resolved[party_key(party)] = entity_id
-        records: dict[str, OwnershipRecord] = {}
-        frontier = list(dict.fromkeys(resolved.values()))
-        for _ in range(self._max_depth + 1):
-            upward: list[str] = []
-            for entity_id in frontier:
-                record = self._records.get(entity_id)
-                if record is None or entity_id in records:
-                    continue
-                records[entity_id] = record
-                upward.extend(owner.entity_id for owner in record.owners)
-            if not upward:
-                break
-            frontier = upward
+        records = collect_ancestry(resolved.values(), self._records.get, self._max_depth)
         return OwnershipSnapshot(records=records, resolved=resolved, available=True, version=self.version)
 
     def _resolve(self, party: Party) -> str | None:

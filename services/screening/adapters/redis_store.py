@@ -32,7 +32,7 @@ from screening.codec import ownership_to_json
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipRecord, record_from_mapping
 from screening.domain.profiles import OwnershipSnapshot, party_key
-from screening.domain.registry import party_lookup_keys, registry_keys
+from screening.domain.registry import collect_ancestry, party_lookup_keys, registry_keys
 
 log = logging.getLogger(__name__)
 
@@ -210,19 +210,7 @@ class RedisOwnershipRegistry:
 
     def _from_cache(self, unique: dict[str, Party]) -> OwnershipSnapshot:
         resolved = {k: v for k in unique if (v := self._cache_resolved.get(k)) is not None}
-        records: dict[str, OwnershipRecord] = {}
-        frontier = list(dict.fromkeys(resolved.values()))
-        for _ in range(self._max_depth + 1):
-            upward: list[str] = []
-            for entity_id in frontier:
-                record = self._cache_records.get(entity_id)
-                if record is None or entity_id in records:
-                    continue
-                records[entity_id] = record
-                upward.extend(o.entity_id for o in record.owners)
-            if not upward:
-                break
-            frontier = upward
+        records = collect_ancestry(resolved.values(), self._cache_records.get, self._max_depth)
         return OwnershipSnapshot(
             records=records, resolved=resolved, available=True, version=self._cache_label
         )

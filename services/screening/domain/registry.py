@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from screening.domain.model import Party
 from screening.domain.names import normalise
+from screening.domain.ownership import OwnershipRecord
 
 
 @lru_cache(maxsize=1 << 16)
@@ -40,3 +41,27 @@ def party_lookup_keys(party: Party) -> list[str]:
     country = (party.country or "").upper()
     keys = [f"{key}|{country}" for name in party.names if (key := name_key(name))]
     return list(dict.fromkeys(keys))
+
+
+def collect_ancestry(
+    roots: Iterable[str], lookup: Callable[[str], OwnershipRecord | None], max_depth: int
+) -> Mapping[str, OwnershipRecord]:
+    """The records of `roots` and of all their owners, level by level, up to `max_depth` levels.
+
+    Owners without a record are left out (the ownership analysis reports them as missing); cycles stop
+    because an entity is visited once.
+    """
+    records: dict[str, OwnershipRecord] = {}
+    frontier = list(dict.fromkeys(roots))
+    for _ in range(max_depth + 1):
+        upward: list[str] = []
+        for entity_id in frontier:
+            record = lookup(entity_id)
+            if record is None or entity_id in records:
+                continue
+            records[entity_id] = record
+            upward.extend(owner.entity_id for owner in record.owners)
+        if not upward:
+            break
+        frontier = upward
+    return records
