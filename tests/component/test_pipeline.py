@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
-from typing import Any
-
 import orjson
 import pytest
 
@@ -16,52 +12,13 @@ from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.metrics import Metrics
 from screening.service import ScreeningEngine, ScreeningService
+from tests.support import FakeRecord, RecordingSender, order_event
 
 TOPICS = Topics("orders", "leases", "ownership", "decisions", "dlq")
 
 
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int = 0
-
-
-class RecordingSender:
-    """Collects sends; acks resolve immediately, or fail when told to."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes]] = []
-        self.fail = fail
-
-    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
-        self.sent.append((topic, key, value))
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if self.fail:
-            future.set_exception(RuntimeError("broker unavailable"))
-        else:
-            future.set_result(None)
-        return future
-
-    def on(self, topic: str) -> list[dict[str, Any]]:
-        return [orjson.loads(v) for t, _, v in self.sent if t == topic]
-
-
-def order(event_id: str, order_id: str, **extra: Any) -> bytes:
-    return orjson.dumps(
-        {
-            "event_id": event_id,
-            "occurred_at": "2026-12-01T10:00:00Z",
-            "order_id": order_id,
-            "buyer": {"name": "Example Research Institute GmbH", "country": "DE"},
-            "ship_to_country": "DE",
-            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 1, "eccn": "EAR99"}],
-            **extra,
-        }
-    )
+def order(event_id: str, order_id: str) -> bytes:
+    return order_event(event_id, order_id)
 
 
 @pytest.fixture

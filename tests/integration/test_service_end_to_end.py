@@ -11,34 +11,9 @@ import pytest
 from screening.cli import run_check
 from screening.resources import demo_path
 from tests.integration.conftest import PrivateRedis, RunningService
+from tests.support import order_event
 
 pytestmark = pytest.mark.integration
-
-
-def order(
-    event_id: str,
-    order_id: str,
-    buyer: str = "Example Research Institute GmbH",
-    country: str = "DE",
-    product: str = "Office chairs",
-    eccn: str | None = "EAR99",
-    **extra: object,
-) -> bytes:
-    item: dict[str, object] = {"line_id": "1", "product": product, "quantity": 2}
-    if eccn:
-        item["eccn"] = eccn
-    event = {
-        "event_id": event_id,
-        "occurred_at": "2026-12-01T10:00:00Z",
-        "order_id": order_id,
-        "seller": {"name": "Example Distribution Inc.", "country": "US"},
-        "buyer": {"name": buyer, "country": country},
-        "ship_from_country": "US",
-        "ship_to_country": country,
-        "items": [item],
-        **extra,
-    }
-    return orjson.dumps(event)
 
 
 def decisions_of(messages: list[tuple[bytes | None, bytes | None]]) -> list[dict[str, object]]:
@@ -50,7 +25,7 @@ async def test_n_events_in_give_exactly_n_decisions_with_their_subjects(start_se
     topic = svc.settings.kafka.orders_topic
     ids = [f"SO-{i}" for i in range(200)]
     for i, order_id in enumerate(ids):
-        await svc.producer.send(topic, value=order(f"evt-{i}", order_id), key=order_id.encode())
+        await svc.producer.send(topic, value=order_event(f"evt-{i}", order_id), key=order_id.encode())
     await svc.producer.flush()
     out = await svc.read(svc.settings.kafka.decisions_topic, len(ids))
     decisions = decisions_of(out)
@@ -65,7 +40,7 @@ async def test_malformed_and_invalid_events_go_to_the_dlq_and_later_events_are_d
     topic = svc.settings.kafka.orders_topic
     await svc.send(topic, "SO-A", b"{not json")
     await svc.send(topic, "SO-B", orjson.dumps({"event_id": "evt-bad", "order_id": "SO-B", "buyer": {}}))
-    await svc.send(topic, "SO-C", order("evt-good", "SO-C"))
+    await svc.send(topic, "SO-C", order_event("evt-good", "SO-C"))
     dlq = decisions_of(await svc.read(svc.settings.kafka.dlq_topic, 2))
     assert sorted(d["error_kind"] for d in dlq) == ["invalid_json", "schema"]
     assert {d["offset"] for d in dlq} == {0, 1} or len({d["partition"] for d in dlq}) > 1
@@ -80,12 +55,12 @@ async def test_malformed_and_invalid_events_go_to_the_dlq_and_later_events_are_d
 async def test_a_redelivered_event_is_decided_once(start_service) -> None:
     svc: RunningService = await start_service()
     topic = svc.settings.kafka.orders_topic
-    payload = order("evt-dup", "SO-DUP")
+    payload = order_event("evt-dup", "SO-DUP")
     await svc.send(topic, "SO-DUP", payload)
     first = await svc.read(svc.settings.kafka.decisions_topic, 1)
     assert len(first) == 1
     await svc.send(topic, "SO-DUP", payload)  # the same event_id delivered again
-    await svc.send(topic, "SO-NEXT", order("evt-next", "SO-NEXT"))
+    await svc.send(topic, "SO-NEXT", order_event("evt-next", "SO-NEXT"))
     out = decisions_of(await svc.read(svc.settings.kafka.decisions_topic, 2))
     assert sorted(d["event_id"] for d in out) == ["evt-dup", "evt-next"]
 
@@ -96,12 +71,12 @@ async def test_redis_outage_gives_holds_never_allows_and_screening_recovers(
     svc: RunningService = await start_service(redis_url=private_redis.url)
     topic = svc.settings.kafka.orders_topic
     decisions_topic = svc.settings.kafka.decisions_topic
-    await svc.send(topic, "SO-1", order("evt-1", "SO-1"))
+    await svc.send(topic, "SO-1", order_event("evt-1", "SO-1"))
     assert decisions_of(await svc.read(decisions_topic, 1))[0]["outcome"] == "allow"
 
     private_redis.stop()
     for i in range(2, 7):
-        await svc.send(topic, f"SO-{i}", order(f"evt-{i}", f"SO-{i}"))
+        await svc.send(topic, f"SO-{i}", order_event(f"evt-{i}", f"SO-{i}"))
     during = decisions_of(await svc.read(decisions_topic, 6))
     outage = [d for d in during if d["event_id"] != "evt-1"]
     assert len(outage) == 5
@@ -110,7 +85,7 @@ async def test_redis_outage_gives_holds_never_allows_and_screening_recovers(
 
     private_redis.start()
     await asyncio.sleep(0.5)
-    await svc.send(topic, "SO-8", order("evt-8", "SO-8"))
+    await svc.send(topic, "SO-8", order_event("evt-8", "SO-8"))
     after = decisions_of(await svc.read(decisions_topic, 7))
     recovered = [d for d in after if d["event_id"] == "evt-8"]
     assert recovered and recovered[0]["outcome"] == "allow"

@@ -23,6 +23,7 @@ import pytest
 
 from screening.ops import start_ops_server
 from tests.integration.conftest import PrivateRedis, RunningService
+from tests.support import order_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.ops]
 
@@ -40,21 +41,7 @@ def free_port() -> int:
 
 
 def order(event_id: str, order_id: str, buyer: str, country: str, product: str, eccn: str | None) -> bytes:
-    item: dict[str, object] = {"line_id": "1", "product": product, "quantity": 8}
-    if eccn:
-        item["eccn"] = eccn
-    return orjson.dumps(
-        {
-            "event_id": event_id,
-            "occurred_at": "2026-11-01T10:00:00Z",
-            "order_id": order_id,
-            "seller": {"name": "Example Distribution Inc.", "country": "US"},
-            "buyer": {"name": buyer, "country": country},
-            "ship_from_country": "US",
-            "ship_to_country": country,
-            "items": [item],
-        }
-    )
+    return order_event(event_id, order_id, buyer, country, product, eccn, "2026-11-01T10:00:00Z", quantity=8)
 
 
 class PrometheusServer:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,38 +18,15 @@ from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.metrics import BatchHistogram, PrometheusMetrics, ServiceState
 from screening.service import ScreeningEngine, ScreeningService
+from tests.support import FakeRecord, order_event
 
 TOPICS = Topics("t.orders", "t.leases", "t.ownership", "t.decisions", "t.dlq")
 ALLOW_BUYER = "Example Research Institute GmbH"
 DENY_BUYER = "Example Cloud Computing Co., Ltd."
 
 
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    timestamp: int = 0
-
-
 def order(event_id: str, order_id: str, buyer: str, country: str, product: str, eccn: str | None) -> bytes:
-    item: dict[str, object] = {"line_id": "1", "product": product, "quantity": 8}
-    if eccn:
-        item["eccn"] = eccn
-    return orjson.dumps(
-        {
-            "event_id": event_id,
-            "occurred_at": "2026-01-01T00:00:00Z",
-            "order_id": order_id,
-            "seller": {"name": "Example Distribution Inc.", "country": "US"},
-            "buyer": {"name": buyer, "country": country},
-            "ship_from_country": "US",
-            "ship_to_country": country,
-            "items": [item],
-        }
-    )
+    return order_event(event_id, order_id, buyer, country, product, eccn, "2026-01-01T00:00:00Z", quantity=8)
 
 
 def allow_order(i: int) -> bytes:
