@@ -36,6 +36,7 @@ test: $(STAMP) ## start the services, run every test tier, stop the services
 	set -a; source $(ENVFILE); set +a; \
 	status=0; \
 	$(BIN)/ruff check services tests scripts || status=1; \
+	$(BIN)/ruff format --check services tests scripts || status=1; \
 	$(BIN)/mypy || status=1; \
 	$(BIN)/pytest -q -p no:cacheprovider tests || status=1; \
 	bash $(SERVICES) down; \
