@@ -48,10 +48,14 @@ test-unit: $(STAMP)
 run: $(STAMP) ## the demo: services up, lists and ownership loaded, service on, demo events streamed
 	bash scripts/demo.sh
 
-bench: $(STAMP) ## throughput and latency through the real broker, beside a raw aiokafka passthrough
+bench: $(STAMP) ## service vs raw passthrough (metrics on and off), ownership and metrics micro-benchmarks
 	bash $(SERVICES) up
-	set -a; source $(ENVFILE); set +a; $(BIN)/screening bench --events 20000; \
-	status=$$?; bash $(SERVICES) down; exit $$status
+	set -a; source $(ENVFILE); set +a; status=0; \
+	$(BIN)/screening bench --events 20000 || status=1; \
+	$(BIN)/screening bench --events 20000 --no-metrics || status=1; \
+	$(BIN)/python scripts/bench_ownership.py || status=1; \
+	$(BIN)/python scripts/bench_metrics.py || status=1; \
+	bash $(SERVICES) down; exit $$status
 
 eval: $(STAMP) ## name-matching quality table, ours beside a peer matcher
 	$(BIN)/python scripts/eval_names.py
