@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from screening.domain.catalogue import Catalogue
@@ -46,7 +46,7 @@ class BatchContext:
 
     lists: ScreeningLists | None
     ownership: OwnershipSnapshot
-    listed_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    listed: dict[str, frozenset[str]] | None = None
 
 
 class ScreeningEngine:
@@ -183,13 +183,18 @@ class ScreeningEngine:
         )
 
     def _listed_map(self, context: BatchContext) -> Mapping[str, frozenset[str]]:
-        """Which lists each registry entity of the batch is on: owners' names are screened like a party's."""
-        if context.lists is None:
-            return context.listed_cache
-        for entity_id, record in context.ownership.records.items():
-            if entity_id not in context.listed_cache:
-                context.listed_cache[entity_id] = self._lists_of(record, context.lists)
-        return context.listed_cache
+        """Which lists each registry entity of the batch is on: owners' names are screened like a party's.
+
+        Computed once per batch, on first need (the snapshot holds only this batch's ancestries).
+        """
+        if context.listed is None:
+            lists = context.lists
+            context.listed = (
+                {eid: self._lists_of(record, lists) for eid, record in context.ownership.records.items()}
+                if lists is not None
+                else {}
+            )
+        return context.listed
 
     def _lists_of(self, record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
         hits = self._hits((record.name, *record.aliases), record.country, lists)
