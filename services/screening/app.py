@@ -30,9 +30,12 @@ from screening.adapters.redis_store import (
     RedisOwnershipRegistry,
     create_client,
 )
+from screening.adapters.subjects import RedisOpenSubjects
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.metrics import Metrics, PrometheusMetrics
+from screening.ports import OpenSubjects
+from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.service import ScreeningEngine, ScreeningService
 
@@ -66,6 +69,8 @@ class Runtime:
     lists: ListsHolder
     metrics: Metrics
     committer: OffsetCommitter
+    subjects: OpenSubjects
+    rescreens: RescreenScheduler
     redis: Any
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -75,10 +80,11 @@ def create_runtime(
     metrics: Metrics | None = None,
     registry: Any = None,
     ledger: Any = None,
+    subjects: OpenSubjects | None = None,
 ) -> Runtime:
     """Build the broker, adapters, service and pipelines (no connection is made here).
 
-    `registry` and `ledger` replace the Redis adapters (component tests pass in-memory ones).
+    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones).
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
@@ -87,6 +93,7 @@ def create_runtime(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
     ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
+    subjects = subjects or RedisOpenSubjects(redis_client, settings.redis.prefix)
     lists = ListsHolder()
     service = ScreeningService(engine, lists, registry, ledger)
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
@@ -109,8 +116,15 @@ def create_runtime(
         done.set_result(ack)
         return done
 
-    pipeline = ScreeningPipeline(service, send, topics, metrics)
+    pipeline = ScreeningPipeline(
+        service, send, topics, metrics, subjects if settings.rescreen.enabled else None
+    )
     committer = OffsetCommitter()
+    rs = settings.rescreen
+    rescreener = Rescreener(
+        service, subjects, send, topics.decisions, metrics, pipeline.gate, chunk_size=rs.chunk_size
+    )
+    rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
     ownership_pipeline = OwnershipPipeline(registry, send, topics, metrics)
 
     @broker.subscriber(
@@ -147,7 +161,8 @@ def create_runtime(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def apply_ownership(message: KafkaMessage) -> None:
-        await ownership_pipeline.handle(_records(message))
+        if await ownership_pipeline.handle(_records(message)) and rs.enabled:
+            rescreens.request("ownership")
 
     return Runtime(
         settings=settings,
@@ -161,6 +176,8 @@ def create_runtime(
         lists=lists,
         metrics=metrics,
         committer=committer,
+        subjects=subjects,
+        rescreens=rescreens,
         redis=redis_client,
     )
 
@@ -176,7 +193,10 @@ def _records(message: Any) -> list[Any]:
 
 
 async def refresh_lists(runtime: Runtime) -> None:
-    """Load the lists stored in Redis when their version changed; fall back to files when none stored."""
+    """Load the lists stored in Redis when their version changed; fall back to files when none stored.
+
+    A new version replacing loaded lists starts a rescreen of the open subjects (not the first load).
+    """
     store = runtime.lists_store
     try:
         version = await store.version()
@@ -195,6 +215,8 @@ async def refresh_lists(runtime: Runtime) -> None:
             runtime.lists.source = "redis"
             runtime.lists.error = None
             log.info("lists loaded from Redis: %s", runtime.lists.current.version)
+            if current is not None and runtime.settings.rescreen.enabled:
+                runtime.rescreens.request("lists")
         return
     if current is None and version is None:
         settings = runtime.settings.lists
@@ -243,6 +265,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     async def close() -> None:
         for task in runtime.tasks:
             task.cancel()
+        await runtime.rescreens.stop()
         await runtime.redis.aclose()
 
     return app, runtime

@@ -61,6 +61,17 @@ class ListsSettings(BaseModel):
     )
 
 
+class RescreenSettings(BaseModel):
+    """Re-deciding open orders and active leases when the lists or the ownership records change."""
+
+    enabled: bool = Field(default=True, description="Rescreen open subjects on a list or ownership change")
+    chunk_size: int = Field(default=500, ge=1, description="Subjects decided per ownership read and publish")
+    settle_s: float = Field(
+        default=0.5, ge=0, description="Wait before a rescreen, so a burst of changes is one rescreen"
+    )
+    retry_s: float = Field(default=30.0, gt=0, description="Wait before retrying a failed rescreen")
+
+
 class MetricsSettings(BaseModel):
     """Prometheus metrics and health endpoints."""
 
@@ -79,6 +90,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     lists: ListsSettings = Field(default_factory=ListsSettings)
+    rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")

@@ -43,6 +43,8 @@ EVENT_KINDS = ("order", "lease")
 OUTCOMES = ("allow", "hold", "deny")
 DLQ_ERROR_KINDS = ("invalid_json", "schema")
 """Error kinds of `screening.codec.Rejected` and of the ownership feed; pre-created so the first counts."""
+RESCREEN_CAUSES = ("lists", "ownership")
+"""What starts a rescreen (`screening.rescreen.CAUSES`)."""
 
 
 class Metrics:
@@ -70,6 +72,10 @@ class Metrics:
 
     def ownership_applied(self, upserts: int, deletes: int) -> None:
         """Ownership records applied to the registry."""
+
+    def rescreen_done(self, causes: Sequence[str], published: int) -> None:
+        """A rescreen ran because of `causes` (`lists`, `ownership`) and published `published` changed
+        decisions (counted by `batch_done` as decisions with trigger `rescreen` too)."""
 
 
 class RoundTripStats(Protocol):
@@ -265,6 +271,14 @@ class PrometheusMetrics(Metrics):
         self.ownership_updates = Counter(
             "screening_ownership_updates", "Ownership records applied to the registry", ["op"], registry=r
         )
+        self.rescreens = Counter(
+            "screening_rescreens", "Rescreens of the open subjects run, by cause", ["cause"], registry=r
+        )
+        self.rescreen_changed = Counter(
+            "screening_rescreen_changed",
+            "Decisions a rescreen published because the outcome or the reasons changed",
+            registry=r,
+        )
         self._state = _StateCollector()
         r.register(self._state)
         if process:
@@ -280,6 +294,8 @@ class PrometheusMetrics(Metrics):
                 self._decision_child((kind, outcome, "event"))
         for error_kind in DLQ_ERROR_KINDS:
             self._dlq_child(error_kind)
+        for cause in RESCREEN_CAUSES:
+            self.rescreens.labels(cause)
 
     def watch(self, provider: Callable[[], ServiceState]) -> None:
         """Export the state `provider` returns at each scrape (replaces an earlier provider)."""
@@ -344,3 +360,9 @@ class PrometheusMetrics(Metrics):
             self.ownership_updates.labels("upsert").inc(upserts)
         if deletes:
             self.ownership_updates.labels("delete").inc(deletes)
+
+    def rescreen_done(self, causes: Sequence[str], published: int) -> None:
+        for cause in causes:
+            if cause in RESCREEN_CAUSES:
+                self.rescreens.labels(cause).inc()
+        self.rescreen_changed.inc(published)

@@ -94,7 +94,11 @@ class RuntimeState:
         # Round-trip counters of the Redis adapters (in-memory ones, in component tests, keep none).
         redis = {
             store: stats
-            for store, adapter in (("ownership", runtime.registry), ("ledger", runtime.ledger))
+            for store, adapter in (
+                ("ownership", runtime.registry),
+                ("ledger", runtime.ledger),
+                ("subjects", runtime.subjects),
+            )
             if (stats := getattr(adapter, "stats", None)) is not None
         }
         return ServiceState(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from faststream.kafka import TestKafkaBroker
 
-from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
+from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOpenSubjects, InMemoryOwnershipRegistry
 from screening.app import create_runtime
 from screening.config import MetricsSettings, Settings
 
@@ -13,7 +13,10 @@ from screening.config import MetricsSettings, Settings
 async def test_orders_and_ownership_flow_through_the_wired_subscribers(shipped_lists) -> None:
     registry = InMemoryOwnershipRegistry()
     runtime = create_runtime(
-        Settings(metrics=MetricsSettings(enabled=False)), registry=registry, ledger=InMemoryDecisionLedger()
+        Settings(metrics=MetricsSettings(enabled=False)),
+        registry=registry,
+        ledger=InMemoryDecisionLedger(),
+        subjects=InMemoryOpenSubjects(),
     )
     runtime.lists.current = shipped_lists
     decisions: list[dict[str, object]] = []
@@ -47,3 +50,4 @@ async def test_orders_and_ownership_flow_through_the_wired_subscribers(shipped_l
     assert len(decisions) == 1
     assert decisions[0]["outcome"] == "deny"
     assert decisions[0]["subject"] == {"kind": "lease", "id": "L-1"}
+    await runtime.rescreens.stop()  # the ownership record scheduled one

@@ -167,6 +167,7 @@ async def start_service(services: Services) -> AsyncIterator[object]:
 
     yield start
     for running in started:
+        await running.runtime.rescreens.stop()
         await running.producer.stop()
         await running.runtime.broker.stop()
         await running.runtime.redis.aclose()

@@ -136,6 +136,7 @@ async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
         "outcome": {"allow", "hold", "deny"},
         "trigger": {"event", "rescreen", "review"},
         "error_kind": {"invalid_json", "schema"},
+        "cause": {"lists", "ownership"},
     }
     for name, labels, _ in samples(metrics):
         for label, label_value in labels.items():

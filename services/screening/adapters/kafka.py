@@ -3,7 +3,8 @@
 The pipelines take plain consumer records (topic, partition, offset, key, value), so they are tested
 without a broker; `create_broker_app` wires them to FastStream batch subscribers. Per batch: decode all,
 one ledger read, one ownership read, screen, send every decision without awaiting each, await all acks,
-remember the batch in the ledger, and only then return so that FastStream commits the offsets.
+remember the batch in the ledger and its subjects in `OpenSubjects` (for rescreens), and only then
+return so that FastStream commits the offsets.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from screening.codec import (
 )
 from screening.domain.model import Decision, Event
 from screening.metrics import Metrics
-from screening.ports import OwnershipSink
+from screening.ports import OpenSubjects, OwnershipSink
+from screening.rescreen import subject_changes
 from screening.service import ScreeningService
 
 log = logging.getLogger("screening.pipeline")
@@ -64,11 +66,22 @@ class Topics:
 class ScreeningPipeline:
     """Orders and leases in, decisions (and dead letters) out, one batch at a time."""
 
-    def __init__(self, service: ScreeningService, send: Send, topics: Topics, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        service: ScreeningService,
+        send: Send,
+        topics: Topics,
+        metrics: Metrics,
+        subjects: OpenSubjects | None = None,
+    ) -> None:
         self._service = service
         self._send = send
         self._topics = topics
         self._metrics = metrics
+        self._subjects = subjects
+        self.gate = asyncio.Lock()
+        """Held while a batch is decided, published and recorded. A rescreen publishes under it too, so
+        it never publishes a decision of an event older than one whose decision is in flight."""
 
     def kind_of(self, topic: str) -> str:
         """Event kind carried by `topic`."""
@@ -76,6 +89,10 @@ class ScreeningPipeline:
 
     async def handle(self, records: Sequence[Record]) -> list[Decision]:
         """Decide a batch; returns after every output message was acknowledged by the broker."""
+        async with self.gate:
+            return await self._handle(records)
+
+    async def _handle(self, records: Sequence[Record]) -> list[Decision]:
         started = time.perf_counter()
         events: list[Event] = []
         origin: dict[str, Record] = {}
@@ -104,10 +121,35 @@ class ScreeningPipeline:
             await asyncio.gather(*pending)
         published = [*decisions, *invalid]
         await self._service.confirm(published)
+        if self._subjects is not None and published:
+            await self._record_subjects(self._subjects, decisions, events, origin, invalid, rejected)
         self._metrics.batch_done(records, published, started, events)
         for decision in published:
             self._log_decision(decision, origin.get(decision.event_id))
         return published
+
+    @staticmethod
+    async def _record_subjects(
+        subjects: OpenSubjects,
+        decisions: Sequence[Decision],
+        events: Sequence[Event],
+        origin: dict[str, Record],
+        invalid: Sequence[Decision],
+        rejected: Sequence[tuple[Record, Rejected]],
+    ) -> None:
+        """Store the subjects the batch left open, forget those it closed (one write)."""
+        by_id = {event.event_id: event for event in events}
+        rejected_at = {rej.event_id: record for record, rej in rejected if rej.event_id}
+        entries: list[tuple[Record, Decision, Event | None, bytes | None]] = []
+        for decision in decisions:
+            record = origin[decision.event_id]
+            entries.append((record, decision, by_id[decision.event_id], record.value))
+        for decision in invalid:
+            entries.append((rejected_at[decision.event_id], decision, None, None))
+        # In consumption order, so the last event of a subject in the batch is the one kept.
+        entries.sort(key=lambda entry: (entry[0].topic, entry[0].partition, entry[0].offset))
+        opened, closed = subject_changes((d, e, raw) for _, d, e, raw in entries)
+        await subjects.record(opened, closed)
 
     async def _reject(
         self, rejected: list[tuple[Record, Rejected]], pending: list[asyncio.Future[Any]]
@@ -184,8 +226,10 @@ class OwnershipPipeline:
         self._topics = topics
         self._metrics = metrics
 
-    async def handle(self, records: Sequence[Record]) -> None:
-        """Apply a batch of records in order: the last record per entity wins, tombstones delete."""
+    async def handle(self, records: Sequence[Record]) -> int:
+        """Apply a batch of records in order: the last record per entity wins, tombstones delete.
+
+        Returns how many records were upserted or deleted (a change that calls for a rescreen)."""
         latest: dict[str, Any] = {}
         pending: list[asyncio.Future[Any]] = []
         for record in records:
@@ -225,6 +269,7 @@ class OwnershipPipeline:
         if pending:
             await asyncio.gather(*pending)
         self._metrics.ownership_applied(len(upserts), len(deletes))
+        return len(upserts) + len(deletes)
 
 
 class OffsetCommitter:

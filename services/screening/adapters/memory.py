@@ -1,4 +1,4 @@
-"""In-memory adapters: the ownership registry and the decision ledger held in process.
+"""In-memory adapters: the ownership registry, the decision ledger and the open subjects held in process.
 
 Used by `screening check` and by unit and component tests. They behave like the Redis adapters,
 including resolution of parties by `party_id` or by name and country.
@@ -6,12 +6,14 @@ including resolution of parties by `party_id` or by name and country.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import replace
 
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot, party_key
 from screening.domain.registry import collect_ancestry, party_lookup_keys, registry_keys
+from screening.ports import OpenSubject
 
 
 class InMemoryOwnershipRegistry:
@@ -99,3 +101,36 @@ class InMemoryDecisionLedger:
     async def remember(self, event_ids: Sequence[str]) -> None:
         """Record ids as decided."""
         self._decided.update(event_ids)
+
+
+class InMemoryOpenSubjects:
+    """Open orders and active leases in a dict keyed by (kind, subject id)."""
+
+    def __init__(self) -> None:
+        self.subjects: dict[tuple[str, str], OpenSubject] = {}
+
+    async def record(self, opened: Sequence[OpenSubject], closed: Sequence[tuple[str, str]]) -> None:
+        """Store opened subjects, forget closed ones."""
+        for subject in opened:
+            self.subjects[(subject.kind, subject.subject_id)] = subject
+        for key in closed:
+            self.subjects.pop(key, None)
+
+    async def scan(self, batch_size: int) -> AsyncIterator[list[OpenSubject]]:
+        """Chunks of the subjects stored when the scan started (as with HSCAN, later writes may show)."""
+        keys = list(self.subjects)
+        for start in range(0, len(keys), batch_size):
+            chunk = [s for k in keys[start : start + batch_size] if (s := self.subjects.get(k)) is not None]
+            if chunk:
+                yield chunk
+
+    async def fresh(self, subjects: Sequence[OpenSubject]) -> list[OpenSubject]:
+        """The subjects stored exactly so."""
+        return [s for s in subjects if self.subjects.get((s.kind, s.subject_id)) == s]
+
+    async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
+        """Set the new digests of subjects still stored as given."""
+        for subject, digest in updates:
+            key = (subject.kind, subject.subject_id)
+            if self.subjects.get(key) == subject:
+                self.subjects[key] = replace(subject, digest=digest)

@@ -10,6 +10,7 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `own:v1:max_as_of` | string | latest `as_of` of any record loaded |
 | `ledger:v1:{event_id}` | string | `1` once the event's decision was published (TTL) |
 | `lists:v1` | hash | `version`, `count`, `file:{i}:name`, `file:{i}:data` of the loaded list files |
+| `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
 
 The read path resolves every party of a batch and walks all their owners, level by level, inside one
 Lua script: one round trip per batch whatever the depth.

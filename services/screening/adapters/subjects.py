@@ -1,0 +1,120 @@
+"""Redis adapter of `OpenSubjects`: the open orders and active leases a rescreen re-decides.
+
+One hash, `{prefix}subjects:v1` (see the key table in `screening.adapters.redis_store`): field
+`{kind}:{subject_id}` (`order:SO-1`, `lease:L-7`) → JSON `{"event": "<the event as consumed>", "digest":
+"<digest of the last published decision>"}`. The pipeline writes a batch's subjects in one MULTI (HSET +
+HDEL); a rescreen reads with HSCAN and sets digests with a compare-and-set script, so a subject that a newer
+event replaced meanwhile keeps the newer state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+import orjson
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from screening.adapters.redis_store import RoundTrips
+from screening.ports import OpenSubject
+
+log = logging.getLogger(__name__)
+
+# Compare-and-set of whole values: ARGV = field, expected value, new value, ...  Returns how many were set.
+_CAS_LUA = """
+local set = 0
+for i = 1, #ARGV, 3 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+    set = set + 1
+  end
+end
+return set
+"""
+
+
+def _field(kind: str, subject_id: str) -> str:
+    return f"{kind}:{subject_id}"
+
+
+def _value(event: bytes, digest: str) -> bytes:
+    # The event is kept as a JSON string, not an object, so its bytes come back exactly as consumed;
+    # orjson's output is deterministic, which lets `fresh` and the CAS script compare whole values.
+    return orjson.dumps({"event": event.decode(), "digest": digest})
+
+
+class RedisOpenSubjects:
+    """Open subjects in one Redis hash; one round trip per pipeline batch, per scanned chunk."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "screening:") -> None:
+        self._client = client
+        self._key = f"{prefix}subjects:v1"
+        self._cas = client.register_script(_CAS_LUA)
+        self.stats = RoundTrips()
+
+    async def record(self, opened: Sequence[OpenSubject], closed: Sequence[tuple[str, str]]) -> None:
+        """Store opened subjects and forget closed ones in one transaction; a failure is logged only."""
+        if not opened and not closed:
+            return
+        try:
+            pipe = self._client.pipeline(transaction=True)
+            if opened:
+                mapping = {_field(s.kind, s.subject_id): _value(s.event, s.digest) for s in opened}
+                pipe.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
+            if closed:
+                pipe.hdel(self._key, *(_field(kind, subject_id) for kind, subject_id in closed))
+            self.stats.count("subjects_write")
+            await pipe.execute()
+        except (RedisError, OSError, UnicodeDecodeError) as error:
+            # The decisions are published and acknowledged already; failing the batch would not write
+            # the subjects either (the ledger skips a redelivered event). The subject keeps its older
+            # state, or stays unknown to rescreens, until its next event.
+            self.stats.errors += 1
+            log.warning("open subjects write failed: %s", error)
+
+    async def scan(self, batch_size: int) -> AsyncIterator[list[OpenSubject]]:
+        """HSCAN the hash; a chunk is what one HSCAN call returns (about `batch_size` fields)."""
+        cursor = 0
+        while True:
+            self.stats.count("subjects_scan")
+            cursor, found = await self._client.hscan(self._key, cursor, count=batch_size)
+            pairs: dict[bytes, bytes] = found  # type: ignore[assignment]
+            chunk = [s for field, value in pairs.items() if (s := _decode(field, value)) is not None]
+            if chunk:
+                yield chunk
+            if cursor == 0:
+                return
+
+    async def fresh(self, subjects: Sequence[OpenSubject]) -> list[OpenSubject]:
+        """The subjects whose stored value is still the one scanned (one HMGET)."""
+        if not subjects:
+            return []
+        self.stats.count("subjects_read")
+        stored = await self._client.hmget(self._key, [_field(s.kind, s.subject_id) for s in subjects])
+        return [s for s, value in zip(subjects, stored, strict=True) if value == _value(s.event, s.digest)]
+
+    async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
+        """Compare-and-set the new digests in one script call."""
+        if not updates:
+            return
+        args: list[str | bytes] = []
+        for subject, digest in updates:
+            args += [
+                _field(subject.kind, subject.subject_id),
+                _value(subject.event, subject.digest),
+                _value(subject.event, digest),
+            ]
+        self.stats.count("subjects_cas")
+        await self._cas(keys=[self._key], args=args)
+
+
+def _decode(field: bytes | str, value: bytes | str) -> OpenSubject | None:
+    name = field.decode() if isinstance(field, bytes) else field
+    kind, _, subject_id = name.partition(":")
+    try:
+        data = orjson.loads(value)
+        return OpenSubject(kind, subject_id, data["event"].encode(), data["digest"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        log.warning("unreadable open subject %s skipped: %s", name, error)
+        return None

@@ -1,0 +1,247 @@
+"""Rescreening: when the lists or the ownership records change, re-decide every open order and active lease.
+
+An entity that was just Entity-Listed, or a buyer that just became 50 % owned by one, must flip the open
+orders and active leases it is party to (or owns a party of) now, not at their next event. The pipeline
+records, per subject, its latest event as consumed and a digest of its last published decision
+(`OpenSubjects`); a cancel or a termination forgets the subject. `Rescreener.rescreen` scans them in
+chunks, decides each chunk with the same engine as the event path (one ownership snapshot per chunk,
+`trigger="rescreen"`, no ledger: a rescreen is a new decision of an already decided event), and publishes
+a decision only where the outcome or the reason keys differ from the last one published.
+`RescreenScheduler` runs rescreens in the background, one at a time.
+
+Decisions of one subject stay in order: the pipeline holds `gate` while it decides, publishes and records
+a batch, and a rescreen publishes under the same gate, only for subjects whose stored event is still the
+one it decided (`OpenSubjects.fresh`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from screening.codec import Rejected, decode_event, encode_decision
+from screening.domain.model import Decision, Event, Lease, Order
+from screening.metrics import Metrics
+from screening.ports import OpenSubject, OpenSubjects
+from screening.service import ScreeningService
+
+if TYPE_CHECKING:  # the Kafka adapter imports this module
+    from screening.adapters.kafka import Send
+
+log = logging.getLogger("screening.rescreen")
+
+RESCREEN = "rescreen"
+"""The contract's `trigger` of a decision made because a list or ownership change re-decided a subject."""
+
+CAUSES = ("lists", "ownership")
+"""What can start a rescreen (the `cause` label of `screening_rescreens_total`)."""
+
+
+def decision_digest(decision: Decision) -> str:
+    """What a rescreen compares: the outcome and the set of (code, outcome, party_role, line_id) of the
+    reasons. Messages, evidence, versions and times are left out: they change without the answer changing."""
+    keys = sorted({(r.code, r.outcome.value, r.party_role or "", r.line_id or "") for r in decision.reasons})
+    text = "\n".join("|".join(key) for key in keys)
+    return f"{decision.outcome.value}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
+
+
+def closes_subject(event: Event) -> bool:
+    """A cancelled order or a terminated lease is no longer rescreened."""
+    if isinstance(event, Order):
+        return event.action == "cancel"
+    return isinstance(event, Lease) and event.action == "terminate"
+
+
+def subject_changes(
+    published: Iterable[tuple[Decision, Event | None, bytes | None]],
+) -> tuple[list[OpenSubject], list[tuple[str, str]]]:
+    """What a batch's published decisions, in consumption order, do to the open subjects.
+
+    Each item is (decision, event, event bytes as consumed); event and bytes are None for an
+    `INVALID_EVENT` hold. The last decision of a subject wins: an open event stores the subject, a
+    cancel or a termination closes it, and so does an invalid event (its `hold` stands until a valid event
+    arrives; rescreening the earlier event would publish an answer the caller has superseded).
+    """
+    latest: dict[tuple[str, str], OpenSubject | None] = {}
+    for decision, event, raw in published:
+        key = (decision.subject_kind, decision.subject_id)
+        if event is None or raw is None or closes_subject(event):
+            latest[key] = None
+        else:
+            latest[key] = OpenSubject(key[0], key[1], raw, decision_digest(decision))
+    opened = [subject for subject in latest.values() if subject is not None]
+    closed = [key for key, subject in latest.items() if subject is None]
+    return opened, closed
+
+
+class RescreenAborted(RuntimeError):
+    """The data a rescreen needs is unavailable; it stops rather than publish a `hold` for every subject."""
+
+
+@dataclass
+class RescreenReport:
+    """What one rescreen did."""
+
+    cause: str
+    scanned: int = 0
+    changed: int = 0
+    """Subjects whose new decision differs from their last published one."""
+    published: int = 0
+    """Changed decisions published (changed minus those a newer event superseded meanwhile)."""
+    superseded: int = 0
+    undecodable: int = 0
+    by_outcome: dict[str, int] = field(default_factory=dict)
+    """Outcomes of the published decisions."""
+    lists: str | None = None
+    ownership: str | None = None
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain data, for the log line."""
+        return asdict(self)
+
+
+class Rescreener:
+    """Re-decides every open subject and publishes the decisions that changed."""
+
+    def __init__(
+        self,
+        service: ScreeningService,
+        subjects: OpenSubjects,
+        send: Send,
+        decisions_topic: str,
+        metrics: Metrics,
+        gate: asyncio.Lock,
+        chunk_size: int = 500,
+    ) -> None:
+        self._service = service
+        self._subjects = subjects
+        self._send = send
+        self._topic = decisions_topic
+        self._metrics = metrics
+        self._gate = gate
+        self._chunk_size = chunk_size
+
+    async def rescreen(self, cause: str) -> RescreenReport:
+        """Scan every open subject; raises `RescreenAborted` when lists or ownership are unavailable."""
+        started = time.perf_counter()
+        report = RescreenReport(cause=cause)
+        async for chunk in self._subjects.scan(self._chunk_size):
+            await self._chunk(chunk, report)
+        report.duration_s = round(time.perf_counter() - started, 6)
+        return report
+
+    async def _chunk(self, chunk: Sequence[OpenSubject], report: RescreenReport) -> None:
+        started = time.perf_counter()
+        report.scanned += len(chunk)
+        subjects: list[OpenSubject] = []
+        events: list[Event] = []
+        for subject in chunk:
+            decoded = decode_event(subject.kind, subject.event)
+            if isinstance(decoded, Rejected):  # stored by an older schema: left for its next event
+                report.undecodable += 1
+                continue
+            subjects.append(subject)
+            events.append(decoded)
+        if not events:
+            return
+        context = await self._service.context_for(events)
+        if context.lists is None or not context.ownership.available:
+            # The event path holds on missing data; a rescreen would turn an outage into a `hold` for
+            # every open subject. The scheduler runs it again later.
+            raise RescreenAborted(context.ownership.error or "control lists are not loaded")
+        report.lists = context.lists.version
+        report.ownership = context.ownership.version
+        engine, now = self._service.engine, self._service.now()
+        changed: list[tuple[OpenSubject, Decision, str]] = []
+        for subject, event in zip(subjects, events, strict=True):
+            decision = engine.decide(event, context, now, RESCREEN)
+            digest = decision_digest(decision)
+            if digest != subject.digest:
+                changed.append((subject, decision, digest))
+        report.changed += len(changed)
+        if not changed:
+            return
+        async with self._gate:
+            fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
+            current = [c for c in changed if (c[0].kind, c[0].subject_id) in fresh]
+            report.superseded += len(changed) - len(current)
+            pending = [
+                await self._send(self._topic, decision.subject_id.encode(), encode_decision(decision))
+                for _, decision, _ in current
+            ]
+            if pending:
+                await asyncio.gather(*pending)
+            await self._subjects.update_digests([(s, digest) for s, _, digest in current])
+        published = [decision for _, decision, _ in current]
+        report.published += len(published)
+        for decision in published:
+            outcome = decision.outcome.value
+            report.by_outcome[outcome] = report.by_outcome.get(outcome, 0) + 1
+        self._metrics.batch_done((), published, started)
+
+
+class RescreenScheduler:
+    """Runs at most one rescreen at a time; changes that arrive meanwhile cause one more run after it.
+
+    A run waits `settle_s` first, so a burst of ownership batches (the compacted topic replayed at start)
+    is one rescreen, and a batch screened on the old data has recorded its subjects before the scan. A run
+    that fails is retried after `retry_s`.
+    """
+
+    def __init__(
+        self, rescreener: Rescreener, metrics: Metrics, settle_s: float = 0.5, retry_s: float = 30.0
+    ) -> None:
+        self._rescreener = rescreener
+        self._metrics = metrics
+        self._settle_s = settle_s
+        self._retry_s = retry_s
+        self._pending: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self.last_report: RescreenReport | None = None
+
+    def request(self, cause: str) -> None:
+        """Rescreen soon because of `cause` (one of `CAUSES`)."""
+        self._pending.add(cause)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._settle_s)
+            causes, self._pending = sorted(self._pending), set()
+            try:
+                report = await self._rescreener.rescreen("+".join(causes))
+            except Exception as error:
+                log.error(
+                    orjson.dumps(
+                        {"msg": "rescreen failed", "cause": "+".join(causes), "error": str(error)}
+                    ).decode()
+                )
+                self._pending.update(causes)
+                await asyncio.sleep(self._retry_s)
+                continue
+            self.last_report = report
+            self._metrics.rescreen_done(causes, report.published)
+            log.info(orjson.dumps({"msg": "rescreen", **report.as_dict()}).decode())
+
+    async def idle(self) -> None:
+        """Wait until no rescreen is running or pending."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        """Cancel a running or pending rescreen (shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
