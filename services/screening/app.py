@@ -211,7 +211,15 @@ async def refresh_lists(runtime: Runtime) -> None:
         if loaded is not None:
             _, blobs = loaded
             ruleset = runtime.service.engine.ruleset
-            runtime.lists.current = await asyncio.to_thread(lists_from_blobs, blobs, ruleset)
+            try:
+                fresh = await asyncio.to_thread(lists_from_blobs, blobs, ruleset)
+            except Exception as error:
+                # A stored list that does not parse is never screened against; the lists already loaded
+                # stay (or, at start-up, none: every decision is a hold with LISTS_UNAVAILABLE).
+                runtime.lists.error = f"lists version {version} in Redis cannot be loaded: {error}"
+                log.error(runtime.lists.error)
+                return
+            runtime.lists.current = fresh
             runtime.lists.source = "redis"
             runtime.lists.error = None
             log.info("lists loaded from Redis: %s", runtime.lists.current.version)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from screening.adapters.csl import (
     CJK_NAMES,
+    ListFormatError,
     LoadedList,
     combine,
     load_cjk_aliases,
@@ -59,6 +60,9 @@ def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningList
     The table changes what matches, so its content hash is part of the lists version.
     """
     entries, version = combine(loaded)
+    if not entries:
+        # An empty list would screen every party clean: refuse it, so the service holds instead.
+        raise ListFormatError(f"lists {version} hold no entries")
     table = data_path(CJK_NAMES).read_bytes()
     return ScreeningLists.build(
         entries,
