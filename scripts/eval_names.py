@@ -4,10 +4,13 @@ Prints a JSON document and two markdown tables. The first: recall (expected entr
 recall, false-positive rate (unlisted companies with a strong hit), weak-hit rate, top-1, mean and p99 µs per
 name for names not seen before (result cache empty, process warmed on other names), mean µs for repeated names
 (cache hits), and the list load time (parse + supplemental table + index build). The second: recall by kind
-of variant, with the Chinese names split in two: `chinese_table` (forms of names in the supplemental table
-`data/cjk_names.csv` that the table does not hold) and `chinese_holdout` (Chinese names of listed companies
-that are not in the table, reached by transliteration only; no target, reported for honesty). Both matchers
-are given the supplemental table (the peer as further aliases of the entries).
+of variant, with the Chinese names split in three: `chinese_table` (forms of names in the supplemental table
+`data/cjk_names.csv` that the table does not hold), `chinese_holdout` (Chinese names of listed parties that
+are not in the table, reached by translation and transliteration only) and `chinese_holdout_2` (a second such
+set, written before the translation dictionary was extended and measured, not tuned on). The second hold-out
+is outside the headline recall, strong recall and top-1 (`harness.MEASURED_ONLY`); the recall over every
+variant, that hold-out included, is printed beside them. Both matchers are given the supplemental table (the
+peer as further aliases of the entries).
 
 Peer: OpenSanctions nomenklatura `logic-v2` (rigour name analysis) scoring candidates found by a simple
 token-blocked search (rarest three tokens of the casefolded name). It needs `pip install rigour nomenklatura`
@@ -183,6 +186,11 @@ def _p99(micros: Sequence[float]) -> float:
     return ordered[int(0.99 * (len(ordered) - 1))] if ordered else 0.0
 
 
+def _recall_all(report: Report) -> float:
+    found = sum(found for found, _ in report.by_variant.values())
+    return found / max(sum(total for _, total in report.by_variant.values()), 1)
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| matcher | recall | strong recall | FP rate (strong) | weak-hit rate | top-1 | µs/name unseen |"
@@ -199,6 +207,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {report.weak_hit_rate:.4f} | {report.top1_accuracy:.4f} | {row['us_unseen']:.1f} "
             f"| {p99} | {repeated} | {row['load_seconds']:.2f} |"
         )
+    lines += ["", "Recall over every variant, the second Chinese hold-out included:", ""]
+    lines += [f"- {row['matcher'].split(':')[0]}: {_recall_all(row['report']):.4f}" for row in rows]
     kinds = sorted({kind for row in rows for kind in row["report"].by_variant})
     lines += [
         "",
@@ -231,6 +241,7 @@ def main() -> None:
             "matcher": row["matcher"],
             "thresholds": row["thresholds"],
             **row["report"].summary(),
+            "recall_all_variants": round(_recall_all(row["report"]), 4),
             "us_per_name_unseen": round(row["us_unseen"], 1),
             "p99_us_unseen": round(_p99(row["report"].micros), 1) if row["us_repeated"] is not None else None,
             "us_per_name_repeated": None if row["us_repeated"] is None else round(row["us_repeated"], 1),

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 EVAL_SET = Path(__file__).resolve().parent / "name_eval_set.jsonl"
+# Kinds of variant reported by kind only, outside the headline numbers (recall, strong recall, top-1) and the
+# build's thresholds: the second Chinese hold-out is measured, never tuned on, so it must not gate the build.
+MEASURED_ONLY = frozenset({"chinese_holdout_2"})
 
 Hit = tuple[str, float, bool]
 Matcher = Callable[[str, "str | None"], Sequence[Hit]]
@@ -29,7 +32,7 @@ def load_cases(path: Path = EVAL_SET) -> list[dict[str, Any]]:
 class Report:
     """Quality and cost of one matcher on the evaluation set."""
 
-    variants: int = 0
+    variants: int = 0  # variants counted in the headline numbers (not the `MEASURED_ONLY` kinds)
     negatives: int = 0
     found: int = 0  # expected entry among the hits (weak or strong)
     found_strong: int = 0  # expected entry among the strong hits
@@ -96,15 +99,17 @@ def evaluate(matcher: Matcher, cases: Sequence[dict[str, Any]]) -> Report:
         report.micros.append((time.perf_counter() - started) * 1e6)
         if case["kind"] == "variant":
             expected = set(case["expected"])
-            report.variants += 1
             found = any(entry_id in expected for entry_id, _, _ in hits)
+            tally = report.by_variant.setdefault(case["variant"], [0, 0])
+            tally[0] += found
+            tally[1] += 1
+            if case["variant"] in MEASURED_ONLY:
+                continue
+            report.variants += 1
             strong = any(entry_id in expected and is_strong for entry_id, _, is_strong in hits)
             report.found += found
             report.found_strong += strong
             report.top1 += bool(hits) and hits[0][0] in expected
-            tally = report.by_variant.setdefault(case["variant"], [0, 0])
-            tally[0] += found
-            tally[1] += 1
             if not found:
                 report.misses.append({"case": case, "hits": hits[:3]})
         else:

@@ -132,6 +132,76 @@ def test_unlisted_chinese_companies_match_nothing(lists: ScreeningLists, name: s
     assert lists.index.match([name]) == []
 
 
+def test_normalise_reads_numbered_units_and_ordinals_as_numbers() -> None:
+    assert normalise("中国电子科技集团公司第十四研究所").tokens == (
+        "china",
+        "electronic",
+        "technology",
+        "group",
+        "14",
+        "research",
+        "institute",
+    )
+    assert "701" in normalise("中国船舶重工集团公司第七〇一研究所").tokens
+    assert normalise("CETC 14th Research Institute").tokens == ("cetc", "14", "research", "institute")
+    assert normalise("China Electronics Technology Group Corporation No. 28 Institute").tokens[-2:] == (
+        "28",
+        "institute",
+    )
+
+
+def test_normalise_gives_each_rendering_of_an_ambiguous_chinese_word() -> None:
+    name = normalise("北京理工大学")
+    assert name.tokens == ("beijing", "university", "science", "technology")
+    assert name.alternatives == (("beijing", "institute", "technology"),)
+    assert normalise("Beijing Institute of Technology").alternatives == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "matched"),
+    [
+        ("北京邮电大学", "Beijing University of Posts and Telecommunications (BUPT)"),
+        ("南京航空航天大学", "Nanjing University of Aeronautics and Astronautics"),
+        ("中国工程物理研究院", "Chinese Academy of Engineering Physics"),
+        ("国家超级计算无锡中心", "National Supercomputing Center Wuxi"),
+        (
+            "中国电子科技集团公司第十四研究所",
+            "China Electronics Technology Group Corporation 14th Research Institute (CETC 14)",
+        ),
+    ],
+)
+def test_chinese_institution_words_reach_the_listed_english_name(
+    lists: ScreeningLists, name: str, matched: str
+) -> None:
+    hit = best(lists, name, country="CN")
+    assert hit is not None and hit.matched_name == matched
+
+
+def test_a_numbered_institute_is_a_strong_match_and_another_number_is_not(lists: ScreeningLists) -> None:
+    hit = best(lists, "中国电子科技集团公司第十四研究所")
+    assert hit is not None and hit.strong
+    assert "CETC 14" in hit.entry.name
+    # The list carries no 15th institute: the number is the identity, the shared words are not.
+    assert not any(other.strong for other in lists.index.match(["中国电子科技集团公司第十五研究所"]))
+
+
+def test_a_name_reached_through_an_alternative_translation_is_held_not_denied(lists: ScreeningLists) -> None:
+    # "理工大学" is "Institute of Technology" here; the primary rendering says "University of Science and
+    # Technology", so the hit comes from the alternative and is held for review.
+    hit = best(lists, "北京理工大学", country="CN")
+    assert hit is not None and hit.matched_name == "Beijing Institute of Technology"
+    assert not hit.strong and hit.why["rendering"].startswith("alternative translation")
+    # "工业大学" read as "Institute of Technology" would be Beijing Institute of Technology too: Beijing
+    # University of Technology is not on the list, and an alternative reading never denies it.
+    assert not any(other.strong for other in lists.index.match(["北京工业大学"], country="CN"))
+
+
+def test_a_bracketed_acronym_is_not_needed_to_match(lists: ScreeningLists) -> None:
+    hit = best(lists, "Beijing University of Posts and Telecommunications")
+    assert hit is not None and hit.strong
+    assert hit.matched_name == "Beijing University of Posts and Telecommunications (BUPT)"
+
+
 def test_city_qualifier_position_does_not_matter(lists: ScreeningLists) -> None:
     hit = best(lists, "Beijing Moore Thread Intelligent Technology Co., Ltd.")
     assert hit is not None and hit.strong

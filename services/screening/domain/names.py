@@ -11,6 +11,7 @@ Pure computation: standard library, pypinyin and rapidfuzz only; no I/O.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import sys
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
+from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
 from rapidfuzz import fuzz
 
 from screening.domain.lists import ListEntry, ListHit
@@ -116,6 +117,17 @@ _CANONICAL: dict[str, str] = {
     "mgt": "management",
     "dept": "department",
     "hk": "hongkong",
+    "chinese": "china",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+    "fourth": "4",
+    "fifth": "5",
+    "sixth": "6",
+    "seventh": "7",
+    "eighth": "8",
+    "ninth": "9",
+    "tenth": "10",
     # Pinyin business words (the list spells some Chinese names fully in pinyin).
     "keji": "technology",
     "jishu": "technology",
@@ -559,6 +571,11 @@ _PLACES = frozenset(
 
 # Chinese business words, legal forms and places, translated before the rest is transliterated, so
 # "北京壁仞科技开发有限公司" becomes "beijing biren technology development" like the listed English form.
+# Words, not entity names. A word the lists render in more than one way has its renderings separated by "|",
+# the most common first ("理工大学" is "Institute of Technology" in one name and "University of Science and
+# Technology" in another); each rendering of a name is searched and the best score counts. English word
+# order does not matter (the matcher compares token sets), so "国家超级计算无锡中心" may come out as
+# "national supercomputing wuxi center" for "National Supercomputing Center Wuxi".
 _HAN_WORDS: dict[str, str] = {
     "股份有限公司": "",
     "有限责任公司": "",
@@ -583,10 +600,10 @@ _HAN_WORDS: dict[str, str] = {
     "半导体": "semiconductor",
     "集成电路": "integrated circuit",
     "研究所": "research institute",
-    "研究院": "research institute",
+    "研究院": "research institute|academy",
     "研究中心": "research center",
     "大学": "university",
-    "学院": "institute",
+    "学院": "institute|college|academy",
     "国际": "international",
     "贸易": "trading",
     "进出口": "import export",
@@ -603,7 +620,7 @@ _HAN_WORDS: dict[str, str] = {
     "设备": "equipment",
     "材料": "material",
     "能源": "energy",
-    "航空": "aviation",
+    "航空": "aviation|aeronautics",
     "航天": "aerospace",
     "光电": "optoelectronic",
     "机械": "machinery",
@@ -682,8 +699,188 @@ _HAN_WORDS: dict[str, str] = {
     "辽宁": "liaoning",
     "黑龙江": "heilongjiang",
     "吉林": "jilin",
+    # Institutions: universities, academies, institutes, laboratories.
+    "理工大学": "university science technology|institute technology",
+    "理工学院": "institute technology",
+    "理工": "science technology|institute technology",
+    "科技大学": "university science technology|university technology",
+    "工业大学": "university technology|polytechnical university|institute technology",
+    "师范大学": "normal university",
+    "交通大学": "jiaotong university",
+    "医科大学": "medical university",
+    "农业大学": "agricultural university",
+    "财经大学": "university finance economics",
+    "外国语大学": "foreign studies university",
+    "科学院": "academy science",
+    "科学技术": "science technology",
+    "科学研究": "science research",
+    "研究": "research",
+    "研发": "research development",
+    "设计院": "design institute",
+    "实验室": "laboratory",
+    "重点实验室": "key laboratory",
+    "国家": "national|state",
+    "国防": "national defense|defense",
+    "人民解放军": "peoples liberation army|pla",
+    "解放军": "liberation army|pla",
+    "军事": "military",
+    "军工": "military industry",
+    # Fields and trades.
+    "电子科技": "electronic technology|electronic science technology",
+    "航天科技": "aerospace science technology|aerospace technology",
+    "航空航天": "aeronautics astronautics|aerospace",
+    "科工": "science industry",
+    "邮电": "posts telecommunication",
+    "物理": "physics",
+    "化学": "chemical|chemistry",
+    "数学": "mathematics",
+    "超级计算": "supercomputing",
+    "超算": "supercomputing",
+    "超级计算机": "supercomputer",
+    "云计算": "cloud computing",
+    "大数据": "big data",
+    "硬件": "hardware",
+    "网络安全": "cybersecurity|network security",
+    "信息安全": "information security",
+    "电子信息": "electronic information",
+    "光电子": "optoelectronic",
+    "光学": "optics|optical",
+    "激光": "laser",
+    "红外": "infrared",
+    "芯片": "chip",
+    "微系统": "microsystem",
+    "传感器": "sensor",
+    "自动化": "automation",
+    "控制": "control",
+    "仪表": "instrument",
+    "测量": "measurement",
+    "测控": "measurement control",
+    "测试": "testing|test",
+    "试验": "test",
+    "检测": "testing|inspection",
+    "应用": "applied|application",
+    "导航": "navigation",
+    "雷达": "radar",
+    "卫星": "satellite",
+    "火箭": "rocket",
+    "导弹": "missile",
+    "飞机": "aircraft",
+    "飞行": "flight",
+    "发动机": "engine",
+    "无人机": "uav|drone",
+    "机器人": "robot|robotics",
+    "空间": "space",
+    "遥感": "remote sensing",
+    "核工业": "nuclear industry",
+    "核电": "nuclear power",
+    "核技术": "nuclear technology",
+    "重工": "heavy industry",
+    "石油": "petroleum|oil",
+    "石油化工": "petrochemical",
+    "石化": "petrochemical",
+    "天然气": "natural gas",
+    "海洋": "marine|ocean",
+    "电力": "electric power",
+    "电网": "grid|power grid",
+    "电气": "electric",
+    "交通": "transportation",
+    "运输": "transport",
+    "铁路": "railway",
+    "航运": "shipping",
+    "海运": "shipping",
+    "港口": "port",
+    "汽车": "automobile|automotive",
+    "电池": "battery",
+    "新能源": "new energy",
+    "基因": "gene|genomics",
+    "生物技术": "biotechnology",
+    "医疗": "medical",
+    "医学": "medical|medicine",
+    "纺织": "textile",
+    "服装": "apparel|garment",
+    "应用技术": "applied technology",
+    # Regions and more cities (also so that a place does not glue to the pinyin of the name after it).
+    "华北": "north china|huabei",
+    "华东": "east china|huadong",
+    "华南": "south china|huanan",
+    "华中": "huazhong",
+    "西南": "southwest",
+    "西北": "northwest|northwestern",
+    "东北": "northeast",
+    "北方": "north|northern",
+    "南方": "south|southern",
+    "内蒙古": "inner mongolia",
+    "广西": "guangxi",
+    "宁夏": "ningxia",
+    "新疆": "xinjiang",
+    "西藏": "tibet",
+    "海南": "hainan",
+    "云南": "yunnan",
+    "贵州": "guizhou",
+    "甘肃": "gansu",
+    "青海": "qinghai",
+    "江西": "jiangxi",
+    "台湾": "taiwan",
+    "太原": "taiyuan",
+    "石家庄": "shijiazhuang",
+    "南昌": "nanchang",
+    "贵阳": "guiyang",
+    "兰州": "lanzhou",
+    "乌鲁木齐": "urumqi",
+    "南宁": "nanning",
+    "海口": "haikou",
+    "洛阳": "luoyang",
+    "宜昌": "yichang",
+    "扬州": "yangzhou",
+    "常州": "changzhou",
+    "南通": "nantong",
+    "徐州": "xuzhou",
+    "烟台": "yantai",
+    "威海": "weihai",
+    "温州": "wenzhou",
+    "嘉兴": "jiaxing",
+    "绍兴": "shaoxing",
+    "佛山": "foshan",
+    "惠州": "huizhou",
+    "汕头": "shantou",
+    "桂林": "guilin",
+    "保定": "baoding",
+    "唐山": "tangshan",
+    "廊坊": "langfang",
+    "包头": "baotou",
+    "株洲": "zhuzhou",
+    "湘潭": "xiangtan",
+    "芜湖": "wuhu",
+    "镇江": "zhenjiang",
+    "淄博": "zibo",
+    "德阳": "deyang",
+    "昆山": "kunshan",
+    "江阴": "jiangyin",
+}
+# Renderings of each word: the first is the name's primary normal form, the others are searched too.
+_HAN_RENDERINGS: dict[str, tuple[str, ...]] = {
+    word: tuple(english.split("|")) for word, english in _HAN_WORDS.items()
 }
 _HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
+# Renderings searched per name at most (each costs a search; most names have one).
+_MAX_RENDERINGS = 6
+# Chinese numerals, for numbered units ("第十四研究所" is the "14th Research Institute").
+_HAN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_HAN_ORDINAL = re.compile(r"第\s*([〇零一二三四五六七八九十百千两]+|[0-9]+)")
 # Traditional → simplified characters common in company names, so "科大訊飛" and "技術" meet the dictionary
 # and the supplemental names (pinyin alone would do for most, but polyphones differ: 長江 is "changjiang").
 _TRADITIONAL = str.maketrans(
@@ -785,7 +982,15 @@ _GLUED_SUFFIXES = (
 _GLUED_TAILS = frozenset({"and", "co", "of", "the", "ltd", "inc", "llc", "corp"})
 _GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
 
+# Ordinals are their numbers: "14th" and "No. 14" read "14", "Second" reads "2".
+_ORDINAL_SUFFIX = re.compile(r"([0-9]+)(?:st|nd|rd|th)")
+_NUMBER_WORDS = frozenset({"no", "nr", "num"})
+# A bracketed acronym: capitals, digits, spaces and dashes only, at least two capitals.
+_ACRONYM_BRACKETS = re.compile(r"\s*\((?=(?:[^)]*[A-Z]){2})[A-Z0-9 .&-]{2,14}\)")
+# Pinyin ü, toned or not, is written "v" (as pypinyin's NORMAL style writes it).
+_UMLAUT_V = str.maketrans(dict.fromkeys("üǖǘǚǜ", "v"))
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RUN_SPLIT = re.compile(f"({_HAN_RUN.pattern})")
 _APOSTROPHES = re.compile(r"['’‘`ʼ´]")
 _SPLIT = re.compile(r"[\W_]+")
 # The same split for ASCII text, without the regular expression: every non-alphanumeric becomes a space.
@@ -802,6 +1007,9 @@ class NormalisedName:
 
     original: str
     tokens: tuple[str, ...]
+    # Further renderings of a Chinese name ("理工大学": "institute technology" beside the primary
+    # "university science technology"); searched beside `tokens`, the best score counts.
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @property
     def compact(self) -> str:
@@ -810,26 +1018,52 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined."""
-        return " ".join(self.tokens)
+        """A cache key: the tokens in order, space-joined (and the alternatives', " | "-separated)."""
+        if not self.alternatives:
+            return " ".join(self.tokens)
+        return " | ".join(" ".join(tokens) for tokens in (self.tokens, *self.alternatives))
+
+
+def _han_number(numeral: str) -> int:
+    """The value of a Chinese numeral: positional ("三十八" = 38) or digit by digit ("七〇一" = 701)."""
+    if numeral.isdigit() and numeral.isascii():
+        return int(numeral)
+    if not any(char in _HAN_UNITS for char in numeral):
+        return int("".join(str(_HAN_DIGITS[char]) for char in numeral))
+    total = 0
+    digit = 0
+    for char in numeral:
+        if char in _HAN_UNITS:
+            total += (digit or 1) * _HAN_UNITS[char]
+            digit = 0
+        else:
+            digit = _HAN_DIGITS[char]
+    return total + digit
+
+
+def _han_ordinal(match: re.Match[str]) -> str:
+    return f" {_han_number(match.group(1))} "
 
 
 @lru_cache(maxsize=1 << 14)
-def _han_to_words(run: str) -> str:
+def _han_to_words(run: str) -> tuple[str, ...]:
     """Translate known business words and places in a run of Han characters, transliterate the rest.
 
     The run is segmented by backward maximum matching (Chinese names end in business words and legal
     forms, so reading from the end splits "龙芯中科技术" as "龙芯中科 | 技术", not "龙芯中 | 科技 | 术").
     The unknown stretches between known words are one name ("商汤", "壁仞"), so their pinyin syllables are
     joined into one token, as the list writes them ("Shangtang", "Biren").
+
+    Returns the renderings of the run, the primary first: one per combination of the renderings of its
+    words when there are few, else the primary and each word's other renderings one at a time.
     """
     run = run.translate(_TRADITIONAL)
-    words: list[str] = []  # from the end of the run backwards
+    words: list[tuple[str, ...]] = []  # from the end of the run backwards
     pending: list[str] = []  # unknown characters, reversed
 
     def flush() -> None:
         if pending:
-            words.append("".join(lazy_pinyin("".join(reversed(pending)))))
+            words.append(("".join(_pinyin("".join(reversed(pending)))),))
             pending.clear()
 
     def known_word_ending_at(end: int) -> str | None:
@@ -845,7 +1079,7 @@ def _han_to_words(run: str) -> str:
         if word is not None:
             flush()
             if _HAN_WORDS[word]:
-                words.append(_HAN_WORDS[word])
+                words.append(_HAN_RENDERINGS[word])
             i -= len(word)
             continue
         if run[i - 1] in _HAN_PLACE_SUFFIXES:
@@ -857,7 +1091,34 @@ def _han_to_words(run: str) -> str:
         pending.append(run[i - 1])
         i -= 1
     flush()
-    return " " + " ".join(reversed(words)) + " "
+    words.reverse()
+    return tuple(" " + " ".join(choice) + " " for choice in _combinations(words))
+
+
+def _pinyin(text: str) -> list[str]:
+    """Toneless pinyin syllables of `text` (pypinyin's NORMAL style: "绿" is "lv").
+
+    Asks pypinyin for tone marks and strips them here, per syllable and cached: the same syllables as the
+    NORMAL style for every character of its dictionary, at two thirds of the cost.
+    """
+    return [_toneless(syllable) for syllable in lazy_pinyin(text, style=Style.TONE)]
+
+
+@lru_cache(maxsize=4096)
+def _toneless(syllable: str) -> str:
+    return _strip_accents(syllable.translate(_UMLAUT_V))
+
+
+def _combinations(options: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Combinations of per-position options, the all-first one first, at most `_MAX_RENDERINGS`."""
+    primary = tuple(choices[0] for choices in options)
+    if math.prod(len(choices) for choices in options) <= _MAX_RENDERINGS:
+        return list(itertools.product(*options))
+    combined = [primary]
+    for position, choices in enumerate(options):
+        for choice in choices[1:]:
+            combined.append((*primary[:position], choice, *primary[position + 1 :]))
+    return combined[:_MAX_RENDERINGS]
 
 
 def _strip_accents(text: str) -> str:
@@ -943,6 +1204,10 @@ def _canonical(token: str) -> str:
     known = _CANONICAL.get(token)
     if known is not None:
         return known
+    if token[0].isdigit():
+        ordinal = _ORDINAL_SUFFIX.fullmatch(token)
+        # "14th", "701st": the number (Chinese writes "第十四", and lists also write "CETC 14").
+        return ordinal.group(1) if ordinal else token
     if token in _LEXICON or token in _LEGAL_TOKENS or token in _GENERIC or token in _PLACES:
         return token
     corrected = _lexicon_word(token)
@@ -976,9 +1241,11 @@ def normalise(name: str) -> NormalisedName:
     """Normalise a person or company name into comparable tokens.
 
     NFKC and casefolding; accents stripped; Cyrillic transliterated; Han characters translated (business
-    words, places, legal forms) or transliterated to pinyin; punctuation removed; abbreviations and pinyin
-    business words canonicalised; legal forms (English, European, Russian, Chinese) and stopwords dropped.
-    A name made only of legal forms or stopwords keeps them, so it is never empty when the input is not.
+    words, places, legal forms, numbered units) or transliterated to pinyin; punctuation removed;
+    abbreviations, ordinals and pinyin business words canonicalised; legal forms (English, European,
+    Russian, Chinese) and stopwords dropped. A name made only of legal forms or stopwords keeps them, so it
+    is never empty when the input is not. A Chinese name whose words the lists render in more than one way
+    has those renderings as `alternatives`.
     """
     text = name.casefold() if name.isascii() else unicodedata.normalize("NFKC", name).casefold()
     if text.isascii():
@@ -986,15 +1253,33 @@ def normalise(name: str) -> NormalisedName:
         words = (
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
-    else:
-        text = _APOSTROPHES.sub("", text)
-        if _HAN_RUN.search(text):
-            text = _HAN_RUN.sub(lambda run: _han_to_words(run.group()), text)
-        if not text.isascii():
-            text = _strip_accents(text.translate(_CYRILLIC))
-        words = _SPLIT.split(text.replace("&", " and "))
+        return NormalisedName(original=name, tokens=_tokens(words))
+    text = _APOSTROPHES.sub("", text)
+    texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
+    renderings: list[tuple[str, ...]] = []
+    for rendered in texts:
+        if not rendered.isascii():
+            rendered = _strip_accents(rendered.translate(_CYRILLIC))
+        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")))
+        if tokens not in renderings:
+            renderings.append(tokens)
+    return NormalisedName(original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]))
+
+
+def _han_texts(text: str) -> list[str]:
+    """`text` with its Han runs translated: the primary rendering first, then the alternatives."""
+    parts = _HAN_RUN_SPLIT.split(_HAN_ORDINAL.sub(_han_ordinal, text))
+    # `split` with a capturing group: the Han runs are at the odd positions.
+    options = [_han_to_words(part) if i % 2 else (part,) for i, part in enumerate(parts)]
+    return ["".join(choice) for choice in _combinations(options)]
+
+
+def _tokens(words: Iterable[str]) -> tuple[str, ...]:
     raw = _rejoin([part for token in words if token for part in _unglue(token)])
     canonical = [_canonical(token) for token in raw]
+    if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
+        # "No. 28 Institute" is the "28th Institute" (in any word order; without a number, "No" is a name).
+        canonical = [token for token in canonical if token not in _NUMBER_WORDS]
     phrased = _join_initials(_replace_phrases(canonical))
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
     while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
@@ -1004,7 +1289,7 @@ def normalise(name: str) -> NormalisedName:
     if not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
     # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
-    return NormalisedName(original=name, tokens=tuple(dict.fromkeys(kept)))
+    return tuple(dict.fromkeys(kept))
 
 
 def token_kind(token: str) -> str:
@@ -1070,10 +1355,25 @@ class _Scored:
     tokens: tuple[str, ...]
     # The query and the listed name differ only in spacing ("SD-MBANK" and "SDM-BANK").
     compact: bool = False
+    # Reached through an alternative rendering of a Chinese name only (see `NormalisedName`).
+    alternative: bool = False
 
 
 # A scored name, its final score (country included) and what the country said.
 _Result = tuple[_Scored, float, str]
+
+
+def _without_acronyms(name: str) -> str | None:
+    """A mixed-case name without its bracketed acronyms ("... (CETC 14)", "... (SMIC)"), if it has any.
+
+    All-capitals names are left alone: their brackets may hold a word of the name ("AL-NOOR (SHIPPING)").
+    """
+    if "(" not in name:
+        return None
+    short = _ACRONYM_BRACKETS.sub("", name)
+    if short == name or not any(char.islower() for char in short):
+        return None
+    return short
 
 
 def _deletes(token: str) -> list[str]:
@@ -1184,6 +1484,14 @@ class NameIndex:
                 if tokens and tokens not in seen:
                     seen.add(tokens)
                     names.append((entry_pos, raw, tokens))
+                short = _without_acronyms(raw)
+                if short is not None:
+                    # Also the name without its bracketed acronym: a party writes "Beijing University of
+                    # Posts and Telecommunications" without "(BUPT)". Still explained as the listed name.
+                    tokens = tokens_of(short)
+                    if len(tokens) >= 2 and tokens not in seen:
+                        seen.add(tokens)
+                        names.append((entry_pos, raw, tokens))
             if not extra:
                 continue
             for listed in entry.names:
@@ -1239,7 +1547,7 @@ class NameIndex:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        result = self._search(normalised.tokens, country)
+        result = self._search((normalised.tokens, *normalised.alternatives), country)
         self._cache[key] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -1343,25 +1651,46 @@ class NameIndex:
                 return (_canonical(left), right)
         return None
 
-    def _search(self, tokens: tuple[str, ...], country: str | None) -> list[_Result]:
-        if not tokens:
-            return []
+    def _search(self, renderings: Sequence[tuple[str, ...]], country: str | None) -> list[_Result]:
+        """Names scoring at least the weak threshold for any rendering of the query, best score each."""
         best: dict[int, _Scored] = {}
-        for variant in self._variants(tokens):
-            for scored in self._search_variant(variant):
-                previous = best.get(scored.name_id)
-                # On a tie, token pairs explain better than "same letters, spaced differently".
-                if (
-                    previous is None
-                    or scored.score > previous.score
-                    or (scored.score == previous.score and previous.compact and not scored.compact)
-                ):
-                    best[scored.name_id] = scored
+        below_strong = self.thresholds.strong - 0.02
+        for rendering, tokens in enumerate(renderings):
+            if not tokens:
+                continue
+            if rendering and any(scored.score >= below_strong for scored in best.values()):
+                # The primary rendering already holds a hit no alternative (capped below) can outrank.
+                break
+            # Spacing repairs for the primary rendering only: the alternatives differ from it in
+            # dictionary words, which are spelt and spaced as the dictionary says.
+            for variant in self._variants(tokens) if not rendering else (tokens,):
+                for scored in self._search_variant(variant):
+                    if rendering:
+                        # An alternative translation is a lead for review, never a denial on its own
+                        # ("工业大学" is "University of Technology" in Beijing, "Institute of Technology" in
+                        # Harbin).
+                        scored.alternative = True
+                        scored.score = min(scored.score, below_strong)
+                    previous = best.get(scored.name_id)
+                    # On a tie, the primary rendering explains better than an alternative, and token pairs
+                    # better than "same letters, spaced differently".
+                    if (
+                        previous is None
+                        or scored.score > previous.score
+                        or (
+                            scored.score == previous.score
+                            and (previous.alternative, previous.compact)
+                            > (scored.alternative, scored.compact)
+                        )
+                    ):
+                        best[scored.name_id] = scored
         results: list[_Result] = []
         for scored in best.values():
             if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
+            if scored.alternative:
+                score = min(score, below_strong)
             if score >= self.thresholds.weak:
                 results.append((scored, score, country_why))
         results.sort(key=lambda item: -item[1])
@@ -1620,6 +1949,11 @@ class NameIndex:
             "country": country,
             "score": round(score, 4),
             **supplemental,
+            **(
+                {"rendering": "alternative translation of the Chinese name; held for review, never denied"}
+                if scored.alternative
+                else {}
+            ),
         }
 
 
