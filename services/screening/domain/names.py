@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped,unused-ignore]
+from pypinyin.constants import PHRASES_DICT  # type: ignore[import-untyped,unused-ignore]
 from rapidfuzz import fuzz
 
 from screening.domain.lists import ListEntry, ListHit
@@ -862,6 +863,9 @@ _HAN_RENDERINGS: dict[str, tuple[str, ...]] = {
     word: tuple(english.split("|")) for word, english in _HAN_WORDS.items()
 }
 _HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
+# Longest stretch of unknown characters checked for phrases of pypinyin's dictionary before reading it
+# character by character (see `_pinyin`); longer stretches go through pypinyin's segmentation.
+_PINYIN_PHRASE_CHECK = 12
 # Renderings searched per name at most (each costs a search; most names have one).
 _MAX_RENDERINGS = 6
 # Chinese numerals, for numbered units ("第十四研究所" is the "14th Research Institute").
@@ -962,6 +966,10 @@ _LEXICON_DELETES: dict[str, str] = {}
 for _word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spelling) >= 5}):
     for _key in (_word, *(_word[:_i] + _word[_i + 1 :] for _i in range(len(_word)))):
         _LEXICON_DELETES.setdefault(_key, _word)
+# Proper beginnings of the words `_rejoin` can restore, so a name with none of them skips the pair walk.
+_REJOIN_HEADS = frozenset(
+    word[:cut] for word in (*_LEXICON, *_CANONICAL) if len(word) >= 6 for cut in range(1, len(word))
+)
 # Legal forms that may be glued to the end or the start of a name word.
 _GLUED_SUFFIXES = (
     "limited",
@@ -1100,8 +1108,24 @@ def _pinyin(text: str) -> list[str]:
 
     Asks pypinyin for tone marks and strips them here, per syllable and cached: the same syllables as the
     NORMAL style for every character of its dictionary, at two thirds of the cost.
+
+    pypinyin reads a phrase of its phrase dictionary as one (polyphones: "银行" is "yin hang") and every
+    other character on its own, from its character dictionary. So text holding no phrase (no stretch of
+    it, a single character included, is a key of the phrase dictionary) reads as its characters one by
+    one, whose readings are cached: the same syllables without segmenting and converting the text again.
     """
+    size = len(text)
+    if size <= _PINYIN_PHRASE_CHECK and not any(
+        text[start:end] in PHRASES_DICT for start in range(size) for end in range(start + 1, size + 1)
+    ):
+        return [syllable for char in text for syllable in _char_pinyin(char)]
     return [_toneless(syllable) for syllable in lazy_pinyin(text, style=Style.TONE)]
+
+
+@lru_cache(maxsize=1 << 14)
+def _char_pinyin(char: str) -> tuple[str, ...]:
+    """Toneless pinyin of one character, as `_pinyin` reads it."""
+    return tuple(_toneless(syllable) for syllable in lazy_pinyin(char, style=Style.TONE))
 
 
 @lru_cache(maxsize=4096)
@@ -1127,6 +1151,9 @@ def _strip_accents(text: str) -> str:
 
 
 def _replace_phrases(tokens: list[str]) -> list[str]:
+    if _PHRASE_SIZES.keys().isdisjoint(tokens):
+        # No token starts a phrase (most names).
+        return tokens
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -1185,6 +1212,9 @@ def _unglue(token: str) -> tuple[str, ...]:
 
 def _rejoin(tokens: list[str]) -> list[str]:
     """Join a business word broken by a stray space ("INVEST MENTS", "INTERNATI ONAL")."""
+    if _REJOIN_HEADS.isdisjoint(tokens[:-1]):
+        # No token but the last begins a word it could be joined into (most names).
+        return tokens
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -1435,7 +1465,10 @@ class NameIndex:
             tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens
         ]
         self._name_weight = array("d", (sum(weights) for weights in self._name_token_weights))
-        self._distinctive = frozenset(token for token in self._weights if token_kind(token) == "distinctive")
+        self._kinds = {token: token_kind(token) for token in self._weights}
+        self._distinctive = frozenset(token for token, kind in self._kinds.items() if kind == "distinctive")
+        # Listed token weights as explanations show them.
+        self._rounded_weights = {token: round(weight, 2) for token, weight in self._weights.items()}
         deletion: dict[str, list[str]] = {}
         for token in self._postings:
             if len(token) >= _MIN_FUZZY_LENGTH:
@@ -1445,7 +1478,18 @@ class NameIndex:
         self._cache: OrderedDict[tuple[str, str | None], list[_Result]] = OrderedDict()
         self._cache_size = cache_size
         self._resolved: dict[str, dict[str, float]] = {}
-        self._posting_sets: dict[str, frozenset[int]] = {}
+        self._token_infos: dict[str, tuple[dict[str, float], float, float]] = {}
+        # Most query tokens are listed tokens: their neighbours (the deletion-index walk, the costliest step
+        # of a name not seen before) and weights are found once here, and never forgotten.
+        self._listed_infos: dict[str, tuple[dict[str, float], float, float]] = {}
+        for token in self._postings:
+            self._listed_infos[token] = self._token_info(token)
+        self._token_infos.clear()
+        self._resolved.clear()
+        # Name sets of the common tokens (those that enumerate nothing), asked for the names found.
+        self._posting_sets: dict[str, frozenset[int]] = {
+            token: frozenset(ids) for token, ids in self._postings.items() if len(ids) > _MAX_POSTINGS
+        }
 
     @classmethod
     def build(
@@ -1559,8 +1603,28 @@ class NameIndex:
             return self._unknown_idf * _KIND_FACTOR[token_kind(token)]
         return weight
 
+    def _token_info(self, token: str) -> tuple[dict[str, float], float, float]:
+        """A query token's listed neighbours (see `_resolve`), the heaviest one's weight and its own weight.
+
+        A query token weighs what it weighs on the list, or (unlisted) what its heaviest neighbour weighs.
+        Remembered per token, like the neighbours.
+        """
+        info = self._listed_infos.get(token) or self._token_infos.get(token)
+        if info is None:
+            found = self._resolve(token)
+            listed_weights = self._weights
+            heaviest = max([listed_weights[match] for match in found]) if found else 0.0
+            weight = listed_weights.get(token) or heaviest or self._weight(token)
+            if len(self._token_infos) >= _RESOLVED_CACHE:
+                self._token_infos.clear()
+            info = self._token_infos[token] = (found, heaviest, weight)
+        return info
+
     def _resolve(self, token: str) -> dict[str, float]:
         """Vocabulary tokens similar to `token`: itself when listed, else its typo neighbours."""
+        listed = self._listed_infos.get(token)
+        if listed is not None:
+            return listed[0]
         found = self._resolved.get(token)
         if found is None:
             if len(self._resolved) >= _RESOLVED_CACHE:
@@ -1588,10 +1652,15 @@ class NameIndex:
                     return found
                 discount = _LISTED_NEIGHBOUR_DISCOUNT
         if len(token) >= _MIN_FUZZY_LENGTH:
-            for key in (token, *_deletes(token)):
-                for candidate in self._deletion.get(key, ()):
-                    if candidate not in found:
-                        similarity = fuzz.ratio(token, candidate) / 100.0
+            # Each listed token once, in the order its first key reaches it (a token missing the cutoff
+            # through one key misses it through every other).
+            tried = set(found)
+            ratio = fuzz.ratio
+            for candidates in filter(None, map(self._deletion.get, (token, *_deletes(token)))):
+                for candidate in candidates:
+                    if candidate not in tried:
+                        tried.add(candidate)
+                        similarity = ratio(token, candidate) / 100.0
                         if similarity >= _TOKEN_SIMILARITY_CUTOFF:
                             found[candidate] = similarity * discount
         return found
@@ -1697,16 +1766,12 @@ class NameIndex:
         return results
 
     def _search_variant(self, tokens: tuple[str, ...]) -> list[_Scored]:
-        resolved = [self._resolve(token) for token in tokens]
-        # A query token weighs what it weighs on the list, or (unlisted) what its heaviest neighbour weighs.
+        infos = [self._token_info(token) for token in tokens]
+        resolved = [found for found, _, _ in infos]
+        weights = [weight for _, _, weight in infos]
         # `ratio` bounds how much more a listed token reached through a typo can weigh than the query token.
-        listed_weights = self._weights
-        weights: list[float] = []
         ratio = 1.0
-        for token, found in zip(tokens, resolved, strict=True):
-            heaviest = max([listed_weights[match] for match in found]) if found else 0.0
-            weight = listed_weights.get(token) or heaviest or self._weight(token)
-            weights.append(weight)
+        for _, heaviest, weight in infos:
             if heaviest > ratio * weight:
                 ratio = heaviest / weight
         query_weight = sum(weights)
@@ -1742,19 +1807,16 @@ class NameIndex:
                 if opening and not reached:
                     reached = dict.fromkeys(ids, gain)
                 elif opening:
-                    get = reached.get
-                    for name_id in ids:
-                        reached[name_id] = get(name_id, 0.0) + gain
-                elif len(ids) > len(reached):
-                    # Fewer names found than the token has: ask each found name (it has a few tokens).
-                    name_tokens = self._name_tokens
-                    for name_id in reached:
-                        if match in name_tokens[name_id]:
-                            reached[name_id] += gain
+                    # New names in posting order after the ones found; found names gain (set operations
+                    # in C, not a loop over the posting list).
+                    fresh = dict.fromkeys(ids, gain)
+                    for name_id in fresh.keys() & reached.keys():
+                        fresh[name_id] = reached[name_id] + gain
+                    reached.update(fresh)
                 else:
-                    for name_id in ids:
-                        if name_id in reached:
-                            reached[name_id] += gain
+                    # Only names already found gain.
+                    for name_id in reached.keys() & ids:
+                        reached[name_id] += gain
             if too_common:
                 skipped_tokens.append(i)
             elif resolved[i]:
@@ -1764,16 +1826,14 @@ class NameIndex:
             for name_id in self._common_only(resolved):
                 reached[name_id] = query_weight
         elif skipped_tokens:
-            # Common tokens enumerated nothing; credit them to the names found (names have a few tokens, so
-            # asking each name is cheaper than walking a posting list of thousands).
-            name_tokens = self._name_tokens
+            # Common tokens enumerated nothing; credit them to the names found (the found names that the
+            # token's name set holds: a walk over the few names found, not over thousands of postings).
             for i in skipped_tokens:
                 for match, similarity in resolved[i].items():
                     if len(postings[match]) > _MAX_POSTINGS:
                         gain = weights[i] * similarity
-                        for name_id in reached:
-                            if match in name_tokens[name_id]:
-                                reached[name_id] += gain
+                        for name_id in self._posting_set(match).intersection(reached):
+                            reached[name_id] += gain
         if not reached:
             return spaced
         # Upper bound of the Dice score from the blocking weights; only names that can reach the weak
@@ -1924,6 +1984,8 @@ class NameIndex:
             }
         matched_query = {i for i, _, _ in scored.pairs}
         matched_listed = {j for _, j, _ in scored.pairs}
+        rounded = self._rounded_weights
+        kinds = self._kinds
         return {
             "name_score": round(scored.score, 4),
             "matched": [
@@ -1931,18 +1993,18 @@ class NameIndex:
                     "query": scored.tokens[i],
                     "listed": listed[j],
                     "similarity": round(similarity, 3),
-                    "weight": round(self._weights[listed[j]], 2),
-                    "kind": token_kind(listed[j]),
+                    "weight": rounded[listed[j]],
+                    "kind": kinds[listed[j]],
                 }
                 for i, j, similarity in scored.pairs
             ],
             "unmatched_query": [
-                {"token": token, "weight": round(self._weight(token), 2)}
+                {"token": token, "weight": rounded.get(token) or round(self._weight(token), 2)}
                 for i, token in enumerate(scored.tokens)
                 if i not in matched_query
             ],
             "unmatched_listed": [
-                {"token": token, "weight": round(self._weights[token], 2)}
+                {"token": token, "weight": rounded[token]}
                 for j, token in enumerate(listed)
                 if j not in matched_listed
             ],
