@@ -120,9 +120,11 @@ class ScreeningPipeline:
             # and the batch is re-read from its committed offsets).
             await asyncio.gather(*pending)
         published = [*decisions, *invalid]
-        await self._service.confirm(published)
+        # Ledger and open subjects are independent writes: one round trip's wait for both.
+        writes = [self._service.confirm(published)]
         if self._subjects is not None and published:
-            await self._record_subjects(self._subjects, decisions, events, origin, invalid, rejected)
+            writes.append(self._record_subjects(self._subjects, decisions, events, origin, invalid, rejected))
+        await asyncio.gather(*writes)
         self._metrics.batch_done(records, published, started, events)
         for decision in published:
             self._log_decision(decision, origin.get(decision.event_id))
