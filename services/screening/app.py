@@ -241,8 +241,24 @@ async def refresh_lists(runtime: Runtime) -> None:
             log.error(runtime.lists.error)
 
 
+async def watch_ownership_writes(runtime: Runtime, seen: str | None) -> str | None:
+    """Rescreen when the registry changed through another writer (`screening ownership load`).
+
+    Changes this process applied from the ownership topic already asked for a rescreen; `seen` is the
+    version observed on the previous check (None on the first, which only records it).
+    """
+    version = await runtime.registry.current_version()
+    changed_elsewhere = seen is not None and version not in (seen, runtime.registry.written_version)
+    if changed_elsewhere and runtime.settings.rescreen.enabled:
+        runtime.rescreens.request("ownership")
+    return version
+
+
 async def _lists_refresher(runtime: Runtime) -> None:
+    seen: str | None = None
     while True:
+        with contextlib.suppress(Exception):
+            seen = await watch_ownership_writes(runtime, seen)
         await asyncio.sleep(runtime.settings.lists.refresh_interval_s)
         with contextlib.suppress(Exception):
             await refresh_lists(runtime)

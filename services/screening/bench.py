@@ -2,8 +2,8 @@
 aiokafka consume→produce passthrough on the same broker, topics layout and payloads.
 
 The service and the passthrough each run as their own process (as in production), the bench process
-produces and reads; each gets an unmeasured warm-up run first. Output: one JSON object (events, events_per_s, p50_ms, p99_ms,
-passthrough_events_per_s, ratio, and the run's parameters).
+produces and reads; each gets an unmeasured warm-up run first. Output: one JSON object (events,
+events_per_s, p50_ms, p99_ms, passthrough_events_per_s, ratio, and the run's parameters).
 """
 
 from __future__ import annotations

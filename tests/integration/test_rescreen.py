@@ -8,8 +8,10 @@ import orjson
 import pytest
 
 from screening.adapters.csl import combine, parse_list_bytes
+from screening.adapters.redis_store import RedisOwnershipRegistry
 from screening.adapters.subjects import RedisOpenSubjects
-from screening.app import refresh_lists
+from screening.app import refresh_lists, watch_ownership_writes
+from screening.domain.ownership import OwnerLink, OwnershipRecord
 from screening.ports import OpenSubject
 from screening.resources import screening_version
 from tests.integration.conftest import RunningService, redis_client, unique, wait_until
@@ -145,3 +147,30 @@ async def test_redis_open_subjects_store_scan_and_compare_and_set(services) -> N
         assert after["SO-2"] == newer  # the compare-and-set left the newer event alone
     finally:
         await client.aclose()
+
+
+async def test_ownership_loaded_by_another_writer_is_noticed_and_rescreened(start_service) -> None:
+    svc: RunningService = await start_service()
+    await first_decision_allows(svc)
+    seen = await watch_ownership_writes(svc.runtime, None)  # the version as of now; no rescreen yet
+
+    # `screening ownership load` writes straight to Redis, bypassing the ownership topic.
+    loader = RedisOwnershipRegistry(svc.runtime.redis, svc.settings.redis.prefix)
+    await loader.upsert(
+        [
+            OwnershipRecord("cn-sugon", "Sugon", country="CN"),
+            OwnershipRecord(
+                "my-parent",
+                "Example Trading Holdings Berhad",
+                country="MY",
+                owners=(OwnerLink("cn-sugon", 1.0),),
+            ),
+        ]
+    )
+    assert await watch_ownership_writes(svc.runtime, seen) != seen
+
+    decisions = await decisions_of(svc, 2)
+    rescreened = [d for d in decisions if d["trigger"] == "rescreen"]
+    assert len(rescreened) == 1
+    assert rescreened[0]["outcome"] == "deny"
+    assert "BIS_AFFILIATES_50" in {r["code"] for r in rescreened[0]["reasons"]}

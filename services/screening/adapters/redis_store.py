@@ -144,6 +144,9 @@ class RedisOwnershipRegistry:
         self._cache_records: dict[str, OwnershipRecord] = {}
         self._cache_ancestry: dict[str, tuple[str, ...]] = {}
         self._cache_label = "none"
+        # The registry version after this process's own last write: other writers (`screening ownership
+        # load`) are told apart from the feed this process applies.
+        self.written_version: str | None = None
 
     def _key(self, suffix: str) -> str:
         return f"{self._prefix}{suffix}"
@@ -238,7 +241,7 @@ class RedisOwnershipRegistry:
             if record.as_of and (latest is None or record.as_of > latest):
                 latest = record.as_of
         pipe.incr(self._key("own:v1:version"))
-        await pipe.execute()
+        self.written_version = str((await pipe.execute())[-1])
         if latest is not None:
             current = await self._client.get(self._key("own:v1:max_as_of"))
             if current is None or _text(current) < latest.isoformat():
@@ -258,7 +261,12 @@ class RedisOwnershipRegistry:
                     pipe.hdel(self._key("own:v1:names"), *keys)
             pipe.delete(self._key(f"own:v1:entity:{entity_id}"))
         pipe.incr(self._key("own:v1:version"))
-        await pipe.execute()
+        self.written_version = str((await pipe.execute())[-1])
+
+    async def current_version(self) -> str:
+        """The registry version in Redis now ("0" when nothing was ever written)."""
+        value = await self._client.get(self._key("own:v1:version"))
+        return _text(value) if value else "0"
 
 
 def _text(value: object) -> str:
