@@ -493,11 +493,7 @@ class RuleEvaluator:
         evidence["group"] = "D1_D4"
         if review is not None:
             message += f"; {destination}'s D:5 status is changing on {review.effective.isoformat()}: review"
-            evidence["country_group_review"] = {
-                "group": review.group,
-                "change": review.change,
-                "effective": review.effective.isoformat(),
-            }
+            evidence["country_group_review"] = review.evidence()
         return [
             Reason(
                 code="DEST_ADV_COMPUTE",
@@ -672,14 +668,7 @@ class RuleEvaluator:
                             f"{why}, whose D:5 status is unsettled until {review.effective.isoformat()}: "
                             f"{eccn} may need a licence wherever it ships; review"
                         ),
-                        evidence={
-                            **evidence,
-                            "country_group_review": {
-                                "group": review.group,
-                                "change": review.change,
-                                "effective": review.effective.isoformat(),
-                            },
-                        },
+                        evidence={**evidence, "country_group_review": review.evidence()},
                     )
                 )
                 continue

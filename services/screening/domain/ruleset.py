@@ -32,6 +32,10 @@ class CountryChange:
     effective: date
     review_window_from: date | None = None
 
+    def evidence(self) -> dict[str, str]:
+        """The change as decision evidence (`country_group_review`)."""
+        return {"group": self.group, "change": self.change, "effective": self.effective.isoformat()}
+
 
 @dataclass(frozen=True, slots=True)
 class CountryGroups:
