@@ -21,10 +21,11 @@ from prometheus_client import generate_latest
 
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.codec import ORDER, Rejected, decode_event
+from screening.domain.engine import ScreeningEngine
 from screening.domain.model import Decision, Event
 from screening.metrics import Metrics, PrometheusMetrics, ServiceState
 from screening.resources import load_catalogue, load_lists, load_ruleset
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 
 TOPIC = "screening.orders.v1"
 _PROFILES = [  # buyer, country, product, eccn: allow, deny (advanced chips to CN), hold (unclassified)

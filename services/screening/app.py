@@ -32,12 +32,13 @@ from screening.adapters.redis_store import (
 )
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.config import Settings
+from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ports import OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 
 log = logging.getLogger("screening.app")
 

@@ -54,8 +54,9 @@ async def run_check(
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
     from screening.codec import Rejected, decode_event, encode_decision
+    from screening.domain.engine import ScreeningEngine
     from screening.resources import load_catalogue, load_lists, load_ruleset
-    from screening.service import ScreeningEngine, ScreeningService
+    from screening.service import ScreeningService
 
     stream = out or sys.stdout.buffer
     ruleset = load_ruleset()

@@ -8,10 +8,11 @@ import pytest
 from screening.adapters.kafka import ScreeningPipeline, Topics
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.domain.catalogue import Catalogue
+from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.metrics import Metrics
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 from tests.support import FakeRecord, RecordingSender, order_event
 
 TOPICS = Topics("orders", "leases", "ownership", "decisions", "dlq")

@@ -15,6 +15,7 @@ import pytest
 from screening.adapters.kafka import ScreeningPipeline
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOpenSubjects, InMemoryOwnershipRegistry
 from screening.domain.catalogue import Catalogue
+from screening.domain.engine import ScreeningEngine
 from screening.domain.lists import ListEntry
 from screening.domain.names import ScreeningLists
 from screening.domain.ownership import OwnerLink, OwnershipRecord
@@ -22,7 +23,7 @@ from screening.domain.ruleset import Ruleset
 from screening.metrics import Metrics
 from screening.ports import OpenSubject
 from screening.rescreen import RescreenAborted, Rescreener, RescreenReport, RescreenScheduler
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 from tests.component.test_pipeline import TOPICS, FakeRecord, RecordingSender
 
 BUYER = "Example Server Trading Sdn. Bhd."

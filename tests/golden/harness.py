@@ -20,10 +20,11 @@ import orjson
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.adapters.ownership_files import load_ownership_file
 from screening.codec import Rejected, decode_event, encode_decision
+from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.resources import load_catalogue, load_lists, load_ruleset
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 FIXED_CLOCK = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)

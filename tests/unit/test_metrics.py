@@ -14,10 +14,11 @@ from screening.adapters.kafka import ScreeningPipeline, Topics
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.adapters.redis_store import RoundTrips
 from screening.domain.catalogue import Catalogue
+from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.metrics import BatchHistogram, PrometheusMetrics, ServiceState
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 from tests.support import FakeRecord, order_event
 
 TOPICS = Topics("t.orders", "t.leases", "t.ownership", "t.decisions", "t.dlq")

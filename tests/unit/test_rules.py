@@ -17,11 +17,12 @@ import pytest
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.codec import Rejected, decode_event
 from screening.domain.catalogue import Catalogue
+from screening.domain.engine import ScreeningEngine
 from screening.domain.model import Decision, Outcome
 from screening.domain.names import ScreeningLists
 from screening.domain.ownership import record_from_mapping
 from screening.domain.ruleset import Ruleset
-from screening.service import ScreeningEngine, ScreeningService
+from screening.service import ScreeningService
 
 SELLER = {"name": "Example Distribution Inc.", "country": "US"}
 

@@ -104,6 +104,8 @@ class Order:
     items: tuple[Item, ...]
     end_use: str | None = None
     licences: tuple[Licence, ...] = ()
+    received_at: datetime | None = None
+    """When the service received the event (the Kafka record's timestamp); None when not known."""
 
     kind = "order"
 
@@ -138,6 +140,8 @@ class Lease:
     purpose: str | None = None
     licences: tuple[Licence, ...] = ()
     title_transfer: bool = False
+    received_at: datetime | None = None
+    """When the service received the event (the Kafka record's timestamp); None when not known."""
 
     kind = "lease"
 

@@ -17,6 +17,7 @@ class OwnershipStatus(StrEnum):
     KNOWN = "known"  # a registry record was found and its owners are known
     NOT_FOUND = "not_found"  # the registry has no record for the party
     UNAVAILABLE = "unavailable"  # the registry could not be read (Redis down): fail closed
+    INVALID = "invalid"  # a stored record the party's chain touches fails validation: fail closed
 
 
 @dataclass(frozen=True, slots=True)

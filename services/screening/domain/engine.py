@@ -1,0 +1,196 @@
+"""The pure decision engine: event + lists + ownership snapshot → decision. No I/O, no clock.
+
+`ScreeningEngine.decide` classifies the items, profiles the parties (list hits, registry entity, ownership
+findings) and evaluates the rules; `BatchContext` is what one batch shares (lists, ownership snapshot,
+facts the service established about the batch such as reused event ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from screening.domain.catalogue import Catalogue
+from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.lists import ListHit
+from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
+from screening.domain.names import ScreeningLists
+from screening.domain.ownership import OwnershipPolicy, OwnershipRecord, analyse
+from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
+from screening.domain.rules import RuleEvaluator, decide
+from screening.domain.ruleset import Ruleset
+
+CACHE_LIMIT = 100_000
+
+
+def decision_id_for(event_id: str, trigger: str, versions: Versions) -> str:
+    """A deterministic decision id: the same event screened on the same data gets the same id."""
+    digest = hashlib.sha256(
+        "|".join((event_id, trigger, versions.ruleset, versions.lists, versions.ownership)).encode()
+    ).hexdigest()
+    return f"dec-{digest[:24]}"
+
+
+@dataclass
+class BatchContext:
+    """Data shared by all events of one batch: lists, ownership snapshot, and per-batch caches."""
+
+    lists: ScreeningLists | None
+    ownership: OwnershipSnapshot
+    listed: dict[str, frozenset[str]] | None = None
+    reused_event_ids: frozenset[str] = field(default_factory=frozenset)
+    """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+
+
+class ScreeningEngine:
+    """Pure decision-making: classify items, profile parties, evaluate rules, roll up the outcome."""
+
+    def __init__(self, ruleset: Ruleset, catalogue: Catalogue) -> None:
+        self.ruleset = ruleset
+        self.catalogue = catalogue
+        self.classification_rules = ClassificationRules.from_mapping(list(ruleset.classification))
+        self.ownership_policy = OwnershipPolicy.from_mapping(dict(ruleset.ownership))
+        self._evaluator = RuleEvaluator(ruleset)
+        self._seed_lists = {
+            "OFAC": frozenset(ruleset.rule("ofac_50").param("seed_lists", ["SDN"])),
+            "BIS": frozenset(ruleset.rule("affiliates").param("seed_lists", ["EL", "MEU", "SDN"])),
+        }
+        # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
+        # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
+        self._items_cache: dict[tuple[Item, date], ItemResult] = {}
+        self._hits_cache: dict[tuple[tuple[str, ...], str | None], tuple[ListHit, ...]] = {}
+        self._hits_version: str | None = None
+
+    # ------------------------------------------------------------------------------------------------
+    def decide(
+        self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
+    ) -> Decision:
+        """Decide one event with the batch's lists and ownership snapshot."""
+        on = event.occurred_at.date()
+        items = [self._classify(item, on) for item in event.items]
+        profiles = [self._profile(party, context, on) for party in event.parties]
+        reasons = self._evaluator.evaluate(event, items, profiles)
+        if context.lists is None:
+            reasons.append(
+                Reason(
+                    code="LISTS_UNAVAILABLE",
+                    outcome=Outcome.HOLD,
+                    message="control lists are not loaded: parties cannot be screened",
+                )
+            )
+        versions = self.versions(context)
+        return Decision(
+            decision_id=decision_id_for(event.event_id, trigger, versions),
+            event_id=event.event_id,
+            subject_kind=event.kind,
+            subject_id=event.subject_id,
+            outcome=decide(reasons),
+            reasons=tuple(reasons),
+            items=tuple(result.classification for result in items),
+            trigger=trigger,
+            versions=versions,
+            decided_at=decided_at,
+        )
+
+    def versions(self, context: BatchContext) -> Versions:
+        """The versions a decision made in this context names."""
+        return Versions(
+            ruleset=self.ruleset.version,
+            lists=context.lists.version if context.lists is not None else "unavailable",
+            ownership=context.ownership.version,
+        )
+
+    def invalid_event(
+        self,
+        event_id: str,
+        kind: str,
+        subject_id: str,
+        error: str,
+        context: BatchContext,
+        decided_at: datetime,
+    ) -> Decision:
+        """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
+        versions = self.versions(context)
+        return Decision(
+            decision_id=decision_id_for(event_id, "event", versions),
+            event_id=event_id,
+            subject_kind=kind,
+            subject_id=subject_id,
+            outcome=Outcome.HOLD,
+            reasons=(
+                Reason(
+                    code="INVALID_EVENT",
+                    outcome=Outcome.HOLD,
+                    message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
+                ),
+            ),
+            items=(),
+            trigger="event",
+            versions=versions,
+            decided_at=decided_at,
+        )
+
+    # ------------------------------------------------------------------------------------------------
+    def _classify(self, item: Item, on: date) -> ItemResult:
+        key = (item, on)
+        result = self._items_cache.get(key)
+        if result is None:
+            if len(self._items_cache) >= CACHE_LIMIT:
+                self._items_cache.clear()
+            result = self._items_cache[key] = classify_item(
+                item, self.catalogue, self.classification_rules, on
+            )
+        return result
+
+    def _hits(
+        self, names: tuple[str, ...], country: str | None, lists: ScreeningLists
+    ) -> tuple[ListHit, ...]:
+        if self._hits_version != lists.version or len(self._hits_cache) >= CACHE_LIMIT:
+            self._hits_cache.clear()
+            self._hits_version = lists.version
+        key = (names, country)
+        hits = self._hits_cache.get(key)
+        if hits is None:
+            hits = self._hits_cache[key] = tuple(lists.index.match(names, country))
+        return hits
+
+    def _profile(self, party: Party, context: BatchContext, on: date) -> PartyProfile:
+        hits = self._hits(party.names, party.country, context.lists) if context.lists is not None else ()
+        status = context.ownership.status_for(party)
+        entity = context.ownership.entity_for(party) if status is OwnershipStatus.KNOWN else None
+        finding = None
+        stale = False
+        if entity is not None:
+            listed = self._listed_map(context)
+            finding = analyse(
+                entity.entity_id,
+                context.ownership.records,
+                listed,
+                self.ownership_policy,
+                self._seed_lists,
+                as_of_date=on,
+            )
+            stale = bool(finding.stale_records)
+        return PartyProfile(
+            party=party, hits=hits, entity=entity, ownership_status=status, ownership=finding, stale=stale
+        )
+
+    def _listed_map(self, context: BatchContext) -> Mapping[str, frozenset[str]]:
+        """Which lists each registry entity of the batch is on: owners' names are screened like a party's.
+
+        Computed once per batch, on first need (the snapshot holds only this batch's ancestries).
+        """
+        if context.listed is None:
+            lists = context.lists
+            context.listed = (
+                {eid: self._lists_of(record, lists) for eid, record in context.ownership.records.items()}
+                if lists is not None
+                else {}
+            )
+        return context.listed
+
+    def _lists_of(self, record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
+        hits = self._hits((record.name, *record.aliases), record.country, lists)
+        return frozenset(hit.entry.source for hit in hits if hit.strong)
