@@ -28,6 +28,7 @@ from pypinyin.constants import PHRASES_DICT  # type: ignore[import-untyped,unuse
 from rapidfuzz import fuzz
 
 from screening.domain.lists import ListEntry, ListHit
+from screening.domain.visible_text import INVISIBLE, reveal, whole_script_lookalike
 
 # ---------------------------------------------------------------------------------------------------------
 # Vocabulary tables. Keys are casefolded, accent-free tokens as produced by the tokeniser.
@@ -868,6 +869,10 @@ _HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
 _PINYIN_PHRASE_CHECK = 12
 # Renderings searched per name at most (each costs a search; most names have one).
 _MAX_RENDERINGS = 6
+# Characters of a name that are read: four times the longest name or alias an event may carry (512), so any
+# accepted name is read whole, while a longer one (a file loaded by hand, an unchecked path) costs no more
+# than this many characters do.
+MAX_NAME_CHARS = 2048
 # Chinese numerals, for numbered units ("第十四研究所" is the "14th Research Institute").
 _HAN_DIGITS = {
     "〇": 0,
@@ -1016,8 +1021,12 @@ class NormalisedName:
     original: str
     tokens: tuple[str, ...]
     # Further renderings of a Chinese name ("理工大学": "institute technology" beside the primary
-    # "university science technology"); searched beside `tokens`, the best score counts.
+    # "university science technology"), or the Latin look-alike reading of a name in Cyrillic or Greek
+    # letters; searched beside `tokens`, the best score counts, held for review at most.
     alternatives: tuple[tuple[str, ...], ...] = ()
+    # Other spellings of the same reading, searched like `tokens`: the name with the invisible characters
+    # hidden in it read as spaces.
+    spellings: tuple[tuple[str, ...], ...] = ()
 
     @property
     def compact(self) -> str:
@@ -1026,10 +1035,11 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined (and the alternatives', " | "-separated)."""
-        if not self.alternatives:
+        """A cache key: the tokens in order, space-joined (and the other readings', " | "-separated)."""
+        if not self.alternatives and not self.spellings:
             return " ".join(self.tokens)
-        return " | ".join(" ".join(tokens) for tokens in (self.tokens, *self.alternatives))
+        spellings = " / ".join(" ".join(tokens) for tokens in (self.tokens, *self.spellings))
+        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives)))
 
 
 def _han_number(numeral: str) -> int:
@@ -1270,27 +1280,66 @@ def _join_initials(tokens: list[str]) -> list[str]:
 def normalise(name: str) -> NormalisedName:
     """Normalise a person or company name into comparable tokens.
 
-    NFKC and casefolding; accents stripped; Cyrillic transliterated; Han characters translated (business
+    Read as `visible_text.reveal` shows it (the first `MAX_NAME_CHARS` characters); NFKC and casefolding;
+    accents stripped; Cyrillic transliterated; Han characters translated (business
     words, places, legal forms, numbered units) or transliterated to pinyin; punctuation removed;
     abbreviations, ordinals and pinyin business words canonicalised; legal forms (English, European,
     Russian, Chinese) and stopwords dropped. A name made only of legal forms or stopwords keeps them, so it
     is never empty when the input is not. A Chinese name whose words the lists render in more than one way
     has those renderings as `alternatives`.
     """
-    text = name.casefold() if name.isascii() else unicodedata.normalize("NFKC", name).casefold()
+    read = name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]
+    if read.isascii() and "&" not in read and "%" not in read:
+        # Most names: nothing for `reveal` to undo.
+        return _normalise_shown(name, read)
+    # What a reader sees: escapes decoded, invisible characters and bidi overrides undone, look-alike
+    # letters of other scripts in a Latin word read as the Latin letters they imitate.
+    revealed = reveal(read)
+    normalised = _normalise_shown(name, revealed.text)
+    if INVISIBLE not in revealed.tricks:
+        return normalised
+    # Invisible characters put in to hide the name may stand between its words as well as inside them
+    # ("Huawei\u3164Technologies"): the name is also read with them as spaces.
+    spaced = _normalise_shown(name, reveal(read, invisible_as=" ").text)
+    if spaced.tokens == normalised.tokens:
+        return normalised
+    return NormalisedName(
+        original=name,
+        tokens=normalised.tokens,
+        alternatives=normalised.alternatives,
+        spellings=(spaced.tokens,),
+    )
+
+
+def identifying_tokens(name: str) -> tuple[str, ...]:
+    """The tokens of `name` that can tell a party apart: `normalise`'s, without any legal form or stopword.
+
+    Empty for a name made only of legal forms, stopwords, punctuation and invisible characters ("Co., Ltd.",
+    "GmbH", "有限公司", "The", "-", a lone zero-width space).
+    """
+    shown = reveal(name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]).text
+    return _normalise_shown(name, shown, bare=True).tokens
+
+
+def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedName:
+    text = shown.casefold() if shown.isascii() else unicodedata.normalize("NFKC", shown).casefold()
     if text.isascii():
         # Most names: no Han, Cyrillic or accents to handle, and a split without the regular expression.
         words = (
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
-        return NormalisedName(original=name, tokens=_tokens(words))
+        return NormalisedName(original=name, tokens=_tokens(words, bare))
     text = _APOSTROPHES.sub("", text)
     texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
+    lookalike = whole_script_lookalike(shown)
+    if lookalike is not None:
+        # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
+        texts.append(unicodedata.normalize("NFKC", lookalike).casefold())
     renderings: list[tuple[str, ...]] = []
     for rendered in texts:
         if not rendered.isascii():
             rendered = _strip_accents(rendered.translate(_CYRILLIC))
-        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")))
+        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
         if tokens not in renderings:
             renderings.append(tokens)
     return NormalisedName(original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]))
@@ -1304,7 +1353,8 @@ def _han_texts(text: str) -> list[str]:
     return ["".join(choice) for choice in _combinations(options)]
 
 
-def _tokens(words: Iterable[str]) -> tuple[str, ...]:
+def _tokens(words: Iterable[str], bare: bool = False) -> tuple[str, ...]:
+    """Comparable tokens of a name's words; `bare`: without the legal forms of a name made only of them."""
     raw = _rejoin([part for token in words if token for part in _unglue(token)])
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
@@ -1316,7 +1366,9 @@ def _tokens(words: Iterable[str]) -> tuple[str, ...]:
         kept.pop()
     while kept and kept[0] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop(0)
-    if not kept:
+    if bare:
+        kept = [token for token in kept if token not in _EDGE_LEGAL_TOKENS]
+    elif not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
     # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
     return tuple(dict.fromkeys(kept))
@@ -1591,7 +1643,11 @@ class NameIndex:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        result = self._search((normalised.tokens, *normalised.alternatives), country)
+        result = self._search(
+            (normalised.tokens, *normalised.spellings, *normalised.alternatives),
+            country,
+            spellings=1 + len(normalised.spellings),
+        )
         self._cache[key] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -1720,21 +1776,28 @@ class NameIndex:
                 return (_canonical(left), right)
         return None
 
-    def _search(self, renderings: Sequence[tuple[str, ...]], country: str | None) -> list[_Result]:
-        """Names scoring at least the weak threshold for any rendering of the query, best score each."""
+    def _search(
+        self, renderings: Sequence[tuple[str, ...]], country: str | None, spellings: int = 1
+    ) -> list[_Result]:
+        """Names scoring at least the weak threshold for any rendering of the query, best score each.
+
+        The first `spellings` renderings are the query's own spellings; the others are alternative
+        readings, held for review at most.
+        """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
         for rendering, tokens in enumerate(renderings):
             if not tokens:
                 continue
-            if rendering and any(scored.score >= below_strong for scored in best.values()):
+            alternative = rendering >= spellings
+            if alternative and any(scored.score >= below_strong for scored in best.values()):
                 # The primary rendering already holds a hit no alternative (capped below) can outrank.
                 break
-            # Spacing repairs for the primary rendering only: the alternatives differ from it in
+            # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
-            for variant in self._variants(tokens) if not rendering else (tokens,):
+            for variant in self._variants(tokens) if not alternative else (tokens,):
                 for scored in self._search_variant(variant):
-                    if rendering:
+                    if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
                         # ("工业大学" is "University of Technology" in Beijing, "Institute of Technology" in
                         # Harbin).
