@@ -348,17 +348,17 @@ def fold_lookalikes(text: str) -> tuple[str, bool]:
     """
     if text.isascii() or not _FOREIGN_LETTERS.containsSome(text):
         return text, False
-    words = list(_WORD.finditer(text))
-    has_latin = any(script_of(char) == "Latn" for word in words for char in word.group(0))
+    words = [
+        (word, {script_of(char) for char in word.group(0)} - _COMMON_SCRIPTS) for word in _WORD.finditer(text)
+    ]
+    # Latin words, and words mixing scripts (read as Latin once folded: "νρ-сѕρ" is "vp-csp").
+    has_latin = any("Latn" in scripts or len(scripts) > 1 for _, scripts in words)
     pieces: list[str] = []
     last = 0
     disguised = False
-    for word in words:
+    for word, scripts in words:
         letters = word.group(0)
-        if letters.isascii():
-            continue
-        scripts = {script_of(char) for char in letters} - _COMMON_SCRIPTS
-        if not scripts - _WITH_LATIN:
+        if letters.isascii() or not scripts - _WITH_LATIN:
             continue
         if len(scripts) > 1:
             # Letters of two scripts in one word: no language spells so.
