@@ -3,7 +3,10 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY services ./services
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 screening
+# PyICU builds against the system ICU; the compiler goes again, the ICU library stays.
+RUN apt-get update && apt-get install -y --no-install-recommends libicu-dev pkg-config g++ \
+  && pip install --no-cache-dir . && apt-get purge -y --auto-remove g++ && rm -rf /var/lib/apt/lists/* \
+  && useradd --system --uid 10001 screening
 USER screening
 ENV SCREENING_METRICS__HOST=0.0.0.0
 EXPOSE 9464

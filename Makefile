@@ -10,6 +10,7 @@ ENVFILE := .cache/services.env
 .PHONY: install services services-down run test test-unit test-integration lint typecheck schemas bench eval clean
 
 $(STAMP): pyproject.toml
+	bash $(SERVICES) build-deps
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

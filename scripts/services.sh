@@ -4,7 +4,8 @@
 #   - Redis, Debian's redis-server, no persistence
 #   - Prometheus + promtool binaries are installed (not started: the tests start their own server)
 #
-# Usage: scripts/services.sh up | down [--purge-data] | status
+# Usage: scripts/services.sh up | down [--purge-data] | status | build-deps
+#   build-deps: the Debian packages `pip install` needs to build PyICU (run by `make install`)
 #
 # Everything lives under ${SCREENING_CACHE:-<repo>/.cache}: broker jars, Kafka data, logs, pid files.
 # Ports: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), REDIS_PORT (16379), all on 127.0.0.1.
@@ -108,6 +109,21 @@ ensure_packages() {
   } >&2 || rc=$?
   if [[ $created_policy -eq 1 ]]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
   [[ $rc -eq 0 ]] || die "apt-get install ${missing[*]} failed (exit $rc)"
+}
+
+# The C++ build dependencies of PyICU (the name matcher's Unicode data): run by `make install` before pip.
+ensure_build_packages() {
+  local -a missing=()
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  command -v g++ >/dev/null || missing+=(g++)
+  pkg-config --exists icu-i18n 2>/dev/null || missing+=(libicu-dev)
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+      && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  } >&2 || die "apt-get install ${missing[*]} failed"
 }
 
 check_java() {
@@ -475,5 +491,6 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   status) shift; cmd_status "$@" ;;
-  *) echo "usage: $0 up | down [--purge-data] | status" >&2; exit 2 ;;
+  build-deps) ensure_build_packages ;;
+  *) echo "usage: $0 up | down [--purge-data] | status | build-deps" >&2; exit 2 ;;
 esac

@@ -381,6 +381,57 @@ def lists_with_table() -> ScreeningLists:
     return ScreeningLists.build(loaded.entries, loaded.version, MatchThresholds(), extra_aliases=aliases)
 
 
+@pytest.mark.parametrize(
+    ("brand", "group", "subsidiary", "subsidiary_strong"),
+    [
+        ("商汤科技", "Sensetime Group Limited", SENSETIME_EL, False),
+        ("Shangtang Technology Group", "Sensetime Group Limited", SENSETIME_EL, False),
+        ("商汤科技集团", "Sensetime Group Limited", SENSETIME_EL, False),
+        # "旷视科技" is also the Beijing company's registered name without its city: a strong hit there too,
+        # as any such short form of a registered name is, yet below the group's.
+        ("旷视科技", "Megvii Technology Limited", "Megvii Technology", True),
+    ],
+)
+def test_a_group_brand_reaches_the_group_not_its_listed_subsidiary(
+    lists_with_table: ScreeningLists, brand: str, group: str, subsidiary: str, subsidiary_strong: bool
+) -> None:
+    # The Entity List names the groups' operating subsidiaries; the groups are on the CMIC list only. The
+    # brand is the group's: the table maps it there, and the subsidiary is a weaker hit at most.
+    hits = lists_with_table.index.match([brand])
+    assert hits[0].entry.name == group and hits[0].entry.source == "CMIC" and hits[0].strong
+    (on_the_entity_list,) = [hit for hit in hits if hit.entry.name == subsidiary]
+    assert on_the_entity_list.score < hits[0].score
+    assert on_the_entity_list.strong is subsidiary_strong
+
+
+def test_no_table_row_points_a_group_brand_at_a_listed_subsidiary() -> None:
+    aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))
+    on_a_subsidiary = {
+        (chinese, listed)
+        for listed, names in aliases.items()
+        for chinese in names
+        if listed in (SENSETIME_EL, "Megvii Technology", "Yitu Technologies")
+    }
+    # Only the subsidiaries' registered names (with their city) remain mapped to them.
+    assert {chinese for chinese, _ in on_a_subsidiary} == {
+        "北京市商汤科技开发有限公司",
+        "北京旷视科技有限公司",
+        "上海依图网络科技有限公司",
+    }
+
+
+def test_the_registered_name_of_a_listed_subsidiary_still_reaches_it(
+    lists_with_table: ScreeningLists,
+) -> None:
+    for registered, entry in [
+        ("北京市商汤科技开发有限公司", SENSETIME_EL),
+        ("北京旷视科技有限公司", "Megvii Technology"),
+        ("上海依图网络科技有限公司", "Yitu Technologies"),
+    ]:
+        hit = best(lists_with_table, registered)
+        assert hit is not None and hit.strong and hit.entry.name == entry and hit.entry.source == "EL"
+
+
 def test_every_supplemental_chinese_name_belongs_to_a_listed_name() -> None:
     listed = {name for entry in load_list_file(SHIPPED).entries for name in entry.names}
     aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))

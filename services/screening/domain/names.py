@@ -28,6 +28,7 @@ from pypinyin.constants import PHRASES_DICT  # type: ignore[import-untyped,unuse
 from rapidfuzz import fuzz
 
 from screening.domain.lists import ListEntry, ListHit
+from screening.domain.visible_text import INVISIBLE, reveal, whole_script_lookalike
 
 # ---------------------------------------------------------------------------------------------------------
 # Vocabulary tables. Keys are casefolded, accent-free tokens as produced by the tokeniser.
@@ -868,6 +869,16 @@ _HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
 _PINYIN_PHRASE_CHECK = 12
 # Renderings searched per name at most (each costs a search; most names have one).
 _MAX_RENDERINGS = 6
+# Longest run of Chinese characters translated as one (longer runs are read in pieces of this size).
+_MAX_HAN_RUN = 64
+# Longest token kept: longer ones are cut. No listed token is longer than 30 characters, nor a listed name
+# without its spaces longer than 220, so a cut token could not have matched; the cut keeps the per-token
+# caches small.
+_MAX_TOKEN_CHARS = 256
+# Characters of a name that are read: four times the longest name or alias an event may carry (512), so any
+# accepted name is read whole, while a longer one (a file loaded by hand, an unchecked path) costs no more
+# than this many characters do.
+MAX_NAME_CHARS = 2048
 # Chinese numerals, for numbered units ("第十四研究所" is the "14th Research Institute").
 _HAN_DIGITS = {
     "〇": 0,
@@ -884,7 +895,7 @@ _HAN_DIGITS = {
     "九": 9,
 }
 _HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_HAN_ORDINAL = re.compile(r"第\s*([〇零一二三四五六七八九十百千两]+|[0-9]+)")
+_HAN_ORDINAL = re.compile(r"第\s{0,3}([〇零一二三四五六七八九十百千两]{1,12}|[0-9]{1,12})")
 # Traditional → simplified characters common in company names, so "科大訊飛" and "技術" meet the dictionary
 # and the supplemental names (pinyin alone would do for most, but polyphones differ: 長江 is "changjiang").
 _TRADITIONAL = str.maketrans(
@@ -963,6 +974,8 @@ _LEXICON = frozenset(
     if len(word) >= 5
 )
 _LEXICON_DELETES: dict[str, str] = {}
+# A token longer than this by two or more is no one-typo spelling of a lexicon word (see `_lexicon_word`).
+_LONGEST_LEXICON = max(len(word) for word in (*_LEXICON, *_CANONICAL))
 for _word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spelling) >= 5}):
     for _key in (_word, *(_word[:_i] + _word[_i + 1 :] for _i in range(len(_word)))):
         _LEXICON_DELETES.setdefault(_key, _word)
@@ -987,14 +1000,20 @@ _GLUED_SUFFIXES = (
     "sdnbhd",
 )
 # Short words that lose their space to the word before ("Resortand Spa", "IntegrationCo., Ltd.").
-_GLUED_TAILS = frozenset({"and", "co", "of", "the", "ltd", "inc", "llc", "corp"})
+_GLUED_TAILS = frozenset({"and", "co", "of", "the", "for", "ltd", "inc", "llc", "corp"})
 _GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
+# The longest spelling `_best_split` reads a glued half as (besides listed tokens).
+_LONGEST_SPELLING = max(
+    len(word) for word in (*_CANONICAL, *_STOPWORDS, *_GLUED_TAILS, *_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS)
+)
 
 # Ordinals are their numbers: "14th" and "No. 14" read "14", "Second" reads "2".
 _ORDINAL_SUFFIX = re.compile(r"([0-9]+)(?:st|nd|rd|th)")
 _NUMBER_WORDS = frozenset({"no", "nr", "num"})
 # A bracketed acronym: capitals, digits, spaces and dashes only, at least two capitals.
-_ACRONYM_BRACKETS = re.compile(r"\s*\((?=(?:[^)]*[A-Z]){2})[A-Z0-9 .&-]{2,14}\)")
+# Linear: the lookahead reads at most the 14 characters a bracket may hold, and a run of spaces is entered at
+# its start only.
+_ACRONYM_BRACKETS = re.compile(r"(?<!\s)\s*\((?=[^A-Z)]{0,13}[A-Z][^A-Z)]{0,13}[A-Z])[A-Z0-9 .&-]{2,14}\)")
 # Pinyin ü, toned or not, is written "v" (as pypinyin's NORMAL style writes it).
 _UMLAUT_V = str.maketrans(dict.fromkeys("üǖǘǚǜ", "v"))
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -1016,8 +1035,12 @@ class NormalisedName:
     original: str
     tokens: tuple[str, ...]
     # Further renderings of a Chinese name ("理工大学": "institute technology" beside the primary
-    # "university science technology"); searched beside `tokens`, the best score counts.
+    # "university science technology"), or the Latin look-alike reading of a name in Cyrillic or Greek
+    # letters; searched beside `tokens`, the best score counts, held for review at most.
     alternatives: tuple[tuple[str, ...], ...] = ()
+    # Other spellings of the same reading, searched like `tokens`: the name with the invisible characters
+    # hidden in it read as spaces.
+    spellings: tuple[tuple[str, ...], ...] = ()
 
     @property
     def compact(self) -> str:
@@ -1026,10 +1049,11 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined (and the alternatives', " | "-separated)."""
-        if not self.alternatives:
+        """A cache key: the tokens in order, space-joined (and the other readings', " | "-separated)."""
+        if not self.alternatives and not self.spellings:
             return " ".join(self.tokens)
-        return " | ".join(" ".join(tokens) for tokens in (self.tokens, *self.alternatives))
+        spellings = " / ".join(" ".join(tokens) for tokens in (self.tokens, *self.spellings))
+        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives)))
 
 
 def _han_number(numeral: str) -> int:
@@ -1136,13 +1160,23 @@ def _toneless(syllable: str) -> str:
 def _combinations(options: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """Combinations of per-position options, the all-first one first, at most `_MAX_RENDERINGS`."""
     primary = tuple(choices[0] for choices in options)
-    if math.prod(len(choices) for choices in options) <= _MAX_RENDERINGS:
+    count = 1
+    for choices in options:
+        count *= len(choices)
+        if count > _MAX_RENDERINGS:
+            break
+    else:
         return list(itertools.product(*options))
     combined = [primary]
     for position, choices in enumerate(options):
+        if len(choices) == 1:
+            continue
         for choice in choices[1:]:
             combined.append((*primary[:position], choice, *primary[position + 1 :]))
-    return combined[:_MAX_RENDERINGS]
+            if len(combined) == _MAX_RENDERINGS:
+                # Each combination copies the whole name: stop at the number searched.
+                return combined
+    return combined
 
 
 def _strip_accents(text: str) -> str:
@@ -1176,9 +1210,14 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
     return out
 
 
+def _is_legal_form(word: str) -> bool:
+    """A legal-form word, as written or abbreviated ("ltd", "llc", "gmbh", "pte", "ooo")."""
+    return word in _LEGAL_TOKENS or word in _EDGE_LEGAL_TOKENS or _CANONICAL.get(word) in _LEGAL_TOKENS
+
+
 def _lexicon_word(token: str) -> str | None:
     """The legal-form or generic word `token` is a one-typo spelling of, if any."""
-    if len(token) < 6 or token.isdigit():
+    if len(token) < 6 or len(token) > _LONGEST_LEXICON + 1 or token.isdigit():
         # Shorter words are too often names in their own right ("Pars" is not "Parts").
         return None
     for key in (token, *(token[:i] + token[i + 1 :] for i in range(len(token)))):
@@ -1202,9 +1241,10 @@ def _unglue(token: str) -> tuple[str, ...]:
             for prefix in _GLUED_PREFIXES:
                 if token.startswith(prefix) and len(token) - len(prefix) >= 3:
                     return (prefix, token[len(prefix) :])
-    if len(token) >= 10 and token not in _LEXICON:
-        # Two business or legal-form words glued ("ogranichennoiotvetstvennostyu").
-        for cut in range(5, len(token) - 4):
+    if 10 <= len(token) <= 2 * _LONGEST_LEXICON and token not in _LEXICON:
+        # Two business or legal-form words glued ("ogranichennoiotvetstvennostyu"); both halves are
+        # lexicon words, so only cuts leaving each no longer than the longest are tried.
+        for cut in range(max(5, len(token) - _LONGEST_LEXICON), min(len(token) - 4, _LONGEST_LEXICON + 1)):
             if token[:cut] in _LEXICON and token[cut:] in _LEXICON:
                 return (token[:cut], token[cut:])
     return (token,)
@@ -1270,27 +1310,66 @@ def _join_initials(tokens: list[str]) -> list[str]:
 def normalise(name: str) -> NormalisedName:
     """Normalise a person or company name into comparable tokens.
 
-    NFKC and casefolding; accents stripped; Cyrillic transliterated; Han characters translated (business
+    Read as `visible_text.reveal` shows it (the first `MAX_NAME_CHARS` characters); NFKC and casefolding;
+    accents stripped; Cyrillic transliterated; Han characters translated (business
     words, places, legal forms, numbered units) or transliterated to pinyin; punctuation removed;
     abbreviations, ordinals and pinyin business words canonicalised; legal forms (English, European,
     Russian, Chinese) and stopwords dropped. A name made only of legal forms or stopwords keeps them, so it
     is never empty when the input is not. A Chinese name whose words the lists render in more than one way
     has those renderings as `alternatives`.
     """
-    text = name.casefold() if name.isascii() else unicodedata.normalize("NFKC", name).casefold()
+    read = name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]
+    if read.isascii() and "&" not in read and "%" not in read:
+        # Most names: nothing for `reveal` to undo.
+        return _normalise_shown(name, read)
+    # What a reader sees: escapes decoded, invisible characters and bidi overrides undone, look-alike
+    # letters of other scripts in a Latin word read as the Latin letters they imitate.
+    revealed = reveal(read)
+    normalised = _normalise_shown(name, revealed.text)
+    if INVISIBLE not in revealed.tricks:
+        return normalised
+    # Invisible characters put in to hide the name may stand between its words as well as inside them
+    # ("Huawei\u3164Technologies"): the name is also read with them as spaces.
+    spaced = _normalise_shown(name, reveal(read, invisible_as=" ").text)
+    if spaced.tokens == normalised.tokens:
+        return normalised
+    return NormalisedName(
+        original=name,
+        tokens=normalised.tokens,
+        alternatives=normalised.alternatives,
+        spellings=(spaced.tokens,),
+    )
+
+
+def identifying_tokens(name: str) -> tuple[str, ...]:
+    """The tokens of `name` that can tell a party apart: `normalise`'s, without any legal form or stopword.
+
+    Empty for a name made only of legal forms, stopwords, punctuation and invisible characters ("Co., Ltd.",
+    "GmbH", "有限公司", "The", "-", a lone zero-width space).
+    """
+    shown = reveal(name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]).text
+    return _normalise_shown(name, shown, bare=True).tokens
+
+
+def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedName:
+    text = shown.casefold() if shown.isascii() else unicodedata.normalize("NFKC", shown).casefold()
     if text.isascii():
         # Most names: no Han, Cyrillic or accents to handle, and a split without the regular expression.
         words = (
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
-        return NormalisedName(original=name, tokens=_tokens(words))
+        return NormalisedName(original=name, tokens=_tokens(words, bare))
     text = _APOSTROPHES.sub("", text)
     texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
+    lookalike = whole_script_lookalike(shown)
+    if lookalike is not None:
+        # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
+        texts.append(unicodedata.normalize("NFKC", lookalike).casefold())
     renderings: list[tuple[str, ...]] = []
     for rendered in texts:
         if not rendered.isascii():
             rendered = _strip_accents(rendered.translate(_CYRILLIC))
-        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")))
+        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
         if tokens not in renderings:
             renderings.append(tokens)
     return NormalisedName(original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]))
@@ -1300,12 +1379,24 @@ def _han_texts(text: str) -> list[str]:
     """`text` with its Han runs translated: the primary rendering first, then the alternatives."""
     parts = _HAN_RUN_SPLIT.split(_HAN_ORDINAL.sub(_han_ordinal, text))
     # `split` with a capturing group: the Han runs are at the odd positions.
-    options = [_han_to_words(part) if i % 2 else (part,) for i, part in enumerate(parts)]
+    options = [_han_run_words(part) if i % 2 else (part,) for i, part in enumerate(parts)]
     return ["".join(choice) for choice in _combinations(options)]
 
 
-def _tokens(words: Iterable[str]) -> tuple[str, ...]:
-    raw = _rejoin([part for token in words if token for part in _unglue(token)])
+def _han_run_words(run: str) -> tuple[str, ...]:
+    """`_han_to_words` of a run, read in pieces of `_MAX_HAN_RUN` characters when it is longer.
+
+    Registered names are far shorter; the pieces keep the translation cache small whatever comes in.
+    """
+    if len(run) <= _MAX_HAN_RUN:
+        return _han_to_words(run)
+    pieces = [_han_to_words(run[start : start + _MAX_HAN_RUN]) for start in range(0, len(run), _MAX_HAN_RUN)]
+    return tuple("".join(choice) for choice in _combinations(pieces))
+
+
+def _tokens(words: Iterable[str], bare: bool = False) -> tuple[str, ...]:
+    """Comparable tokens of a name's words; `bare`: without the legal forms of a name made only of them."""
+    raw = _rejoin([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
         # "No. 28 Institute" is the "28th Institute" (in any word order; without a number, "No" is a name).
@@ -1316,7 +1407,9 @@ def _tokens(words: Iterable[str]) -> tuple[str, ...]:
         kept.pop()
     while kept and kept[0] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop(0)
-    if not kept:
+    if bare:
+        kept = [token for token in kept if token not in _EDGE_LEGAL_TOKENS]
+    elif not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
     # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
     return tuple(dict.fromkeys(kept))
@@ -1360,6 +1453,10 @@ _MAX_LISTED_FUZZY_NAMES = 5
 _LISTED_NEIGHBOUR_DISCOUNT = 0.9
 _MAX_DISCOUNTED_LENGTH = 5
 _MAX_NEIGHBOURED_NAMES = 40
+# Spellings of a query searched: as written plus spacing repairs (see `_variants`).
+_MAX_VARIANTS = 4
+# Result-cache keys longer than this are not cached (no name an event may carry comes near it).
+_MAX_CACHED_KEY = 2048
 # Tokens in more names than this do not generate candidates (they still count in the score).
 _MAX_POSTINGS = 300
 # Share of the query weight after which blocking stops opening new candidates (see `_search_variant`).
@@ -1475,6 +1572,10 @@ class NameIndex:
                 for key in (token, *_deletes(token)):
                     deletion.setdefault(key, []).append(token)
         self._deletion = {key: tuple(tokens) for key, tokens in deletion.items()}
+        # The longest listed token, and the longest word `_best_split` can read a half as: no search for
+        # neighbours, splits or lexicon words looks past these lengths (see `_cuts`, `_neighbours`).
+        self._longest_listed = max((len(token) for token in self._postings), default=0)
+        self._longest_known = max(self._longest_listed, _LONGEST_SPELLING)
         self._cache: OrderedDict[tuple[str, str | None], list[_Result]] = OrderedDict()
         self._cache_size = cache_size
         self._resolved: dict[str, dict[str, float]] = {}
@@ -1591,7 +1692,13 @@ class NameIndex:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        result = self._search((normalised.tokens, *normalised.alternatives), country)
+        result = self._search(
+            (normalised.tokens, *normalised.spellings, *normalised.alternatives),
+            country,
+            spellings=1 + len(normalised.spellings),
+        )
+        if len(normalised.key) > _MAX_CACHED_KEY:
+            return result
         self._cache[key] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -1651,9 +1758,10 @@ class NameIndex:
                 ):
                     return found
                 discount = _LISTED_NEIGHBOUR_DISCOUNT
-        if len(token) >= _MIN_FUZZY_LENGTH:
-            # Each listed token once, in the order its first key reaches it (a token missing the cutoff
-            # through one key misses it through every other).
+        if _MIN_FUZZY_LENGTH <= len(token) <= self._longest_listed + 1:
+            # (A longer token is no deletion away from any listed one.) Each listed token once, in the
+            # order its first key reaches it (a token missing the cutoff through one key misses it through
+            # every other).
             tried = set(found)
             ratio = fuzz.ratio
             for candidates in filter(None, map(self._deletion.get, (token, *_deletes(token)))):
@@ -1669,18 +1777,24 @@ class NameIndex:
         """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined."""
         variants = [tokens]
         # Splits first: a glued token not on the list is a strong sign; joins of short tokens are common.
+        # At most `_MAX_VARIANTS` in all (each copies the name, each costs a search).
         for i, token in enumerate(tokens):
             if len(token) >= 6 and token not in self._postings:
                 split = self._best_split(token)
                 if split is not None:
                     variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
+                    if len(variants) == _MAX_VARIANTS:
+                        break
         for i in range(len(tokens) - 1):
+            if len(variants) >= _MAX_VARIANTS:
+                break
             joined = tokens[i] + tokens[i + 1]
             joined = _CANONICAL.get(joined, joined)
             if joined in self._postings or joined in _LEGAL_TOKENS:
                 merged = () if joined in _LEGAL_TOKENS else (joined,)
                 variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
-        return [variant for variant in variants[:4] if variant]
+        # A repeated token is one piece of evidence ("aguilaraguilar" splits into the same word twice).
+        return [tuple(dict.fromkeys(variant)) for variant in variants if variant]
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
@@ -1691,50 +1805,84 @@ class NameIndex:
         """
         postings = self._postings
         best: tuple[int, tuple[str, ...]] | None = None
-        near: list[tuple[str, str]] = []
-        for cut in range(2, len(token) - 1):
+        near: list[tuple[str, str, str | None, str | None]] = []
+        for cut in self._cuts(len(token)):
             left, right = token[:cut], token[cut:]
-            left_known = left in postings
+            left_form, right_form = self._listed_form(left), self._listed_form(right)
             rank: int
             parts: tuple[str, ...]
-            if left in _STOPWORDS and right in postings:
-                rank, parts = len(right), (right,)
-            elif left_known and right in _GLUED_TAILS and cut >= 4:
-                rank, parts = len(left), (left,)
-            elif left_known and right in postings:
-                rank, parts = min(cut, len(right)), (left, right)
+            if right_form and (left in _STOPWORDS or (len(left) >= 3 and left in _LEGAL_TOKENS)):
+                rank, parts = len(right), (right_form,)
+            elif left_form and (
+                (cut >= 4 and (right in _GLUED_TAILS or (len(right) >= 3 and _is_legal_form(right))))
+                or (cut >= 5 and right in _EDGE_LEGAL_TOKENS)
+            ):
+                # A legal form glued to the end ("tradingltd", "luminoroy"): the word alone.
+                rank, parts = len(left), (left_form,)
+            elif left_form and right_form:
+                rank, parts = min(cut, len(right)), (left_form, right_form)
             else:
-                if (left_known or right in postings) and min(cut, len(right)) >= 4:
-                    near.append((left, right))
+                if (left_form or right_form) and min(cut, len(right)) >= 4:
+                    near.append((left, right, left_form, right_form))
                 continue
             if best is None or rank > best[0]:
                 best = (rank, parts)
         if best is not None:
             return best[1]
-        for left, right in near:
-            if left in postings:
+        for left, right, left_form, right_form in near:
+            if left_form:
                 right = _canonical(right) if len(right) >= 5 else right
                 if right in postings or (len(right) >= 5 and self._resolve(right)):
-                    return (left, right)
-            elif len(left) >= 5 and _canonical(left) in postings:
-                return (_canonical(left), right)
+                    return (left_form, right)
+            elif right_form and len(left) >= 5 and _canonical(left) in postings:
+                return (_canonical(left), right_form)
         return None
 
-    def _search(self, renderings: Sequence[tuple[str, ...]], country: str | None) -> list[_Result]:
-        """Names scoring at least the weak threshold for any rendering of the query, best score each."""
+    def _listed_form(self, word: str) -> str | None:
+        """`word` as a listed token: itself, or its canonical spelling ("technologies"), if listed.
+
+        Abbreviations of fewer than five letters ("comm", "hk") are not expanded: a glued word's tail
+        spells too many of them by chance ("commuteair" is no "communication").
+        """
+        if len(word) >= 5:
+            canonical = _CANONICAL.get(word, word)
+            if canonical in self._postings:
+                return canonical
+        return word if word in self._postings else None
+
+    def _cuts(self, size: int) -> Iterable[int]:
+        """The cuts of a token of `size` characters that `_best_split` tries, in order.
+
+        Every rule there needs one half to be a listed word or a spelling of one, so a cut leaving both
+        halves longer than any such word is never tried: a long token costs its length, not its square.
+        """
+        longest = self._longest_known
+        if size - 1 <= 2 * longest + 2:
+            return range(2, size - 1)
+        return itertools.chain(range(2, longest + 1), range(size - longest, size - 1))
+
+    def _search(
+        self, renderings: Sequence[tuple[str, ...]], country: str | None, spellings: int = 1
+    ) -> list[_Result]:
+        """Names scoring at least the weak threshold for any rendering of the query, best score each.
+
+        The first `spellings` renderings are the query's own spellings; the others are alternative
+        readings, held for review at most.
+        """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
         for rendering, tokens in enumerate(renderings):
             if not tokens:
                 continue
-            if rendering and any(scored.score >= below_strong for scored in best.values()):
+            alternative = rendering >= spellings
+            if alternative and any(scored.score >= below_strong for scored in best.values()):
                 # The primary rendering already holds a hit no alternative (capped below) can outrank.
                 break
-            # Spacing repairs for the primary rendering only: the alternatives differ from it in
+            # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
-            for variant in self._variants(tokens) if not rendering else (tokens,):
+            for variant in self._variants(tokens) if not alternative else (tokens,):
                 for scored in self._search_variant(variant):
-                    if rendering:
+                    if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
                         # ("工业大学" is "University of Technology" in Beijing, "Institute of Technology" in
                         # Harbin).
