@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install services services-down run test test-unit test-integration lint typecheck schemas bench eval clean
+.PHONY: install services services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
 
 $(STAMP): pyproject.toml
 	bash $(SERVICES) build-deps
@@ -23,6 +23,9 @@ services: $(STAMP) ## start Kafka (KRaft) and Redis on loopback; safe to run twi
 
 services-down: ## stop exactly what `make services` started
 	bash $(SERVICES) down
+
+services-stress: $(STAMP) ## 20 start/stop cycles of services.sh under CPU load, own ports and cache (~4 min)
+	SCREENING_SERVICES_CYCLES=20 $(BIN)/pytest -q -s -p no:cacheprovider tests/infra/test_services_script.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests scripts

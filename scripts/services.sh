@@ -18,6 +18,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${SCREENING_CACHE:-$REPO/.cache}"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
+# Paths inside the cache mark this cache's processes (see `marked`); they must be single words.
+[[ "$CACHE" != *[[:space:]]* ]] || { echo "services: ERROR: cache path has a space: $CACHE" >&2; exit 1; }
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
@@ -29,10 +31,11 @@ PY="${SCREENING_PYTHON:-$REPO/.venv/bin/python}"
 
 POM="$REPO/scripts/kafka/pom.xml"
 KAFKA_DIR="$CACHE/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_LIBS="${SCREENING_KAFKA_LIBS:-$KAFKA_DIR/libs}"  # jars may be shared between caches
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_CONF="$KAFKA_DIR/config"
 REDIS_DIR="$CACHE/redis"
+REDIS_CONF="$REDIS_DIR/redis.conf"
 LOG_DIR="$CACHE/logs"
 RUN_DIR="$CACHE/run"
 KAFKA_PID="$RUN_DIR/kafka.pid"
@@ -51,18 +54,100 @@ now() { date +%s; }
 # pid_of FILE: the pid in FILE, if the file exists and holds a number
 pid_of() { [[ -s "$1" ]] && tr -dc '0-9' <"$1" || true; }
 
-# alive PID PATTERN: the process exists and its command line matches PATTERN (guards pid reuse)
+# running PID: the process exists and is not a zombie (a child that exited but was not reaped yet)
+running() {
+  local pid="$1" state
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || return 1
+  state="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# has_tokens PID TOKEN...: every TOKEN is a whole word of the process's command line (arguments are
+# split on NUL and on spaces, since redis-server rewrites its title into one space-separated string)
+has_tokens() {
+  local pid="$1" words token
+  shift
+  words="$(tr '\0 ' '\n\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  for token in "$@"; do
+    grep -qxF -- "$token" <<<"$words" || return 1
+  done
+}
+
+# alive PID TOKEN...: running and carrying the marker tokens (guards against a reused pid)
 alive() {
-  local pid="$1" pattern="$2"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+  local pid="$1"
+  shift
+  running "$pid" && has_tokens "$pid" "$@"
+}
+
+# marked TOKEN...: pids of every running process that carries the marker tokens. The tokens include
+# paths inside this cache folder, so only processes started for this cache match.
+marked() {
+  local file pid
+  # one grep over every command line finds the candidates; each is then checked word by word
+  for file in $(grep -laF -- "${!#}" /proc/[0-9]*/cmdline 2>/dev/null); do
+    pid="${file#/proc/}"
+    pid="${pid%/cmdline}"
+    [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] && continue
+    if alive "$pid" "$@"; then echo "$pid"; fi
+  done
+}
+
+# launch PIDFILE LOGFILE COMMAND...: start COMMAND in the background, in a session of its own (a
+# Ctrl-C or a hang-up in the calling terminal does not reach it), tracked from the first instant:
+# the child writes its own pid to PIDFILE before it execs, and nothing after that forks (the launcher
+# calls setsid() itself and execs), so the pid in PIDFILE is the service's pid from start to end.
+# 9>&- : the long-lived process must not inherit the lock's file descriptor.
+launch() {
+  local pidfile="$1" logfile="$2"
+  shift 2
+  (
+    echo "$BASHPID" >"$pidfile.$BASHPID" && mv -f "$pidfile.$BASHPID" "$pidfile"
+    exec python3 -c '
+import os, sys
+try:
+    os.setsid()
+except OSError:  # already a session leader: nothing to detach from
+    pass
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+  ) </dev/null >"$logfile" 2>&1 9>&- &
+  LAUNCHED_PID=$!
+  echo "$LAUNCHED_PID" >"$pidfile"
+}
+
+# stop_all NAME PIDFILE SECONDS TOKEN...: stop the tracked process and any other process carrying the
+# marker tokens (one left behind by an interrupted run): TERM, then KILL after SECONDS.
+stop_all() {
+  local name="$1" pidfile="$2" grace="$3" pid
+  shift 3
+  local -a pids=()
+  pid="$(pid_of "$pidfile")"
+  if [[ -n "$pid" ]] && alive "$pid" "$@"; then pids+=("$pid"); fi
+  for pid in $(marked "$@"); do
+    [[ " ${pids[*]} " == *" $pid "* ]] || pids+=("$pid")
+  done
+  if [[ ${#pids[@]} -eq 0 ]]; then
+    say "$name not running${pid:+ (stale pid file: $pid)}"
+    rm -f "$pidfile"
+    return 0
+  fi
+  say "stopping $name (pid ${pids[*]})"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    if ! wait_exit "$pid" "$grace"; then
+      say "$name pid $pid did not stop in ${grace}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_exit "$pid" 10 || die "could not kill $name pid $pid"
+    fi
+  done
+  rm -f "$pidfile"
 }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 wait_exit() {  # wait_exit PID SECONDS -> 0 if gone
   local pid="$1" deadline=$(( $(now) + $2 ))
-  while kill -0 "$pid" 2>/dev/null; do
+  while running "$pid"; do
     [[ $(now) -ge $deadline ]] && return 1
     sleep 0.2
   done
@@ -145,9 +230,9 @@ fetch_kafka() {
   say "fetching Kafka jars with Maven into $KAFKA_LIBS (once)"
   local t0 tmp
   t0=$(now)
-  tmp="$KAFKA_DIR/libs.tmp.$$"
+  tmp="$KAFKA_LIBS.tmp.$$"
   rm -rf "$tmp"
-  mkdir -p "$KAFKA_DIR"
+  mkdir -p "$(dirname "$KAFKA_LIBS")"
   mkdir -p "$LOG_DIR"
   if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
       -DoutputDirectory="$tmp" -DincludeScope=runtime >"$LOG_DIR/mvn-fetch.log" 2>&1; then
@@ -280,12 +365,18 @@ EOF
   fi
 }
 
+# The marker of this cache's broker: its class and its config file (a path inside this cache).
+kafka_tokens() { echo kafka.Kafka "$KAFKA_CONF/server.properties"; }
+
+# wait_kafka PID: wait until the broker answers. Only a process that is gone counts as a failure: a
+# slow start on a loaded machine is waited for, and one still starting after READY_TIMEOUT is left
+# running and tracked (`up` again waits for it, `down` stops it).
 wait_kafka() {
   local pid="$1" t0 deadline
   t0=$(now)
   deadline=$(( t0 + READY_TIMEOUT ))
   while true; do
-    if ! alive "$pid" kafka.Kafka; then
+    if ! running "$pid"; then
       show_log_tail "$KAFKA_LOG"
       rm -f "$KAFKA_PID"
       die "Kafka (pid $pid) exited before it was ready"
@@ -296,7 +387,8 @@ wait_kafka() {
     fi
     if [[ $(now) -ge $deadline ]]; then
       show_log_tail "$KAFKA_LOG"
-      die "Kafka (pid $pid) did not answer a metadata request on $HOST:$KAFKA_PORT within ${READY_TIMEOUT}s"
+      die "Kafka (pid $pid) did not answer on $HOST:$KAFKA_PORT within ${READY_TIMEOUT}s; it is still" \
+        "running and tracked in $KAFKA_PID: '$0 up' waits for it again, '$0 down' stops it"
     fi
     sleep 1
   done
@@ -305,7 +397,15 @@ wait_kafka() {
 kafka_up() {
   local pid
   pid="$(pid_of "$KAFKA_PID")"
-  if alive "$pid" kafka.Kafka; then
+  # shellcheck disable=SC2046
+  if ! alive "$pid" $(kafka_tokens); then
+    # A broker of this cache that the pid file does not name (its `up` was killed): adopt it rather
+    # than start a second one that would race it for the port and the data directory.
+    # shellcheck disable=SC2046
+    pid="$(marked $(kafka_tokens) | head -n1)"
+    if [[ -n "$pid" ]]; then echo "$pid" >"$KAFKA_PID"; fi
+  fi
+  if [[ -n "$pid" ]]; then
     say "Kafka already running (pid $pid); checking it answers"
     wait_kafka "$pid"
     return 0
@@ -321,99 +421,86 @@ kafka_up() {
   format_kafka
   if [[ -f "$KAFKA_LOG" ]]; then mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"; fi
   say "starting Kafka (KRaft broker+controller) on $HOST:$KAFKA_PORT, controller $HOST:$KAFKA_CONTROLLER_PORT"
-  # setsid: own session, so a Ctrl-C in the calling terminal does not reach the broker;
-  # 9>&- : do not hand the lock file descriptor to the long-lived process.
   # shellcheck disable=SC2086
-  setsid nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  launch "$KAFKA_PID" "$KAFKA_LOG" java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="file:$KAFKA_CONF/log4j2.properties" \
     -Dkafka.logs.dir="$LOG_DIR" \
-    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF/server.properties" \
-    </dev/null >"$KAFKA_LOG" 2>&1 9>&- &
-  pid=$!
-  echo "$pid" >"$KAFKA_PID"
-  wait_kafka "$pid"
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF/server.properties"
+  wait_kafka "$LAUNCHED_PID"
 }
 
 kafka_down() {
-  local pid
-  pid="$(pid_of "$KAFKA_PID")"
-  if alive "$pid" kafka.Kafka; then
-    say "stopping Kafka (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_exit "$pid" 60; then
-      say "Kafka did not stop in 60s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_exit "$pid" 10 || die "could not kill Kafka pid $pid"
-    fi
-  elif [[ -n "$pid" ]]; then
-    say "Kafka pid file was stale (pid $pid not running)"
-  else
-    say "Kafka not running"
-  fi
-  rm -f "$KAFKA_PID"
+  # shellcheck disable=SC2046
+  stop_all Kafka "$KAFKA_PID" 60 $(kafka_tokens)
 }
 
 # ---------------------------------------------------------------------------------------------
 # Redis
 
+redis_tokens() { echo "$REDIS_CONF"; }
+
 redis_ping() { [[ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
 wait_redis() {
-  local t0 deadline pid
+  local pid="$1" t0 deadline
   t0=$(now)
-  deadline=$(( t0 + 30 ))
+  deadline=$(( t0 + READY_TIMEOUT ))
   until redis_ping; do
+    if ! running "$pid"; then
+      show_log_tail "$REDIS_LOG"
+      rm -f "$REDIS_PID"
+      die "Redis (pid $pid) exited before it was ready"
+    fi
     if [[ $(now) -ge $deadline ]]; then
       show_log_tail "$REDIS_LOG"
-      die "Redis did not answer PING on $HOST:$REDIS_PORT within 30s"
+      die "Redis (pid $pid) did not answer PING on $HOST:$REDIS_PORT within ${READY_TIMEOUT}s; it is" \
+        "still running and tracked in $REDIS_PID"
     fi
     sleep 0.2
   done
-  pid="$(pid_of "$REDIS_PID")"
-  say "Redis ready on $HOST:$REDIS_PORT (pid ${pid:-?}, waited $(( $(now) - t0 ))s)"
+  say "Redis ready on $HOST:$REDIS_PORT (pid $pid, waited $(( $(now) - t0 ))s)"
+}
+
+write_redis_config() {
+  mkdir -p "$REDIS_DIR" "$LOG_DIR" "$RUN_DIR"
+  cat >"$REDIS_CONF" <<EOF
+# Written by scripts/services.sh. The config path in the process title marks this cache's server.
+bind $HOST
+port $REDIS_PORT
+dir $REDIS_DIR
+logfile $REDIS_LOG
+daemonize no
+proc-title-template "{title} {listen-addr} {config-file}"
+save ""
+appendonly no
+EOF
 }
 
 redis_up() {
   local pid
   pid="$(pid_of "$REDIS_PID")"
-  if alive "$pid" redis-server; then
+  if ! alive "$pid" "$(redis_tokens)"; then
+    pid="$(marked "$(redis_tokens)" | head -n1)"
+    if [[ -n "$pid" ]]; then echo "$pid" >"$REDIS_PID"; fi
+  fi
+  if [[ -n "$pid" ]]; then
     say "Redis already running (pid $pid); checking it answers"
-    wait_redis
+    wait_redis "$pid"
     return 0
   fi
   rm -f "$REDIS_PID"
   if port_open "$REDIS_PORT"; then
     die "port $HOST:$REDIS_PORT is already in use by a process this script did not start"
   fi
-  mkdir -p "$REDIS_DIR" "$LOG_DIR" "$RUN_DIR"
+  write_redis_config
   say "starting Redis on $HOST:$REDIS_PORT (no persistence)"
-  redis-server --bind "$HOST" --port "$REDIS_PORT" --save '' --appendonly no \
-    --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" --dir "$REDIS_DIR" \
-    9>&- || { show_log_tail "$REDIS_LOG"; die "redis-server failed to start"; }
-  # the daemon writes its pid file shortly after forking
-  local i
-  for i in $(seq 1 50); do [[ -s "$REDIS_PID" ]] && break; sleep 0.1; done
-  wait_redis
+  launch "$REDIS_PID" "$LOG_DIR/redis.out" redis-server "$REDIS_CONF"
+  wait_redis "$LAUNCHED_PID"
 }
 
 redis_down() {
-  local pid
-  pid="$(pid_of "$REDIS_PID")"
-  if alive "$pid" redis-server; then
-    say "stopping Redis (pid $pid)"
-    redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_exit "$pid" 20; then
-      say "Redis did not stop in 20s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_exit "$pid" 10 || die "could not kill Redis pid $pid"
-    fi
-  elif [[ -n "$pid" ]]; then
-    say "Redis pid file was stale (pid $pid not running)"
-  else
-    say "Redis not running"
-  fi
-  rm -f "$REDIS_PID"
+  stop_all Redis "$REDIS_PID" 20 "$(redis_tokens)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -466,14 +553,15 @@ cmd_down() {
 cmd_status() {
   local pid rc=0
   pid="$(pid_of "$KAFKA_PID")"
-  if alive "$pid" kafka.Kafka; then
+  # shellcheck disable=SC2046
+  if alive "$pid" $(kafka_tokens); then
     if kafka_probe; then say "Kafka: running, pid $pid, answering on $HOST:$KAFKA_PORT"
     else say "Kafka: running, pid $pid, NOT answering on $HOST:$KAFKA_PORT (starting?)"; rc=1; fi
   else
     say "Kafka: not running${pid:+ (stale pid file: $pid)}"; rc=1
   fi
   pid="$(pid_of "$REDIS_PID")"
-  if alive "$pid" redis-server; then
+  if alive "$pid" "$(redis_tokens)"; then
     if redis_ping; then say "Redis: running, pid $pid, answering on $HOST:$REDIS_PORT"
     else say "Redis: running, pid $pid, NOT answering on $HOST:$REDIS_PORT"; rc=1; fi
   else
