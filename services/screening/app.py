@@ -28,8 +28,8 @@ from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
     RedisOwnershipRegistry,
-    create_client,
 )
+from screening.adapters.security import create_redis_client, kafka_security
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
@@ -89,7 +89,7 @@ def create_runtime(
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
-    redis_client = create_client(settings.redis.url, settings.redis.socket_timeout_s)
+    redis_client = create_redis_client(settings.redis)
     registry = registry or RedisOwnershipRegistry(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
@@ -100,6 +100,7 @@ def create_runtime(
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
+        security=kafka_security(settings.kafka.security),
         linger_ms=settings.kafka.linger_ms,
         acks=1,
         logger=logging.getLogger("screening.kafka"),
