@@ -1,4 +1,4 @@
-"""The `screening` command: serve, check, match, lists load, ownership load, bench."""
+"""The `screening` command: serve, check, match, verify, lists load, ownership load, bench."""
 
 from __future__ import annotations
 
@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from screening import match_command
 
     match_command.register(commands)
+    from screening import verify_command
+
+    verify_command.register(commands)
     lists = commands.add_parser("lists", help="control lists")
     lists_sub = lists.add_subparsers(dest="lists_command", required=True)
     lists_load = lists_sub.add_parser("load", help="load list files into Redis for the running service")
@@ -204,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from screening import match_command
 
         return match_command.run(args)
+    if args.command == "verify":
+        from screening import verify_command
+
+        return verify_command.run(args)
     if args.command == "lists":
         return asyncio.run(run_lists_load(args.files))
     if args.command == "ownership":
