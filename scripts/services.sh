@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real backing services for the integration tests, without Docker:
 #   - Apache Kafka 4.x, single-node KRaft (broker + controller), from Maven Central jars
-#   - Redis, Debian's redis-server, no persistence
+#   - Redis, Debian's redis-server, with AOF persistence (appendonly yes, appendfsync everysec) as in
+#     production; REDIS_PERSISTENCE=none starts it without any (for the data-loss fault tests)
 #   - Prometheus + promtool binaries are installed (not started: the tests start their own server)
 #
 # Usage: scripts/services.sh up | down [--purge-data] | status | build-deps
@@ -24,6 +25,7 @@ CACHE="$(cd "$CACHE" && pwd)"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 REDIS_PORT="${REDIS_PORT:-16379}"
+REDIS_PERSISTENCE="${REDIS_PERSISTENCE:-aof}"  # aof | none
 HOST=127.0.0.1
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
 READY_TIMEOUT="${SCREENING_SERVICES_TIMEOUT:-120}"
@@ -473,8 +475,12 @@ logfile $REDIS_LOG
 daemonize no
 proc-title-template "{title} {listen-addr} {config-file}"
 save ""
-appendonly no
 EOF
+  case "$REDIS_PERSISTENCE" in
+    aof) printf 'appendonly yes\nappendfsync everysec\nappenddirname appendonly\n' >>"$REDIS_CONF" ;;
+    none) printf 'appendonly no\n' >>"$REDIS_CONF" ;;
+    *) die "REDIS_PERSISTENCE must be aof or none (got: $REDIS_PERSISTENCE)" ;;
+  esac
 }
 
 redis_up() {
@@ -494,7 +500,7 @@ redis_up() {
     die "port $HOST:$REDIS_PORT is already in use by a process this script did not start"
   fi
   write_redis_config
-  say "starting Redis on $HOST:$REDIS_PORT (no persistence)"
+  say "starting Redis on $HOST:$REDIS_PORT (persistence: $REDIS_PERSISTENCE)"
   launch "$REDIS_PID" "$LOG_DIR/redis.out" redis-server "$REDIS_CONF"
   wait_redis "$LAUNCHED_PID"
 }

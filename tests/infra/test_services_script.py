@@ -84,6 +84,15 @@ class Services:
             text=True,
         )
 
+    def redis_config(self, name: str) -> str:
+        answer = subprocess.run(
+            ["redis-cli", "-p", str(self.redis_port), "config", "get", name],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return answer.stdout.split()[-1]
+
     def pid(self, name: str) -> int | None:
         path = self.cache / "run" / f"{name}.pid"
         text = path.read_text().strip() if path.is_file() else ""
@@ -142,6 +151,8 @@ def test_starts_and_stops_again_and_again_under_cpu_load_without_orphans(service
             assert services.brokers() == [kafka], f"cycle {cycle}: brokers {services.brokers()}"
             assert redis in _processes_of(services.cache)
             assert _port_open(services.kafka_port) and _port_open(services.redis_port)
+            assert services.redis_config("appendonly") == "yes"  # production's persistence by default
+            assert services.redis_config("appendfsync") == "everysec"
 
             down = services.run("down")
             assert down.returncode == 0, f"cycle {cycle}: down failed\n{_tail(down.stderr)}"
@@ -153,6 +164,7 @@ def test_starts_and_stops_again_and_again_under_cpu_load_without_orphans(service
 
 
 def test_an_interrupted_up_leaves_the_broker_tracked_and_a_second_up_adopts_it(services: Services) -> None:
+    services.env["REDIS_PERSISTENCE"] = "none"  # the switch the data-loss fault tests use
     first = services.popen("up")
     deadline = time.monotonic() + 120
     while not services.brokers() and time.monotonic() < deadline:
@@ -166,6 +178,7 @@ def test_an_interrupted_up_leaves_the_broker_tracked_and_a_second_up_adopts_it(s
     second = services.run("up")
     assert second.returncode == 0, _tail(second.stderr)
     assert services.brokers() == [tracked], "a second broker was started beside the first"
+    assert services.redis_config("appendonly") == "no"
 
     down = services.run("down")
     assert down.returncode == 0, _tail(down.stderr)
