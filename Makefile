@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install services services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
+.PHONY: install services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
 
 $(STAMP): pyproject.toml
 	bash $(SERVICES) build-deps
@@ -20,6 +20,9 @@ install: $(STAMP) ## a .venv with the project and its dev tools
 
 services: $(STAMP) ## start Kafka (KRaft) and Redis on loopback; safe to run twice
 	bash $(SERVICES) up
+
+services-secure: $(STAMP) ## also a SASL_SSL broker with ACLs and a TLS Redis with ACL users (security tests)
+	bash $(SERVICES) up --secure
 
 services-down: ## stop exactly what `make services` started
 	bash $(SERVICES) down
@@ -35,8 +38,8 @@ lint: $(STAMP)
 schemas: $(STAMP) ## regenerate schemas/ from the pydantic models and the FastStream app
 	$(BIN)/python scripts/generate_schemas.py
 
-test: $(STAMP) ## start the services, run every test tier, stop the services
-	bash $(SERVICES) up
+test: $(STAMP) ## start the services (secured pair too), run every test tier, stop the services
+	bash $(SERVICES) up --secure
 	set -a; source $(ENVFILE); set +a; \
 	status=0; \
 	$(BIN)/ruff check services tests scripts || status=1; \

@@ -29,7 +29,7 @@ from screening.adapters.redis_store import (
     RedisListsStore,
     RedisOwnershipRegistry,
 )
-from screening.adapters.security import create_redis_client, kafka_security
+from screening.adapters.security import check_kafka_login, create_redis_client, kafka_security
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
@@ -274,6 +274,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
 
     @app.on_startup
     async def load_data() -> None:
+        await check_kafka_login(settings.kafka)  # a refused login stops start-up with the broker's reason
         await refresh_lists(runtime)
         runtime.tasks.append(asyncio.create_task(_lists_refresher(runtime)))
 

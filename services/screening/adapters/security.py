@@ -7,22 +7,29 @@ value.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
+from aiokafka.conn import create_conn
+from aiokafka.errors import BrokerResponseError, KafkaError
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import SecretStr
 
 from screening.adapters.redis_store import create_client
-from screening.config import KafkaSecuritySettings, RedisSettings
+from screening.config import KafkaSecuritySettings, KafkaSettings, RedisSettings
 
 
 class SecurityConfigError(ValueError):
     """A security setting that cannot be used (unreadable secret file, TLS files without TLS, ...)."""
+
+
+class KafkaAccessError(RuntimeError):
+    """The broker refused the service's login or its TLS handshake: a configuration error, not an outage."""
 
 
 def read_secret(value: SecretStr | None, file: Path | None, what: str) -> str | None:
@@ -90,6 +97,33 @@ def kafka_client_options(settings: KafkaSecuritySettings) -> dict[str, Any]:
     if options.get("ssl_context") is None:
         options.pop("ssl_context", None)
     return options
+
+
+async def check_kafka_login(settings: KafkaSettings, timeout_s: float = 15.0) -> None:
+    """Log in once to a bootstrap server with the configured security, so a wrong password or a
+    certificate problem stops the service with the broker's reason instead of endless reconnects
+    (the Kafka client only logs it and reports "unable to bootstrap"). A broker that cannot be
+    reached at all is left to the client's own retries. Nothing to check for PLAINTEXT."""
+    security = settings.security
+    if security.protocol == "PLAINTEXT":
+        return
+    options = kafka_client_options(security)
+    who = f"user {security.username!r} ({security.sasl_mechanism})" if security.username else "the client"
+    for server in (s.strip() for s in settings.bootstrap_servers.split(",") if s.strip()):
+        host, _, port = server.rpartition(":")
+        try:
+            connection = await asyncio.wait_for(
+                create_conn(host.strip("[]"), int(port), request_timeout_ms=int(timeout_s * 1000), **options),
+                timeout_s,
+            )
+        except BrokerResponseError as error:  # SaslAuthenticationFailed and its kin
+            raise KafkaAccessError(f"Kafka at {server} refused the login of {who}: {error}") from None
+        except ssl.SSLError as error:
+            raise KafkaAccessError(f"TLS handshake with Kafka at {server} failed: {error}") from None
+        except (OSError, TimeoutError, KafkaError, ValueError):
+            continue  # not reachable (yet): try the next server
+        connection.close()
+        return
 
 
 def redis_url(settings: RedisSettings) -> str:
