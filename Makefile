@@ -7,16 +7,26 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
+.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hash-checked lock (requirements-dev.lock: runtime + dev tools); the
+# project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	bash $(SERVICES) build-deps
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## a .venv with the project and its dev tools
+install: $(STAMP) ## a .venv with the project and its dev tools, from the locked, hash-checked versions
+
+lock: $(STAMP) ## re-resolve requirements.lock (the image) and requirements-dev.lock (make install) with uv
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q \
+		-o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -q \
+		-o requirements-dev.lock
 
 services: $(STAMP) ## start Kafka (KRaft) and Redis on loopback; safe to run twice
 	bash $(SERVICES) up

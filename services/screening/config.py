@@ -153,7 +153,10 @@ class MetricsSettings(BaseModel):
     """Prometheus metrics and health endpoints."""
 
     enabled: bool = Field(default=True, description="Export metrics and serve /metrics, /healthz, /readyz")
-    host: str = Field(default="127.0.0.1", description="HTTP bind address")
+    host: str = Field(
+        default="127.0.0.1",
+        description="HTTP bind address: loopback unless a scraper elsewhere needs it (0.0.0.0 in containers)",
+    )
     port: int = Field(default=9464, description="HTTP port")
 
 
