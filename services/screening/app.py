@@ -39,6 +39,7 @@ from screening.ports import OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.service import ScreeningService
+from screening.signing import DecisionSigner
 
 log = logging.getLogger("screening.app")
 
@@ -74,6 +75,7 @@ class Runtime:
     rescreens: RescreenScheduler
     redis: Any
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    signer: DecisionSigner | None = None
 
 
 def create_runtime(
@@ -108,8 +110,11 @@ def create_runtime(
     )
     k = settings.kafka
     topics = Topics(k.orders_topic, k.leases_topic, k.ownership_topic, k.decisions_topic, k.dlq_topic)
+    signer = DecisionSigner.from_file(settings.signing.key_file) if settings.signing.key_file else None
 
     async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        if signer is not None and topic == k.decisions_topic:  # every decision, whichever path made it
+            value = signer.sign_encoded(value)
         ack = await broker.publish(value, topic=topic, key=key, no_confirm=True)
         if isinstance(ack, asyncio.Future):
             return ack
@@ -181,6 +186,7 @@ def create_runtime(
         subjects=subjects,
         rescreens=rescreens,
         redis=redis_client,
+        signer=signer,
     )
 
 

@@ -160,6 +160,15 @@ class MetricsSettings(BaseModel):
     port: int = Field(default=9464, description="HTTP port")
 
 
+class SigningSettings(BaseModel):
+    """Signatures on published decisions (`screening.signing`); unsigned when no key is given."""
+
+    key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key, PEM PKCS#8 (`openssl genpkey -algorithm ed25519`); unset: unsigned",
+    )
+
+
 class Settings(BaseSettings):
     """All settings of `screening serve`."""
 
@@ -172,6 +181,7 @@ class Settings(BaseSettings):
     lists: ListsSettings = Field(default_factory=ListsSettings)
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")
     log_level: str = Field(default="INFO", description="Log level")

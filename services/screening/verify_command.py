@@ -81,6 +81,28 @@ def _lines(paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
                 handle.close()
 
 
+async def _partitions(kafka: Any, topic: str) -> list[int]:
+    """The partition numbers of `topic` (none when it does not exist or may not be described)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from screening.adapters.security import kafka_client_options
+
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=kafka.bootstrap_servers, **kafka_client_options(kafka.security)
+    )
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(
+        p["partition"]
+        for t in described
+        if t.get("topic") == topic and not t.get("error_code")
+        for p in t.get("partitions", [])
+    )
+
+
 async def read_topic(topic: str, timeout: float) -> list[tuple[str, bytes | None]]:
     """Every record of `topic`, from the beginning to the end it had when reading started."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -99,10 +121,10 @@ async def read_topic(topic: str, timeout: float) -> list[tuple[str, bytes | None
     await asyncio.wait_for(consumer.start(), timeout)
     found: list[tuple[str, bytes | None]] = []
     try:
-        partitions = await asyncio.wait_for(consumer.partitions_for_topic(topic), timeout) or set()
+        partitions = await asyncio.wait_for(_partitions(kafka, topic), timeout)
         if not partitions:
             raise LookupError(f"topic {topic} does not exist or is not visible to this user")
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        assigned = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         end = await consumer.end_offsets(assigned)

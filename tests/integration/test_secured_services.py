@@ -9,6 +9,7 @@ grant, with a unique suffix per test.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import socket
@@ -27,11 +28,15 @@ import redis.asyncio as redis_async
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAuthorizationFailedError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 from redis.exceptions import AuthenticationError, ConnectionError, NoPermissionError
 
+from screening import verify_command
 from screening.adapters.security import KafkaAccessError, check_kafka_login, create_redis_client
 from screening.app import create_app
+from screening.cli import build_parser
 from screening.config import (
     KafkaSecuritySettings,
     KafkaSettings,
@@ -39,6 +44,7 @@ from screening.config import (
     RedisSecuritySettings,
     RedisSettings,
     Settings,
+    SigningSettings,
 )
 from tests.support import order_event
 
@@ -365,6 +371,56 @@ async def test_no_secret_reaches_logs_metrics_readiness_or_decisions(
     # What is searched is real: the service's decision log, the Kafka client's SASL exchange, the pages.
     assert '"msg":"decision"' in texts["logs"] and "SaslAuthenticate" in texts["logs"]
     assert '"ready":true' in texts["/readyz"] and "screening_" in texts["/metrics"]
+    assert '"signing":"off"' in texts["/readyz"]  # no key configured: readiness says decisions are unsigned
     for where, text in texts.items():
         for what, secret in secrets.items():
             assert secret not in text, f"the {what} appears in {where}"
+
+
+async def test_screening_verify_reads_the_topic_and_reports_a_forged_decision(
+    secured: Secured, run_service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    key_file, public_file = tmp_path / "signing.pem", tmp_path / "signing.pub.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public_file.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = service_settings(secured, uuid.uuid4().hex[:10])
+    settings.signing = SigningSettings(key_file=key_file)
+    await run_service(settings)
+    k = settings.kafka
+    for n in range(3):
+        await send_as(
+            secured, "order-pipeline", k.orders_topic, f"SO-{n}", order_event(f"evt-{n}", f"SO-{n}")
+        )
+    decisions = [orjson.loads(v) for v in await read_as(secured, "order-pipeline", k.decisions_topic, 3)]
+    assert len(decisions) == 3 and all("signature" in d for d in decisions)
+    # Someone past the ACLs (here: the administrator) turns a decision into an allow for another order.
+    forged = {**decisions[0], "subject": {"kind": "order", "id": "SO-FORGED"}, "outcome": "allow"}
+    await send_as(secured, "admin", k.decisions_topic, "SO-FORGED", orjson.dumps(forged))
+
+    # `screening verify --topic`, reading as the order pipeline would (settings from the environment).
+    monkeypatch.setenv("SCREENING_KAFKA__BOOTSTRAP_SERVERS", secured.bootstrap)
+    monkeypatch.setenv("SCREENING_KAFKA__SECURITY__PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("SCREENING_KAFKA__SECURITY__USERNAME", "order-pipeline")
+    monkeypatch.setenv(
+        "SCREENING_KAFKA__SECURITY__PASSWORD_FILE", str(secured.password_file("kafka-order-pipeline"))
+    )
+    monkeypatch.setenv("SCREENING_KAFKA__SECURITY__CA_FILE", str(secured.ca))
+    args = build_parser().parse_args(
+        ["verify", "--public-key", str(public_file), "--topic", k.decisions_topic, "--timeout", "60"]
+    )
+    out = io.StringIO()
+    assert await asyncio.to_thread(verify_command.run, args, out) == 1
+    reports = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    assert len(reports) == 1
+    assert reports[0]["problem"] == "bad signature: the decision or its signature was changed"
+    assert reports[0]["where"].startswith(f"{k.decisions_topic}/")
+    assert "4 decisions checked, 3 good, 1 bad" in capsys.readouterr().err
