@@ -470,7 +470,7 @@ kafka_down() {
 # ---------------------------------------------------------------------------------------------
 # Redis
 
-redis_tokens() { echo "$REDIS_CONF"; }
+redis_tokens() { echo redis-server "$REDIS_CONF"; }
 
 redis_ping() { [[ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]]; }
 
@@ -516,8 +516,8 @@ EOF
 redis_up() {
   local pid
   pid="$(pid_of "$REDIS_PID")"
-  if ! alive "$pid" "$(redis_tokens)"; then
-    pid="$(marked "$(redis_tokens)" | head -n1)"
+  if ! alive "$pid" $(redis_tokens); then
+    pid="$(marked $(redis_tokens) | head -n1)"
     if [[ -n "$pid" ]]; then echo "$pid" >"$REDIS_PID"; fi
   fi
   if [[ -n "$pid" ]]; then
@@ -536,7 +536,7 @@ redis_up() {
 }
 
 redis_down() {
-  stop_all Redis "$REDIS_PID" 20 "$(redis_tokens)"
+  stop_all Redis "$REDIS_PID" 20 $(redis_tokens)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -780,7 +780,7 @@ secure_kafka_up() {
   apply_acls
 }
 
-secure_redis_tokens() { echo "$SREDIS_CONF"; }
+secure_redis_tokens() { echo redis-server "$SREDIS_CONF"; }
 
 secure_redis_ping() {
   [[ "$(REDISCLI_AUTH="$(secret redis-admin)" redis-cli --tls --cacert "$TLS_DIR/ca.pem" --user admin \
@@ -823,8 +823,8 @@ EOF
 secure_redis_up() {
   local pid t0 deadline
   pid="$(pid_of "$SREDIS_PID")"
-  if ! alive "$pid" "$(secure_redis_tokens)"; then
-    pid="$(marked "$(secure_redis_tokens)" | head -n1)"
+  if ! alive "$pid" $(secure_redis_tokens); then
+    pid="$(marked $(secure_redis_tokens) | head -n1)"
     if [[ -n "$pid" ]]; then echo "$pid" >"$SREDIS_PID"; fi
   fi
   if [[ -z "$pid" ]]; then
@@ -864,7 +864,7 @@ secure_up() {
 secure_down() {
   # shellcheck disable=SC2046
   stop_all "secured Kafka" "$SKAFKA_PID" 60 $(secure_kafka_tokens)
-  stop_all "secured Redis" "$SREDIS_PID" 20 "$(secure_redis_tokens)"
+  stop_all "secured Redis" "$SREDIS_PID" 20 $(secure_redis_tokens)
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -940,7 +940,7 @@ cmd_status() {
     say "Kafka: not running${pid:+ (stale pid file: $pid)}"; rc=1
   fi
   pid="$(pid_of "$REDIS_PID")"
-  if alive "$pid" "$(redis_tokens)"; then
+  if alive "$pid" $(redis_tokens); then
     if redis_ping; then say "Redis: running, pid $pid, answering on $HOST:$REDIS_PORT"
     else say "Redis: running, pid $pid, NOT answering on $HOST:$REDIS_PORT"; rc=1; fi
   else
@@ -951,7 +951,7 @@ cmd_status() {
   if alive "$pid" $(secure_kafka_tokens); then say "secured Kafka: running, pid $pid, $HOST:$SECURE_KAFKA_PORT"
   else say "secured Kafka: not running (started by: $0 up --secure)"; fi
   pid="$(pid_of "$SREDIS_PID")"
-  if alive "$pid" "$(secure_redis_tokens)"; then say "secured Redis: running, pid $pid, $HOST:$SECURE_REDIS_PORT"
+  if alive "$pid" $(secure_redis_tokens); then say "secured Redis: running, pid $pid, $HOST:$SECURE_REDIS_PORT"
   else say "secured Redis: not running (started by: $0 up --secure)"; fi
   if command -v prometheus >/dev/null && command -v promtool >/dev/null; then
     say "Prometheus: installed ($(command -v prometheus), $(command -v promtool)); started by the tests"
