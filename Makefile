@@ -7,22 +7,38 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install services services-down run test test-unit test-integration lint typecheck schemas bench eval clean
+.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hash-checked lock (requirements-dev.lock: runtime + dev tools); the
+# project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	bash $(SERVICES) build-deps
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) ## a .venv with the project and its dev tools
+install: $(STAMP) ## a .venv with the project and its dev tools, from the locked, hash-checked versions
+
+lock: $(STAMP) ## re-resolve requirements.lock (the image) and requirements-dev.lock (make install) with uv
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q \
+		-o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -q \
+		-o requirements-dev.lock
 
 services: $(STAMP) ## start Kafka (KRaft) and Redis on loopback; safe to run twice
 	bash $(SERVICES) up
 
+services-secure: $(STAMP) ## also a SASL_SSL broker with ACLs and a TLS Redis with ACL users (security tests)
+	bash $(SERVICES) up --secure
+
 services-down: ## stop exactly what `make services` started
 	bash $(SERVICES) down
+
+services-stress: $(STAMP) ## 20 start/stop cycles of services.sh under CPU load, own ports and cache (~4 min)
+	SCREENING_SERVICES_CYCLES=20 $(BIN)/pytest -q -s -p no:cacheprovider tests/infra/test_services_script.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests scripts
@@ -32,8 +48,8 @@ lint: $(STAMP)
 schemas: $(STAMP) ## regenerate schemas/ from the pydantic models and the FastStream app
 	$(BIN)/python scripts/generate_schemas.py
 
-test: $(STAMP) ## start the services, run every test tier, stop the services
-	bash $(SERVICES) up
+test: $(STAMP) ## start the services (secured pair too), run every test tier, stop the services
+	bash $(SERVICES) up --secure
 	set -a; source $(ENVFILE); set +a; \
 	status=0; \
 	$(BIN)/ruff check services tests scripts || status=1; \

@@ -12,6 +12,8 @@ if bash scripts/services.sh status >/dev/null 2>&1; then STARTED_SERVICES=0; fi
 bash scripts/services.sh up
 set -a; source .cache/services.env; set +a
 export SCREENING_METRICS__PORT="${SCREENING_METRICS__PORT:-9464}"
+# The ops endpoints stay on loopback unless told otherwise.
+export SCREENING_METRICS__HOST="${SCREENING_METRICS__HOST:-127.0.0.1}"
 
 SERVICE_PID=""
 cleanup() {

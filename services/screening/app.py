@@ -28,8 +28,8 @@ from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
     RedisOwnershipRegistry,
-    create_client,
 )
+from screening.adapters.security import check_kafka_login, create_redis_client, kafka_security
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
@@ -39,6 +39,7 @@ from screening.ports import OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.service import ScreeningService
+from screening.signing import DecisionSigner
 
 log = logging.getLogger("screening.app")
 
@@ -74,6 +75,7 @@ class Runtime:
     rescreens: RescreenScheduler
     redis: Any
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    signer: DecisionSigner | None = None
 
 
 def create_runtime(
@@ -89,7 +91,7 @@ def create_runtime(
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
-    redis_client = create_client(settings.redis.url, settings.redis.socket_timeout_s)
+    redis_client = create_redis_client(settings.redis)
     registry = registry or RedisOwnershipRegistry(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
@@ -100,6 +102,7 @@ def create_runtime(
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
+        security=kafka_security(settings.kafka.security),
         linger_ms=settings.kafka.linger_ms,
         acks=1,
         logger=logging.getLogger("screening.kafka"),
@@ -107,8 +110,11 @@ def create_runtime(
     )
     k = settings.kafka
     topics = Topics(k.orders_topic, k.leases_topic, k.ownership_topic, k.decisions_topic, k.dlq_topic)
+    signer = DecisionSigner.from_file(settings.signing.key_file) if settings.signing.key_file else None
 
     async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        if signer is not None and topic == k.decisions_topic:  # every decision, whichever path made it
+            value = signer.sign_encoded(value)
         ack = await broker.publish(value, topic=topic, key=key, no_confirm=True)
         if isinstance(ack, asyncio.Future):
             return ack
@@ -180,6 +186,7 @@ def create_runtime(
         subjects=subjects,
         rescreens=rescreens,
         redis=redis_client,
+        signer=signer,
     )
 
 
@@ -273,6 +280,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
 
     @app.on_startup
     async def load_data() -> None:
+        await check_kafka_login(settings.kafka)  # a refused login stops start-up with the broker's reason
         await refresh_lists(runtime)
         runtime.tasks.append(asyncio.create_task(_lists_refresher(runtime)))
 

@@ -1,4 +1,4 @@
-"""The `screening` command: serve, check, match, lists load, ownership load, bench."""
+"""The `screening` command: serve, check, match, verify, lists load, ownership load, bench."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ async def run_check(
 async def run_lists_load(paths: Sequence[Path]) -> int:
     """Store list files in Redis; the running service picks them up on its next refresh."""
     from screening.adapters.csl import combine, load_list_file
-    from screening.adapters.redis_store import RedisListsStore, create_client
+    from screening.adapters.redis_store import RedisListsStore
+    from screening.adapters.security import create_redis_client
     from screening.config import Settings
     from screening.resources import screening_version
 
@@ -114,7 +115,7 @@ async def run_lists_load(paths: Sequence[Path]) -> int:
     loaded = [load_list_file(p) for p in paths]
     entries, files_version = combine(loaded)
     version = screening_version(files_version)
-    client = create_client(settings.redis.url, 5.0)
+    client = create_redis_client(settings.redis, 5.0)
     try:
         await RedisListsStore(client, settings.redis.prefix).save(
             [(p.name, p.read_bytes()) for p in paths], version
@@ -128,12 +129,13 @@ async def run_lists_load(paths: Sequence[Path]) -> int:
 async def run_ownership_load(paths: Sequence[Path]) -> int:
     """Load ownership records (contract JSONL or FollowTheMoney JSONL) into Redis."""
     from screening.adapters.ownership_files import load_ownership_file
-    from screening.adapters.redis_store import RedisOwnershipRegistry, create_client
+    from screening.adapters.redis_store import RedisOwnershipRegistry
+    from screening.adapters.security import create_redis_client
     from screening.config import Settings
 
     settings = Settings()
     records = [r for p in paths for r in load_ownership_file(p)]
-    client = create_client(settings.redis.url, 5.0)
+    client = create_redis_client(settings.redis, 5.0)
     try:
         registry = RedisOwnershipRegistry(client, settings.redis.prefix)
         for start in range(0, len(records), 1000):
@@ -173,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from screening import match_command
 
     match_command.register(commands)
+    from screening import verify_command
+
+    verify_command.register(commands)
     lists = commands.add_parser("lists", help="control lists")
     lists_sub = lists.add_subparsers(dest="lists_command", required=True)
     lists_load = lists_sub.add_parser("load", help="load list files into Redis for the running service")
@@ -202,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from screening import match_command
 
         return match_command.run(args)
+    if args.command == "verify":
+        from screening import verify_command
+
+        return verify_command.run(args)
     if args.command == "lists":
         return asyncio.run(run_lists_load(args.files))
     if args.command == "ownership":

@@ -5,8 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _one_of(value: object, file: Path | None, what: str) -> None:
+    if value is not None and file is not None:
+        raise ValueError(f"set {what} or {what}_file, not both")
+
+
+class KafkaSecuritySettings(BaseModel):
+    """How the service authenticates to the brokers and protects the connection (TLS, SASL, mTLS).
+
+    Secrets come from the environment (`SCREENING_KAFKA__SECURITY__PASSWORD`) or, better, from a file
+    mounted as a secret (`..._PASSWORD_FILE`); they are never logged.
+    """
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="Kafka security protocol; production uses SASL_SSL or SSL (mTLS)"
+    )
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism (SASL_* protocols only)"
+    )
+    username: str | None = Field(default=None, description="SASL user name (the service's principal)")
+    password: SecretStr | None = Field(default=None, description="SASL password")
+    password_file: Path | None = Field(
+        default=None, description="File holding the SASL password (trailing newline ignored)"
+    )
+    ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle the brokers' certificates are checked by; default: system"
+    )
+    cert_file: Path | None = Field(default=None, description="PEM client certificate (mutual TLS)")
+    key_file: Path | None = Field(default=None, description="PEM private key of the client certificate")
+    key_password: SecretStr | None = Field(default=None, description="Password of an encrypted key_file")
+    check_hostname: bool = Field(
+        default=True, description="Check that the broker certificate names the host connected to"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSecuritySettings:
+        _one_of(self.password, self.password_file, "password")
+        if self.protocol.startswith("SASL_") and not self.username:
+            raise ValueError(f"security protocol {self.protocol} needs a username")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
 
 
 class KafkaSettings(BaseModel):
@@ -32,13 +75,47 @@ class KafkaSettings(BaseModel):
     auto_offset_reset: Literal["earliest", "latest", "none"] = Field(
         default="earliest", description="Where a new group starts reading"
     )
-    sasl_password: SecretStr | None = Field(default=None, description="Reserved for SASL deployments")
+    security: KafkaSecuritySettings = Field(
+        default_factory=KafkaSecuritySettings, description="TLS and SASL settings of every Kafka client"
+    )
+
+
+class RedisSecuritySettings(BaseModel):
+    """Redis ACL user and TLS (a `rediss://` URL); secrets from the environment or from files."""
+
+    username: str | None = Field(default=None, description="ACL user name, when the URL does not carry one")
+    password: SecretStr | None = Field(default=None, description="ACL password, when the URL carries none")
+    password_file: Path | None = Field(default=None, description="File holding the ACL password")
+    ca_file: Path | None = Field(
+        default=None, description="PEM CA bundle Redis's certificate is checked against; default: system"
+    )
+    cert_file: Path | None = Field(default=None, description="PEM client certificate (when Redis asks)")
+    key_file: Path | None = Field(default=None, description="PEM private key of the client certificate")
+    check_hostname: bool = Field(
+        default=True, description="Check that Redis's certificate names the host connected to"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RedisSecuritySettings:
+        _one_of(self.password, self.password_file, "password")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
 
 
 class RedisSettings(BaseModel):
     """Redis: ownership registry cache, lists store and decision ledger."""
 
-    url: str = Field(default="redis://127.0.0.1:16379/0", description="Redis URL")
+    url: SecretStr = Field(
+        default=SecretStr("redis://127.0.0.1:16379/0"),
+        description="Redis URL: redis:// or rediss:// (TLS); secret, since it may carry a password",
+    )
+    url_file: Path | None = Field(
+        default=None, description="File holding the Redis URL (a mounted secret); replaces `url` when set"
+    )
+    security: RedisSecuritySettings = Field(
+        default_factory=RedisSecuritySettings, description="ACL user and TLS settings"
+    )
     prefix: str = Field(default="screening:", description="Key prefix of every key the service writes")
     socket_timeout_s: float = Field(
         default=0.5, gt=0, description="Per-call timeout; a slow Redis is a down Redis"
@@ -76,8 +153,20 @@ class MetricsSettings(BaseModel):
     """Prometheus metrics and health endpoints."""
 
     enabled: bool = Field(default=True, description="Export metrics and serve /metrics, /healthz, /readyz")
-    host: str = Field(default="127.0.0.1", description="HTTP bind address")
+    host: str = Field(
+        default="127.0.0.1",
+        description="HTTP bind address: loopback unless a scraper elsewhere needs it (0.0.0.0 in containers)",
+    )
     port: int = Field(default=9464, description="HTTP port")
+
+
+class SigningSettings(BaseModel):
+    """Signatures on published decisions (`screening.signing`); unsigned when no key is given."""
+
+    key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key, PEM PKCS#8 (`openssl genpkey -algorithm ed25519`); unset: unsigned",
+    )
 
 
 class Settings(BaseSettings):
@@ -92,6 +181,7 @@ class Settings(BaseSettings):
     lists: ListsSettings = Field(default_factory=ListsSettings)
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")
     log_level: str = Field(default="INFO", description="Log level")

@@ -45,6 +45,8 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     lists = runtime.lists.current
     checks["lists"] = lists is not None
     checks["lists_version"] = lists.version if lists is not None else runtime.lists.error
+    signer = getattr(runtime, "signer", None)
+    checks["signing"] = f"ed25519:{signer.key_id}" if signer is not None else "off"
     checks["ready"] = bool(checks["redis"] and checks["kafka"] and checks["lists"])
     return checks
 

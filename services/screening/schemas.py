@@ -31,9 +31,10 @@ def asyncapi_document() -> dict[str, Any]:
     from faststream.specification import AsyncAPI
 
     from screening.app import create_runtime
-    from screening.config import MetricsSettings, Settings
+    from screening.config import KafkaSettings, MetricsSettings, Settings
 
-    runtime = create_runtime(Settings(metrics=MetricsSettings(enabled=False)))
+    # Explicit defaults: the environment (a test run's SCREENING_KAFKA__BOOTSTRAP_SERVERS) must not leak in.
+    runtime = create_runtime(Settings(kafka=KafkaSettings(), metrics=MetricsSettings(enabled=False)))
     spec = AsyncAPI(
         runtime.broker,
         title="export-screening",

@@ -183,6 +183,14 @@ class VersionsV1(_Wire):
     ownership: str
 
 
+class SignatureV1(_Wire):
+    """The service's signature over the decision's canonical bytes (`screening.signing`)."""
+
+    alg: Literal["ed25519"]
+    key_id: str = Field(description="16 hex digits of the SHA-256 of the signing key's raw public key")
+    value: str = Field(description="Base64 of the 64-byte Ed25519 signature")
+
+
 class DecisionV1(_Wire):
     """A decision on `screening.decisions.v1`, keyed by the subject id."""
 
@@ -195,6 +203,9 @@ class DecisionV1(_Wire):
     trigger: Literal["event", "rescreen", "review"]
     versions: VersionsV1
     decided_at: datetime
+    signature: SignatureV1 | None = Field(
+        default=None, description="Ed25519 signature of the decision; absent when the service signs nothing"
+    )
 
 
 class DlqRecordV1(_Wire):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import redis.asyncio as redis
@@ -113,11 +114,12 @@ class RoundTrips:
         self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
 
 
-def create_client(url: str, socket_timeout_s: float) -> redis.Redis:
+def create_client(url: str, socket_timeout_s: float, **connection: Any) -> redis.Redis:
     """An asyncio Redis client (hiredis parser when installed); connects lazily.
 
     A pooled connection that died with a Redis restart is retried once on a fresh one, so the first
-    batch after Redis returns is screened normally instead of held.
+    batch after Redis returns is screened normally instead of held. `connection` adds the ACL user and
+    TLS arguments (`adapters.security.create_redis_client` builds them from the settings).
     """
     return redis.Redis.from_url(
         url,
@@ -126,6 +128,7 @@ def create_client(url: str, socket_timeout_s: float) -> redis.Redis:
         health_check_interval=0,
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError],
+        **connection,
     )
 
 
