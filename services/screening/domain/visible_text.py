@@ -70,8 +70,6 @@ def _char_class(pattern: str) -> str:
     return "".join(parts)
 
 
-# Characters that are never displayed. `[:Bidi_Control:]` (direction marks, embeddings, overrides,
-# isolates) is a part of `[:Default_Ignorable_Code_Point:]`; the bidi controls are read before they go.
 def _frozen_set(pattern: str) -> icu.UnicodeSet:
     """An ICU UnicodeSet, frozen: `containsSome` on a name then costs a fraction of a microsecond."""
     unicode_set = icu.UnicodeSet(pattern)
