@@ -14,6 +14,7 @@ from screening.domain.disguise import (
     ESCAPE,
     INVISIBLE,
     MIXED_SCRIPT,
+    MIXED_WIDTH,
     identifies_no_one,
     reveal,
 )
@@ -144,6 +145,15 @@ def test_full_width_letters_are_read_as_letters_and_are_no_trick(lists: Screenin
     # Full-width forms are how Chinese and Japanese text writes Latin letters: normalised, not an alert.
     assert reveal("Ｈｕａｗｅｉ　Ｔｅｃｈｎｏｌｏｇｉｅｓ").tricks == ()
     hit = lists.index.match(["Ｈｕａｗｅｉ　Ｔｅｃｈｎｏｌｏｇｉｅｓ"])[0]
+    assert hit.strong and "huawei" in hit.entry.name.casefold()
+
+
+def test_full_and_ordinary_width_letters_in_one_word_are_a_trick(lists: ScreeningLists) -> None:
+    # No keyboard writes "Ｈuａwei": a word mixing the two widths is made to look like the name.
+    assert reveal("Ｈuａwei Technologies").tricks == (MIXED_WIDTH,)
+    assert reveal("Ｈuаwei").tricks == (MIXED_SCRIPT, MIXED_WIDTH)  # with a Cyrillic "а" as well
+    assert reveal("ＮＴＴ Docomo").tricks == ()  # words of one width each
+    hit = lists.index.match(["Ｈuａwei Technologies"])[0]
     assert hit.strong and "huawei" in hit.entry.name.casefold()
 
 

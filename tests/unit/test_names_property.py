@@ -156,6 +156,7 @@ def disguised(draw: st.DrawFn, name: str) -> str:
     max_examples=400,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())

@@ -34,7 +34,8 @@ ESCAPE = "escape"
 BIDI = "bidi"
 INVISIBLE = "invisible"
 MIXED_SCRIPT = "mixed_script"
-TRICKS = (ESCAPE, BIDI, INVISIBLE, MIXED_SCRIPT)
+MIXED_WIDTH = "mixed_width"
+TRICKS = (ESCAPE, BIDI, INVISIBLE, MIXED_SCRIPT, MIXED_WIDTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +44,11 @@ class Revealed:
 
     `text`: escapes decoded, right-to-left overrides turned into the order shown on screen, invisible and
     default-ignorable characters removed, look-alike letters mixed into a Latin word replaced by the Latin
-    letters they imitate. `tricks`: which of "escape", "bidi", "invisible", "mixed_script" changed the name;
-    empty for an honest name (a change an honest name also shows, such as a Persian zero-width non-joiner,
-    is made but not reported).
+    letters they imitate (full-width forms are left to the matcher's NFKC). `tricks`: which of "escape",
+    "bidi", "invisible", "mixed_script" changed the name, and "mixed_width" for a word mixing full-width and
+    ordinary Latin letters ("Ｈuａwei"); empty for an honest name (a change an honest name also shows, such
+    as a Persian zero-width non-joiner, is made but not reported; a name written in full-width forms
+    throughout, as Chinese and Japanese text writes Latin letters, is honest).
     """
 
     text: str
@@ -67,8 +70,6 @@ def _char_class(pattern: str) -> str:
     return "".join(parts)
 
 
-# Characters that are never displayed. `[:Bidi_Control:]` (direction marks, embeddings, overrides,
-# isolates) is a part of `[:Default_Ignorable_Code_Point:]`; the bidi controls are read before they go.
 def _frozen_set(pattern: str) -> icu.UnicodeSet:
     """An ICU UnicodeSet, frozen: `containsSome` on a name then costs a fraction of a microsecond."""
     unicode_set = icu.UnicodeSet(pattern)
@@ -180,6 +181,8 @@ def reveal(text: str, invisible_as: str = "") -> Revealed:
     folded, mixed = fold_lookalikes(visible)
     if mixed:
         tricks.add(MIXED_SCRIPT)
+    if _mixes_widths(folded):
+        tricks.add(MIXED_WIDTH)
     return Revealed(folded, _ordered(tricks))
 
 
@@ -382,6 +385,19 @@ def fold_lookalikes(text: str) -> tuple[str, bool]:
         return text, disguised
     pieces.append(text[last:])
     return "".join(pieces), disguised
+
+
+_FULL_WIDTH_LETTER = re.compile("[\uff21-\uff3a\uff41-\uff5a]")
+
+
+def _mixes_widths(text: str) -> bool:
+    """Whether a word of `text` holds both full-width and ordinary Latin letters ("Ｈuａwei")."""
+    if _FULL_WIDTH_LETTER.search(text) is None:
+        return False
+    return any(
+        _FULL_WIDTH_LETTER.search(word) is not None and any("a" <= char.lower() <= "z" for char in word)
+        for word in _WORD.findall(text)
+    )
 
 
 def whole_script_lookalike(text: str) -> str | None:
