@@ -17,9 +17,12 @@ from screening.domain.classification import ClassificationRules, ItemResult, cla
 from screening.domain.lists import ListHit
 from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
 from screening.domain.names import ScreeningLists
-from screening.domain.ownership import OwnershipPolicy, OwnershipRecord, analyse
+from screening.domain.ownership import OwnershipRecord, analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
-from screening.domain.rules import RuleEvaluator, decide
+from screening.domain.reasons import ReasonCode
+from screening.domain.rules.base import combine
+from screening.domain.rules.ownership import AffiliatesParams, OfacParams
+from screening.domain.rules.registry import build_context, build_rules, evaluate
 from screening.domain.ruleset import Ruleset
 
 CACHE_LIMIT = 100_000
@@ -50,12 +53,12 @@ class ScreeningEngine:
     def __init__(self, ruleset: Ruleset, catalogue: Catalogue) -> None:
         self.ruleset = ruleset
         self.catalogue = catalogue
-        self.classification_rules = ClassificationRules.from_mapping(list(ruleset.classification))
-        self.ownership_policy = OwnershipPolicy.from_mapping(dict(ruleset.ownership))
-        self._evaluator = RuleEvaluator(ruleset)
+        self.classification_rules: ClassificationRules = ruleset.classification
+        self.ownership_policy = ruleset.ownership_policy
+        self.rules = build_rules(ruleset)
         self._seed_lists = {
-            "OFAC": frozenset(ruleset.rule("ofac_50").param("seed_lists", ["SDN"])),
-            "BIS": frozenset(ruleset.rule("affiliates").param("seed_lists", ["EL", "MEU", "SDN"])),
+            "OFAC": ruleset.params(OfacParams).seed_lists,
+            "BIS": ruleset.params(AffiliatesParams).seed_lists,
         }
         # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
         # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
@@ -71,22 +74,17 @@ class ScreeningEngine:
         on = event.occurred_at.date()
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
-        reasons = self._evaluator.evaluate(event, items, profiles)
-        if context.lists is None:
-            reasons.append(
-                Reason(
-                    code="LISTS_UNAVAILABLE",
-                    outcome=Outcome.HOLD,
-                    message="control lists are not loaded: parties cannot be screened",
-                )
-            )
+        rule_context = build_context(
+            event, items, profiles, self.ruleset, on=on, lists_available=context.lists is not None
+        )
+        reasons, outcome = combine(event, evaluate(self.rules, rule_context))
         versions = self.versions(context)
         return Decision(
             decision_id=decision_id_for(event.event_id, trigger, versions),
             event_id=event.event_id,
             subject_kind=event.kind,
             subject_id=event.subject_id,
-            outcome=decide(reasons),
+            outcome=outcome,
             reasons=tuple(reasons),
             items=tuple(result.classification for result in items),
             trigger=trigger,
@@ -121,7 +119,7 @@ class ScreeningEngine:
             outcome=Outcome.HOLD,
             reasons=(
                 Reason(
-                    code="INVALID_EVENT",
+                    code=ReasonCode.INVALID_EVENT,
                     outcome=Outcome.HOLD,
                     message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
                 ),

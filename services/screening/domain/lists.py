@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from screening.domain.model import Outcome
 
@@ -59,10 +59,12 @@ class ListHit:
 
 @dataclass(frozen=True, slots=True)
 class ListPolicy:
-    """Per-list outcomes on a strong match (data from the ruleset, not code)."""
+    """Per-list outcomes on a strong match: the ruleset's `[lists]` table (data, not code)."""
 
-    deny_lists: frozenset[str]
-    hold_lists: frozenset[str]
+    table: ClassVar[str] = "lists"
+
+    deny_lists: frozenset[str] = field(metadata={"key": "deny"})
+    hold_lists: frozenset[str] = field(metadata={"key": "hold"})
 
     def outcome_for(self, source: str, strong: bool) -> Outcome | None:
         """Outcome of a hit on `source`: the list's outcome when strong, `hold` when weak, None if ignored."""

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 # Shares are stored as binary floats: 0.3 + 0.2 must reach a 0.50 threshold, so comparisons allow this slack.
 SHARE_TOLERANCE = 1e-9
@@ -211,6 +211,8 @@ def stale_records(
 @dataclass(frozen=True, slots=True)
 class OwnershipPolicy:
     """Thresholds of the ownership rules (the ruleset's `[ownership]` table)."""
+
+    table: ClassVar[str] = "ownership"
 
     control_threshold: float = 0.50
     significant_minority: float = 0.25
