@@ -66,9 +66,8 @@ def render_reason_codes() -> str:
         ]
         for code in codes:
             outcomes = " / ".join(outcome.value for outcome in code.outcomes)
-            lines.append(
-                f"| `{code.value}` | {_cell(code.rule)} | {outcomes} | {_cell(code.when)} | {_cell(code.citation)} |"
-            )
+            cells = (f"`{code.value}`", _cell(code.rule), outcomes, _cell(code.when), _cell(code.citation))
+            lines.append(f"| {' | '.join(cells)} |")
         lines.append("")
     lines.append(_REASON_CODES_OUTRO)
     return "\n".join(lines)
@@ -123,9 +122,10 @@ def render_rules() -> str:
         "# Rules",
         "",
         "The rules the engine applies to every event, in the order the registry",
-        "(`services/screening/domain/rules/registry.py`) lists their reasons. Each rule reads one context",
-        "(the event, its classified lines, its party profiles, the transfer it makes, the date) and returns",
-        "reasons; the decision's outcome is the most severe of them. The order never changes what a rule finds.",
+        "(`services/screening/domain/rules/registry.py`) lists their reasons. Each rule reads one",
+        "context (the event, its classified lines, its party profiles, the transfer it makes, the date) and",
+        "returns reasons; the decision's outcome is the most severe of them. The order never changes what a",
+        "rule finds.",
         "",
         "| Rule | Name | Citation | Inputs | Codes |",
         "| --- | --- | --- | --- | --- |",

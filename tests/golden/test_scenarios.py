@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,8 @@ class Expected:
     reasons: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()  # codes that must not appear
     eccn: str | None = "-"  # ECCN of line 1 ("-": not checked)
+    # (code, dotted evidence path, value): some reason with that code carries that evidence.
+    evidence: tuple[tuple[str, str, Any], ...] = ()
 
 
 EXPECTED: dict[str, Expected] = {
@@ -255,6 +258,16 @@ EXPECTED: dict[str, Expected] = {
         ("DEST_ADV_COMPUTE:deny",),
         eccn="4A090.b",
     ),
+    # ---- fail closed: inputs the pipelines really send (beyond §9; NOTES.md) ----
+    "39-mi308-china-no-catalogue-row": Expected(
+        "deny",
+        "MI308X to China, no catalogue row: deny, named in the is-informed notice (R13 by name)",
+        ("IS_INFORMED_WATCHLIST:deny", "CLASSIFICATION_UNKNOWN:hold"),
+        evidence=(
+            ("IS_INFORMED_WATCHLIST", "model", "MI308"),
+            ("IS_INFORMED_WATCHLIST", "destination", "CN"),
+        ),
+    ),
 }
 
 SCENARIOS = scenario_dirs()
@@ -281,3 +294,14 @@ def test_outcome_matches_regulation_section_9(folder: Path) -> None:
     assert not set(want.absent) & codes, f"{want.section9}: reasons {sorted(found)}"
     if want.eccn != "-":
         assert decision["items"][0]["eccn"] == want.eccn, want.section9
+    for code, path, value in want.evidence:
+        found = [_at(reason["evidence"], path) for reason in decision["reasons"] if reason["code"] == code]
+        assert value in found, f"{want.section9}: {code} evidence {path} is {found}, expected {value!r}"
+
+
+def _at(evidence: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a reason's evidence (None when absent)."""
+    value: Any = evidence
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -7,8 +7,9 @@ here each rule is run alone on exactly the facts the test names.
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from screening.domain.model import Outcome
+from screening.domain.model import Accelerator, Item, Outcome
 from screening.domain.profiles import OwnershipStatus
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import Scope, combine
@@ -318,3 +319,33 @@ def test_the_order_of_the_rules_changes_no_rules_findings() -> None:
         random.Random(seed).shuffle(shuffled)
         again, again_outcome = combine(event, evaluate(shuffled, ctx))
         assert sorted(map(repr, again)) == sorted(map(repr, reference)) and again_outcome is outcome
+
+
+# ------------------------------------------------------------------------------------ R13 is-informed
+def _informed(line: Item, ship_to: str = "CN", **kw: Any) -> list[tuple[str, str]]:
+    event = order(party("Buyer", country=ship_to), [line], ship_to=ship_to, **kw)
+    return codes(run(IsInformedRule, context(event)))
+
+
+def test_is_informed_models_are_caught_by_name_or_alias_without_a_catalogue_row() -> None:
+    assert _informed(item("MI308")) == [("IS_INFORMED_WATCHLIST", "deny")]
+    assert _informed(item("AMD Instinct MI308X 192GB")) == [("IS_INFORMED_WATCHLIST", "deny")]
+    assert _informed(item("Server", accelerators=(Accelerator("MI309", 8),))) == [
+        ("IS_INFORMED_WATCHLIST", "deny")
+    ]
+    assert _informed(item("MI308"), ship_to="DE") == []
+    assert _informed(item("MI300X")) == []  # a 3A090 part: the advanced-computing rules deny it
+
+
+def test_chips_reaching_the_h20s_memory_bandwidth_are_caught_from_9_april_2025() -> None:
+    below_3a090 = {"tpp": 2000.0, "die_area_mm2": 800.0, "datacenter": True}
+    assert _informed(item("Custom X", memory_bandwidth_gbs=4000.0, **below_3a090)) == [
+        ("IS_INFORMED_WATCHLIST", "deny")
+    ]
+    assert _informed(item("Custom X", memory_bandwidth_gbs=3999.0, **below_3a090)) == []
+    assert _informed(item("Custom X", memory_bandwidth_gbs=4800.0, **below_3a090), day="2025-04-08") == []
+
+
+def test_h200_is_not_taken_for_the_h20() -> None:
+    event = order(party("Buyer", country="CN"), [item("H200")], ship_to="CN")
+    assert context(event).watched == (None,)

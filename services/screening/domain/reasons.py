@@ -106,9 +106,11 @@ class ReasonCode(StrEnum):
         Family.DESTINATION,
         "R13",
         (DENY, ALLOW),
-        "From 9 Apr 2025: a model on the ruleset's is-informed list (H20, MI308, MI309) to "
-        "China/HK/Macau/D:5 or for a party headquartered there. **deny** without a licence, **allow** with "
-        "one",
+        "From 9 Apr 2025: a model named in the ruleset's is-informed list (H20, MI308, MI309), found by "
+        "catalogue row or by name or alias in the product string (no catalogue row needed), or a chip "
+        "outside 3A090 at or above the H20's memory (4,000 GB/s) or interconnect (900 GB/s) bandwidth, going "
+        "to China/HK/Macau/D:5 or for any party headquartered (or ultimately owned) there. **deny** without "
+        "a licence, **allow** with one",
         "BIS is-informed letter of 9 Apr 2025 (NVIDIA 8-K of 15 Apr 2025)",
     )
     H200_CASE_BY_CASE = (

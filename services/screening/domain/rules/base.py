@@ -10,7 +10,7 @@ rules into the decision's reasons and outcome.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -101,6 +101,15 @@ def transfer_of(event: Event, profiles: Sequence[PartyProfile], countries: Count
     return Transfer(destination=None, recipients=recipients, is_export=False)
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedItem:
+    """A line an is-informed notice reaches (R13): which model (or chip), and on what basis."""
+
+    model: str
+    basis: str  # "catalogue model", "product name", "memory bandwidth", "interconnect bandwidth"
+    evidence: Mapping[str, object]
+
+
 class LicenceScope(Protocol):
     """Which licences on file may cover a leg (R14 limits a China licence to direct U.S. exports)."""
 
@@ -123,7 +132,8 @@ class RuleContext:
 
     `on` is the date the rules apply. `regimes_in_force` names the ownership regimes (`OFAC`, `BIS`)
     whose 50% rule is in force on `on`. `licences` narrows the licences on file to those that may cover
-    a leg. `lists_available` is False when no control lists were loaded.
+    a leg. `watched` says, line by line (aligned with `items`), whether an is-informed notice in force on
+    `on` reaches it. `lists_available` is False when no control lists were loaded.
     """
 
     event: Event
@@ -135,12 +145,27 @@ class RuleContext:
     list_policy: ListPolicy
     regimes_in_force: frozenset[str] = frozenset()
     licences: LicenceScope = field(default_factory=AnyLicence)
+    watched: tuple[WatchedItem | None, ...] = ()
     lists_available: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.watched:
+            object.__setattr__(self, "watched", (None,) * len(self.items))
 
     @property
     def advanced(self) -> bool:
         """Whether any line is an advanced-computing item (3A090 / 4A090 / .z)."""
         return any(result.advanced_computing for result in self.items)
+
+    @property
+    def controlled(self) -> tuple[ItemResult, ...]:
+        """Lines under a licence requirement by what they are: 3A090 / 4A090 / .z (GP10 ICs included),
+        or reached by an is-informed notice in force. Missing inputs of a rule about them are held."""
+        return tuple(
+            result
+            for result, watched in zip(self.items, self.watched, strict=True)
+            if result.advanced_computing or watched is not None
+        )
 
     @property
     def declared_use(self) -> str:

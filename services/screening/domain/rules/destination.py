@@ -7,19 +7,21 @@ included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+from screening.domain.catalogue import alias_key
 from screening.domain.classification import ItemResult
-from screening.domain.model import Event, Licence, Order, Outcome, Reason
+from screening.domain.model import Event, Item, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import (
     Leg,
     RuleContext,
     Scope,
+    WatchedItem,
     licence_covers,
     licence_evidence,
     mentions,
@@ -442,22 +444,74 @@ class HeadquartersRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IsInformedParams(RuleParams):
-    """`[rules.is_informed]`: the models named in is-informed notices and the destinations they name."""
+    """`[rules.is_informed]`: the models named in is-informed notices (with aliases), the destinations they
+    name, and the H20's bandwidths: a chip reaching either is caught too."""
 
     table: ClassVar[str] = "rules.is_informed"
     models: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]]
     destinations: tuple[str, ...]
+    reference_memory_bandwidth_gbs: float
+    reference_interconnect_gbs: float
+
+    def __post_init__(self) -> None:
+        stray = sorted(set(self.aliases) - set(self.models))
+        if stray:
+            raise ValueError(f"aliases name {stray[0]!r}, which is not one of the models")
+
+    def watch(self, line: Item, result: ItemResult) -> WatchedItem | None:
+        """Why `line` falls under the notice: a named model (by catalogue row, product name or alias) or,
+        for a chip outside 3A090, a memory or interconnect bandwidth at or above the H20's."""
+        if result.model is not None:
+            for model in self.models:
+                if model.casefold() == result.model.casefold():
+                    return WatchedItem(model, "catalogue model", {"model": model})
+        products = (line.product, *(accelerator.product for accelerator in line.accelerators))
+        for model in self.models:
+            for name in (model, *self.aliases.get(model, ())):
+                wanted = alias_key(name)
+                for product in products:
+                    if wanted and _contains(alias_key(product), wanted):
+                        return WatchedItem(model, "product name", {"model": model, "named_as": name})
+        if result.advanced_computing:
+            return None  # 3A090/4A090/.z: the stricter advanced-computing rules apply
+        memory, interconnect = result.memory_bandwidth_gbs, result.interconnect_gbs
+        reference = self.reference_memory_bandwidth_gbs
+        if memory is not None and memory >= reference:
+            return WatchedItem(
+                f"{result.model or line.product}",
+                "memory bandwidth",
+                {"memory_bandwidth_gbs": memory, "h20_memory_bandwidth_gbs": reference},
+            )
+        reference = self.reference_interconnect_gbs
+        if interconnect is not None and interconnect >= reference:
+            return WatchedItem(
+                f"{result.model or line.product}",
+                "interconnect bandwidth",
+                {"interconnect_gbs": interconnect, "h20_interconnect_gbs": reference},
+            )
+        return None
+
+
+def _contains(tokens: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Whether `wanted` appears as a contiguous run of `tokens`."""
+    size = len(wanted)
+    return any(tokens[start : start + size] == wanted for start in range(len(tokens) - size + 1))
 
 
 class IsInformedRule:
-    """R13: models named in an is-informed notice (the H20 from 9 Apr 2025) to China/D:5 or HQ there."""
+    """R13: lines an is-informed notice reaches (the H20 from 9 Apr 2025, the MI308/MI309, and chips at or
+    above the H20's memory or interconnect bandwidth) to China/D:5, or for any party headquartered (or
+    ultimately owned) there. Which lines it reaches is worked out once per event (`RuleContext.watched`).
+    """
 
     rule_id: ClassVar[str] = "R13"
     name: ClassVar[str] = "is_informed"
-    title: ClassVar[str] = "Models named in a BIS is-informed notice (H20, MI308, MI309)"
+    title: ClassVar[str] = "Models named in a BIS is-informed notice, and chips reaching the H20's bandwidth"
     citation: ClassVar[str] = "BIS is-informed letter of 9 Apr 2025 (NVIDIA 8-K of 15 Apr 2025)"
     inputs: ClassVar[tuple[Input, ...]] = (
         Input.ITEM_MODEL,
+        Input.ITEM_BANDWIDTH,
         Input.SHIP_TO,
         Input.PARTY_COUNTRY,
         Input.HARDWARE_COUNTRY,
@@ -472,27 +526,26 @@ class IsInformedRule:
 
     def __init__(self, params: IsInformedParams) -> None:
         self.params = params
-        self._watched = frozenset(model.casefold() for model in params.models)
 
     def evaluate(self, context: RuleContext) -> Sequence[Reason]:
         """One reason per watched line going to China/D:5 or for a party headquartered there."""
-        if not context.transfer.is_export:
+        if not context.transfer.is_export or not self.params.in_force(context.on):
             return []
-        return [reason for result in context.items for reason in self._item(context, result)]
+        return [
+            reason
+            for result, watched in zip(context.items, context.watched, strict=True)
+            if watched is not None
+            for reason in self._item(context, result, watched)
+        ]
 
-    def _item(self, context: RuleContext, result: ItemResult) -> list[Reason]:
+    def _item(self, context: RuleContext, result: ItemResult, watched: WatchedItem) -> list[Reason]:
         countries, on, transfer, event = context.countries, context.on, context.transfer, context.event
-        model_name = result.model
-        if model_name is None or not self.params.in_force(on):
-            return []
-        if model_name.casefold() not in self._watched:
-            return []
         named = set(self.params.destinations)
         hits = [d for d in transfer.destinations if d in named or countries.is_d5_or_macau(d, on)]
         destination = hits[0] if hits else countries.canonical(transfer.destination)
         hq_parties = [
             p
-            for p in transfer.recipients
+            for p in context.profiles
             if countries.is_d5_or_macau(p.headquarters_country, on)
             or countries.is_d5_or_macau(p.ultimate_parent_hq_country, on)
         ]
@@ -514,6 +567,7 @@ class IsInformedRule:
                 None,
             )
         line = result.classification.line_id
+        model_name = watched.model
         if licence is not None:
             return [
                 Reason(
@@ -524,16 +578,26 @@ class IsInformedRule:
                     evidence=licence_evidence(licence),
                 )
             ]
+        if watched.basis in ("catalogue model", "product name"):
+            what = model_name
+            evidence: dict[str, object] = {"model": model_name, "destination": destination}
+        else:
+            what = f"{model_name} (its {watched.basis} reaches the H20's)"
+            evidence = {"model": model_name, "destination": destination, "basis": watched.basis}
+        if watched.basis != "catalogue model":
+            evidence.update(watched.evidence)
+        if not hits:
+            evidence["headquartered_parties"] = [p.party.role for p in hq_parties]
         return [
             Reason(
                 code=ReasonCode.IS_INFORMED_WATCHLIST,
                 outcome=Outcome.DENY,
                 line_id=line,
                 message=(
-                    f"{model_name} needs a licence to {destination} or for parties headquartered in "
+                    f"{what} needs a licence to {destination} or for parties headquartered in "
                     "D:5/Macau (BIS is-informed notice of 9 Apr 2025)"
                 ),
-                evidence={"model": model_name, "destination": destination},
+                evidence=evidence,
             )
         ]
 

@@ -23,6 +23,7 @@ from screening.domain.rules.destination import (
     H200LicenceScope,
     H200Params,
     HeadquartersRule,
+    IsInformedParams,
     IsInformedRule,
     PrcAdvancedIcRule,
 )
@@ -112,6 +113,11 @@ def build_context(
         )
         if window.in_force(when)
     }
+    informed = ruleset.params(IsInformedParams)
+    watched = tuple(
+        informed.watch(line, result) if informed.in_force(when) else None
+        for line, result in zip(event.items, items, strict=True)
+    )
     return RuleContext(
         event=event,
         on=when,
@@ -122,6 +128,7 @@ def build_context(
         list_policy=ruleset.list_policy,
         regimes_in_force=frozenset(in_force),
         licences=H200LicenceScope(ruleset.params(H200Params)),
+        watched=watched,
         lists_available=lists_available,
     )
 
