@@ -97,6 +97,17 @@ def _parameters(params: type[Parameters]) -> list[str]:
     return [f"Parameters: `[{params.table}]` in `ruleset.toml`: {', '.join(keys)}."]
 
 
+def _guards(item: Input) -> str:
+    """What an input's absence decides: its fallback, and the rules that hold the event for it."""
+    held = [
+        f"`{code.value}` ({'/'.join(outcome.value for outcome in code.outcomes)})"
+        for rule in RULES
+        if item in getattr(rule, "guards", ())
+        for code in rule.codes
+    ]
+    return item.missing + (f" Held by {', '.join(held)}." if held else "")
+
+
 def _rule_section(rule: type[Rule]) -> list[str]:
     lines = [
         f"### {rule.rule_id} `{rule.name}`: {rule.title}",
@@ -110,7 +121,7 @@ def _rule_section(rule: type[Rule]) -> list[str]:
         "| Input it needs | When it is missing |",
         "| --- | --- |",
     ]
-    lines += [f"| {_cell(item.value)} | {_cell(item.missing)} |" for item in rule.inputs]
+    lines += [f"| {_cell(item.value)} | {_cell(_guards(item))} |" for item in rule.inputs]
     return [*lines, ""]
 
 
@@ -138,7 +149,7 @@ def render_rules() -> str:
         )
     lines += ["", "## Inputs and what the service decides when one is missing", ""]
     lines += ["| Input | When it is missing |", "| --- | --- |"]
-    lines += [f"| {_cell(item.value)} | {_cell(item.missing)} |" for item in Input]
+    lines += [f"| {_cell(item.value)} | {_cell(_guards(item))} |" for item in Input]
     lines += ["", "## Rules in detail", ""]
     for rule in RULES:
         lines += _rule_section(rule)

@@ -184,7 +184,8 @@ class Rule(Protocol):
     `rule_id` is the catalogue number (`R04`), `name` a short identifier, `citation` its legal basis,
     `inputs` the event and profile fields it reads, `codes` every reason code it may return, `scope`
     which events its findings count on. `Params` is its typed parameter class (`NoParameters` when it
-    has none); the registry builds each rule from `Params` parsed from the ruleset.
+    has none); the registry builds each rule from `Params` parsed from the ruleset. A completeness rule
+    also names the inputs whose absence it holds (`guards`); the generated rule documentation reads it.
     """
 
     rule_id: ClassVar[str]
