@@ -23,6 +23,7 @@ class Family(StrEnum):
     OWNERSHIP = "Ownership (R09–R12)"
     LEASES = "Leases (R16, R17, R20)"
     END_USE = "End use and red flags (R18, R19)"
+    COMPLETENESS = "Completeness: inputs the rules need (fail closed)"
     LIFECYCLE = "Order lifecycle"
     SERVICE = "Service failures and rejected events"
 
@@ -305,6 +306,16 @@ class ReasonCode(StrEnum):
         (HOLD,),
         "An intermediary is headquartered in D:5/Macau",
         "BIS diversion guidance of 13 May 2025",
+    )
+
+    # --- completeness ----------------------------------------------------------------------------------
+    DESTINATION_UNKNOWN = (
+        "DESTINATION_UNKNOWN",
+        Family.COMPLETENESS,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "An order with a controlled line (3A090/4A090/.z, is-informed, GP10) has no `ship_to_country`",
+        "15 CFR 742.6(a)(6); contract failure semantics",
     )
 
     # --- lifecycle -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
 from screening.domain.rules.base import NoParameters, Rule, RuleContext, Scope, transfer_of
 from screening.domain.rules.classification import ItemClassificationRule
+from screening.domain.rules.completeness import DestinationUnknownRule
 from screening.domain.rules.destination import (
     DestinationRule,
     H200CaseByCaseRule,
@@ -74,6 +75,8 @@ RULES: tuple[type[Rule], ...] = (
     ShipToMismatchRule,
     ResellerEndUserRule,
     IntermediaryHeadquartersRule,
+    # inputs the rules above need
+    DestinationUnknownRule,
     # the event itself
     LifecycleRule,
     ListsUnavailableRule,
