@@ -268,6 +268,38 @@ EXPECTED: dict[str, Expected] = {
             ("IS_INFORMED_WATCHLIST", "destination", "CN"),
         ),
     ),
+    "40-h100-china-hq-buyer-no-ship-to": Expected(
+        "hold",
+        "16x H100 to a buyer headquartered in China, no ship-to country: hold (was allow, no reason)",
+        ("DESTINATION_UNKNOWN:hold",),
+        evidence=(("DESTINATION_UNKNOWN", "missing", "ship_to_country"),),
+    ),
+    "41-h100-buyer-without-country": Expected(
+        "hold",
+        "16x H100 for a buyer with no country and no registry record: hold (was allow)",
+        ("PARTY_LOCATION_UNKNOWN:hold", "ULTIMATE_PARENT_UNKNOWN:hold"),
+        evidence=(
+            ("PARTY_LOCATION_UNKNOWN", "missing", ["country", "hq_country"]),
+            ("ULTIMATE_PARENT_UNKNOWN", "missing", "ownership_record"),
+        ),
+    ),
+    "42-lease-dedicated-no-hardware-country": Expected(
+        "hold",
+        "dedicated H100 lease that does not say where the hardware is: hold (was allow)",
+        ("HARDWARE_LOCATION_UNKNOWN:hold",),
+        absent=("LEASE_OFFSHORE_HARDWARE",),
+        evidence=(("HARDWARE_LOCATION_UNKNOWN", "missing", "hardware_country"),),
+    ),
+    "43-h100-malaysia-via-singapore-reseller-china-parent": Expected(
+        "deny",
+        "H100 to a Malaysian lab through a Singapore reseller whose parent is in China: deny, R05 for every "
+        "party (was allow)",
+        ("HQ_OR_PARENT_D5:deny",),
+        evidence=(
+            ("HQ_OR_PARENT_D5", "ultimate_parent.entity_id", "cn-shenzhen-example-holdings"),
+            ("HQ_OR_PARENT_D5", "ultimate_parent.headquarters_country", "CN"),
+        ),
+    ),
 }
 
 SCENARIOS = scenario_dirs()

@@ -256,7 +256,16 @@ def test_a_licence_counts_only_for_its_destination(
 def test_note_2_consumer_carve_out(
     engine: ScreeningEngine, shipped_lists: ScreeningLists, tpp: int, datacenter: bool, outcome: Outcome
 ) -> None:
-    event = _order("2026-08-01", "Custom GPU", "CN", tpp=tpp, die_area_mm2=620, datacenter=datacenter)
+    # The memory bandwidth is given: a chip outside 3A090 to China is also checked against the H20's (R13).
+    event = _order(
+        "2026-08-01",
+        "Custom GPU",
+        "CN",
+        tpp=tpp,
+        die_area_mm2=620,
+        datacenter=datacenter,
+        memory_bandwidth_gbs=1008,
+    )
     assert _decide(engine, shipped_lists, event).outcome is outcome
 
 

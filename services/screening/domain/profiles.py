@@ -74,6 +74,16 @@ class PartyProfile:
         return self.party.country
 
     @property
+    def stated_headquarters(self) -> str | None:
+        """Headquarters somebody states: the event's `hq_country`, else the registry record's; never the
+        location taken for it."""
+        if self.party.hq_country:
+            return self.party.hq_country
+        if self.entity is not None and self.entity.hq_country:
+            return self.entity.hq_country
+        return None
+
+    @property
     def ultimate_parent_hq_country(self) -> str | None:
         """Headquarters country of the top of the majority-ownership chain, if it goes above the party."""
         if self.ownership is None or self.ownership.ultimate_parent is None:

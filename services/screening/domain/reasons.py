@@ -318,6 +318,61 @@ class ReasonCode(StrEnum):
         "15 CFR 742.6(a)(6); contract failure semantics",
     )
 
+    ORIGIN_UNKNOWN = (
+        "ORIGIN_UNKNOWN",
+        Family.COMPLETENESS,
+        "R14",
+        (HOLD,),
+        "An H200-class order to China/Macau with a licence on file has no `ship_from_country`: the licence "
+        "covers only a direct export from the U.S.",
+        "91 FR 1684; contract failure semantics",
+    )
+    PARTY_LOCATION_UNKNOWN = (
+        "PARTY_LOCATION_UNKNOWN",
+        Family.COMPLETENESS,
+        "R04, R05, R06, R13",
+        (HOLD,),
+        "A party has no `country` (any event: list screening and the onward destination read it); or, with "
+        "a controlled line, nobody states its headquarters (`hq_country` on the event or in the registry). "
+        "`evidence.missing` names the fields",
+        "15 CFR 742.6(a)(6)(iii)(A), 744.11; contract failure semantics",
+    )
+    ULTIMATE_PARENT_UNKNOWN = (
+        "ULTIMATE_PARENT_UNKNOWN",
+        Family.COMPLETENESS,
+        "R05, R13, R17",
+        (HOLD,),
+        "With a controlled line, a party's ultimate parent cannot be told: the party is not in the ownership "
+        "registry, or its majority chain stops at an owner without a record or at unknown shares",
+        "15 CFR 742.6(a)(6)(iii)(A); BIS guidance of 31 May 2026; contract failure semantics",
+    )
+    HARDWARE_LOCATION_UNKNOWN = (
+        "HARDWARE_LOCATION_UNKNOWN",
+        Family.COMPLETENESS,
+        "R16, R17",
+        (HOLD,),
+        "A lease with a controlled line has no `hardware_country`",
+        "EAR definitions of export, reexport and transfer; contract failure semantics",
+    )
+    ACCESS_MODE_UNKNOWN = (
+        "ACCESS_MODE_UNKNOWN",
+        Family.COMPLETENESS,
+        "R16, R17",
+        (HOLD,),
+        "A lease with a controlled line does not say whether `access` is `remote` or `dedicated` (screened "
+        "as remote and held)",
+        "EAR definitions of export, reexport and transfer; contract failure semantics",
+    )
+    ITEM_BANDWIDTH_UNKNOWN = (
+        "ITEM_BANDWIDTH_UNKNOWN",
+        Family.COMPLETENESS,
+        "R13",
+        (HOLD,),
+        "From 9 Apr 2025, an accelerator outside 3A090 with unknown memory bandwidth goes to China/D:5 or a "
+        "party headquartered there: whether it reaches the H20's bandwidth cannot be told",
+        "BIS is-informed letter of 9 Apr 2025; contract failure semantics",
+    )
+
     # --- lifecycle -------------------------------------------------------------------------------------
     ORDER_CANCELLED = (
         "ORDER_CANCELLED",

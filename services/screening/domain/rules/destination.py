@@ -323,6 +323,7 @@ class HeadquartersParams(RuleParams):
 class HeadquartersRule:
     """R05: items for an entity headquartered (or with an ultimate parent) in D:5 or Macau.
 
+    Any party counts (buyer, consignee, end user, intermediaries, lessee), through its ultimate parent.
     Applies wherever the items go outside the United States (BIS guidance of 31 May 2026). A country
     whose D:5 status is unsettled on the date (Cambodia, Nov 2025 - Feb 2026) holds instead of denying.
     """
@@ -350,7 +351,7 @@ class HeadquartersRule:
         self.params = params
 
     def evaluate(self, context: RuleContext) -> Sequence[Reason]:
-        """One reason per advanced-computing line and recipient headquartered (or parented) in D:5/Macau."""
+        """One reason per advanced-computing line and party headquartered (or parented) in D:5/Macau."""
         if not context.transfer.is_export:
             return []
         return [reason for result in context.items for reason in self._item(context, result)]
@@ -362,7 +363,7 @@ class HeadquartersRule:
             return []
         eccn = result.classification.eccn
         reasons: list[Reason] = []
-        for profile in context.transfer.recipients:
+        for profile in context.profiles:  # every party: buyer, end user, intermediaries, lessee
             hq = profile.headquarters_country
             parent_hq = profile.ultimate_parent_hq_country
             hq_hit = countries.is_d5_or_macau(hq, on)

@@ -60,8 +60,8 @@ class LeaseTransferRule:
                     evidence={"hardware_country": event.hardware_country, "title_transfer": True},
                 )
             ]
-        if where == "US":
-            return []
+        if event.hardware_country is None or where == "US":
+            return []  # in the U.S. it is no export; unknown, it is held (HARDWARE_LOCATION_UNKNOWN)
         return [
             Reason(
                 code=ReasonCode.LEASE_OFFSHORE_HARDWARE,

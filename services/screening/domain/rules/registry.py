@@ -17,7 +17,15 @@ from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
 from screening.domain.rules.base import NoParameters, Rule, RuleContext, Scope, transfer_of
 from screening.domain.rules.classification import ItemClassificationRule
-from screening.domain.rules.completeness import DestinationUnknownRule
+from screening.domain.rules.completeness import (
+    AccessModeUnknownRule,
+    BandwidthUnknownRule,
+    DestinationUnknownRule,
+    HardwareLocationUnknownRule,
+    OriginUnknownRule,
+    PartyLocationUnknownRule,
+    UltimateParentUnknownRule,
+)
 from screening.domain.rules.destination import (
     DestinationRule,
     H200CaseByCaseRule,
@@ -77,6 +85,12 @@ RULES: tuple[type[Rule], ...] = (
     IntermediaryHeadquartersRule,
     # inputs the rules above need
     DestinationUnknownRule,
+    OriginUnknownRule,
+    PartyLocationUnknownRule,
+    UltimateParentUnknownRule,
+    HardwareLocationUnknownRule,
+    AccessModeUnknownRule,
+    BandwidthUnknownRule,
     # the event itself
     LifecycleRule,
     ListsUnavailableRule,
