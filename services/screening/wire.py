@@ -143,6 +143,11 @@ class OwnershipRecordV1(_Wire):
     owners: list[OwnerV1] = Field(default_factory=list)
     as_of: date | None = None
     source: str | None = None
+    list_entry_ids: list[str] = Field(
+        default_factory=list,
+        description="Additive: ids of control-list entries (decision evidence `entry_id`) this entity is "
+        "known to be; the evidence that it is listed, beyond an exact match of its names",
+    )
 
 
 class SubjectV1(_Wire):

@@ -104,9 +104,16 @@ EXPECTED: dict[str, Expected] = {
     ),
     "11-h100-server-shangtang-singapore": Expected(
         "deny",
-        "#11 H100 server to Shangtang Technology (Singapore): deny, parent SenseTime Group in D:5 (R05)",
-        ("HQ_OR_PARENT_D5:deny",),
+        "#11 H100 server to Shangtang Technology (Singapore): deny, parent SenseTime Group in D:5 (R05); the "
+        "group itself is not on the Entity List (§3.4): its look-alike match is held for review, not counted",
+        ("HQ_OR_PARENT_D5:deny", "OWNER_POSSIBLE_LIST_MATCH:hold"),
+        absent=("BIS_AFFILIATES_50",),
         eccn="4A090.a",
+        evidence=(
+            ("HQ_OR_PARENT_D5", "ultimate_parent.entity_id", "ky-sensetime-group"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "owner.entity_id", "ky-sensetime-group"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.list_hit.list", "EL"),
+        ),
     ),
     "12-laptop-beijing-sense-time-spacing": Expected(
         "deny",
@@ -158,7 +165,8 @@ EXPECTED: dict[str, Expected] = {
     "22-dubai-reseller-huawei-unknown-share": Expected(
         "hold",
         "#22 Dubai reseller, Huawei a shareholder of unknown %, 1 Dec 2026: hold (R11, RF29)",
-        ("OWNERSHIP_UNKNOWN:hold",),
+        ("OWNERSHIP_UNKNOWN:hold", "ULTIMATE_PARENT_UNKNOWN:hold"),
+        evidence=(("OWNERSHIP_UNKNOWN", "unknown_share_owners.0.owner_id", "cn-huawei"),),
     ),
     "23-lease-virginia-hangzhou-parent": Expected(
         "hold",
@@ -300,6 +308,25 @@ EXPECTED: dict[str, Expected] = {
             ("HQ_OR_PARENT_D5", "ultimate_parent.headquarters_country", "CN"),
         ),
     ),
+    "44-laptop-buyer-75-percent-owned-by-weak-sdn-match": Expected(
+        "hold",
+        "laptop to a buyer 75% owned by 'Banco Nacional Cuba Panama' (weak match to the SDN BANCO NACIONAL "
+        "DE CUBA): hold for review with owner, entry and score (was allow)",
+        ("OWNER_POSSIBLE_LIST_MATCH:hold",),
+        absent=("OFAC_50",),
+        evidence=(
+            ("OWNER_POSSIBLE_LIST_MATCH", "owner.entity_id", "pa-banco-nacional-cuba-panama"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.basis", "weak name match"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.list_hit.entry_name", "BANCO NACIONAL DE CUBA"),
+        ),
+    ),
+    "45-laptop-buyer-75-percent-owned-by-linked-sdn": Expected(
+        "deny",
+        "the same owner tied by the registry to the SDN entry (list_entry_ids): listed by evidence, OFAC 50%",
+        ("OFAC_50:deny",),
+        absent=("OWNER_POSSIBLE_LIST_MATCH",),
+        evidence=(("OFAC_50", "listed_owners.0.lists", ["SDN"]),),
+    ),
 }
 
 SCENARIOS = scenario_dirs()
@@ -335,5 +362,8 @@ def _at(evidence: dict[str, Any], path: str) -> Any:
     """The value at a dotted path of a reason's evidence (None when absent)."""
     value: Any = evidence
     for key in path.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, list) and key.isdigit():
+            value = value[int(key)] if int(key) < len(value) else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
     return value

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from screening.domain.list_links import OwnerListMatch
 from screening.domain.lists import ListHit
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipFinding, OwnershipRecord
@@ -63,6 +64,8 @@ class PartyProfile:
     ownership_status: OwnershipStatus
     ownership: OwnershipFinding | None
     stale: bool = False
+    owner_reviews: tuple[OwnerListMatch, ...] = ()
+    """Possible list entries of the party's owners that are not evidence enough to call them listed."""
 
     @property
     def headquarters_country(self) -> str | None:

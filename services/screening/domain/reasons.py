@@ -182,6 +182,17 @@ class ReasonCode(StrEnum):
         "≥ 50%",
         "OFAC FAQ 398; BIS Affiliates-rule red flag; Supp. 8 to Part 744",
     )
+    OWNER_POSSIBLE_LIST_MATCH = (
+        "OWNER_POSSIBLE_LIST_MATCH",
+        Family.OWNERSHIP,
+        "R09–R12",
+        (HOLD,),
+        "An owner above the party (at any depth) may be on a control list, but nothing ties it to the entry: "
+        "a strong name match without a link on its ownership record and without exact identity, any weak "
+        "match, or a link to an entry the loaded lists do not hold. Held with the owner, the entry and the "
+        "score; the owner is not treated as listed, so no 50% rule denies on it",
+        "OFAC FAQ 398, 401; 90 FR 47201; Supp. 8 to Part 744",
+    )
     OWNERSHIP_UNKNOWN = (
         "OWNERSHIP_UNKNOWN",
         Family.OWNERSHIP,

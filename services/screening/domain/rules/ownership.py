@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+from screening.domain.list_links import OwnerListMatch
 from screening.domain.model import Lease, Outcome, Reason
 from screening.domain.ownership import OwnershipPolicy
 from screening.domain.parameters import Parameters, RuleParams
@@ -286,3 +287,62 @@ class SignificantMinorityRule:
                 )
             )
         return reasons
+
+
+class OwnerListReviewRule:
+    """An owner above a party may be on a list, but nothing links it to the entry: held for review.
+
+    An owner counts as listed only by evidence (a link to the entry on its record, or exact identity with
+    it: `screening.domain.list_links`). A strong name match without that evidence, any weak match, and a
+    link to an entry the loaded lists do not hold are never a silent pass and never a `deny` through the
+    50% rules: they hold the event with the owner, the entry and the score as evidence.
+    """
+
+    rule_id: ClassVar[str] = "R09–R12 (owners' list status)"
+    name: ClassVar[str] = "owner_list_review"
+    title: ClassVar[str] = "An owner's possible list entry without evidence that it is the entry"
+    citation: ClassVar[str] = "OFAC FAQ 398, 401; 90 FR 47201; Supp. 8 to Part 744; regulation.md §3.4"
+    inputs: ClassVar[tuple[Input, ...]] = (Input.OWNERSHIP, Input.LIST_MATCHES)
+    codes: ClassVar[tuple[ReasonCode, ...]] = (ReasonCode.OWNER_POSSIBLE_LIST_MATCH,)
+    scope: ClassVar[Scope] = Scope.PARTIES
+    Params: ClassVar[type[Parameters]] = OwnershipPolicy
+
+    def __init__(self, params: OwnershipPolicy) -> None:
+        self.policy = params
+
+    def evaluate(self, context: RuleContext) -> Sequence[Reason]:
+        """A hold per party and owner with possible, unconfirmed list entries."""
+        reasons: list[Reason] = []
+        for profile in context.profiles:
+            by_owner: dict[str, list[OwnerListMatch]] = {}
+            for match in profile.owner_reviews:
+                by_owner.setdefault(match.entity_id, []).append(match)
+            role, name = profile.party.role, profile.party.name
+            for owner_id, matches in by_owner.items():
+                owner = matches[0].entity_name
+                entries = "; ".join(_describe(match) for match in matches)
+                reasons.append(
+                    Reason(
+                        code=ReasonCode.OWNER_POSSIBLE_LIST_MATCH,
+                        outcome=Outcome.HOLD,
+                        party_role=role,
+                        message=(
+                            f"{role} {name!r} has an owner, {owner!r}, that may be on a control list "
+                            f"({entries}); nothing ties it to the entry (no link on its record, no exact "
+                            "identity), so it is not treated as listed: review"
+                        ),
+                        evidence={
+                            "owner": {"entity_id": owner_id, "name": owner},
+                            "matches": [match.evidence() for match in matches],
+                        },
+                    )
+                )
+        return reasons
+
+
+def _describe(match: OwnerListMatch) -> str:
+    if match.hit is None:
+        return f"{match.basis}: {match.entry_id}"
+    hit = match.hit
+    entry = f"{hit.entry.source} entry {hit.entry.name!r}"
+    return f"{entry} as {hit.matched_name!r}, score {hit.score:.2f}, {match.basis}"

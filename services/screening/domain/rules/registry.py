@@ -51,6 +51,7 @@ from screening.domain.rules.ownership import (
     AffiliatesRule,
     OfacFiftyPercentRule,
     OfacParams,
+    OwnerListReviewRule,
     OwnershipDataRule,
     SignificantMinorityRule,
     UnknownShareRule,
@@ -69,6 +70,7 @@ RULES: tuple[type[Rule], ...] = (
     AffiliatesRule,
     UnknownShareRule,
     SignificantMinorityRule,
+    OwnerListReviewRule,
     # what moves where, to whom
     LeaseTransferRule,
     DestinationRule,
