@@ -349,3 +349,12 @@ def test_chips_reaching_the_h20s_memory_bandwidth_are_caught_from_9_april_2025()
 def test_h200_is_not_taken_for_the_h20() -> None:
     event = order(party("Buyer", country="CN"), [item("H200")], ship_to="CN")
     assert context(event).watched == (None,)
+
+
+def test_a_list_without_a_policy_is_never_ignored() -> None:
+    buyer = party("Acme", country="CN")
+    new_list = entry("ACME", "NEW-LIST")
+    ctx = context(order(buyer, [LAPTOP], ship_to="CN"), [profile(buyer, [hit(new_list, "Acme")])])
+    (reason,) = run(ListedPartyRule, ctx)
+    assert (reason.code.value, reason.outcome.value) == ("LISTED_PARTY", "hold")
+    assert reason.evidence["list_policy"] == "none for NEW-LIST: default hold"

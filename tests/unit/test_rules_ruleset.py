@@ -123,3 +123,8 @@ def test_a_ruleset_file_path_is_named_in_errors(tmp_path: Path) -> None:
         RulesetError, match=r"broken\.toml: \[rules\.destination\] has unknown key 'aca_form'"
     ):
         load_ruleset(broken)
+
+
+def test_a_list_default_that_lets_unknown_lists_through_is_refused() -> None:
+    message = _error(_with(lambda d: d["lists"].update(default="allow")))
+    assert "[lists] default must be hold or deny" in message

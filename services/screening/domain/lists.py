@@ -59,20 +59,35 @@ class ListHit:
 
 @dataclass(frozen=True, slots=True)
 class ListPolicy:
-    """Per-list outcomes on a strong match: the ruleset's `[lists]` table (data, not code)."""
+    """Per-list outcomes on a strong match: the ruleset's `[lists]` table (data, not code).
+
+    A list the policy does not name is never ignored: a strong match on it takes `default` (hold unless
+    the ruleset says deny), a weaker one is held like any other.
+    """
 
     table: ClassVar[str] = "lists"
 
     deny_lists: frozenset[str] = field(metadata={"key": "deny"})
     hold_lists: frozenset[str] = field(metadata={"key": "hold"})
+    default: Outcome = Outcome.HOLD
 
-    def outcome_for(self, source: str, strong: bool) -> Outcome | None:
-        """Outcome of a hit on `source`: the list's outcome when strong, `hold` when weak, None if ignored."""
-        if source not in self.deny_lists and source not in self.hold_lists:
-            return None
+    def __post_init__(self) -> None:
+        if self.default is Outcome.ALLOW:
+            raise ValueError("default must be hold or deny: a list without a policy is never let through")
+
+    def names(self, source: str) -> bool:
+        """Whether the policy names `source` (else its hits take `default`)."""
+        return source in self.deny_lists or source in self.hold_lists
+
+    def outcome_for(self, source: str, strong: bool) -> Outcome:
+        """Outcome of a hit on `source`: the list's outcome (or `default`) when strong, `hold` when weak."""
         if not strong:
             return Outcome.HOLD
-        return Outcome.DENY if source in self.deny_lists else Outcome.HOLD
+        if source in self.deny_lists:
+            return Outcome.DENY
+        if source in self.hold_lists:
+            return Outcome.HOLD
+        return self.default
 
 
 # Long CSL source names → short codes; trade.gov's CSV and JSON name lists in full.

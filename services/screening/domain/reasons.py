@@ -143,7 +143,8 @@ class ReasonCode(StrEnum):
         "R06",
         (DENY, HOLD),
         "A party (any role) strongly matches a list entry: **deny** for EL, SDN, DPL, MEU; **hold** for UVL, "
-        "SSI, CMIC, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`)",
+        "SSI, CMIC, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`); a list the policy does not name takes "
+        "`[lists] default` (hold), noted in `evidence.list_policy`",
         "15 CFR 744.11, Supp. 4 to Part 744; 31 CFR 501",
     )
     POSSIBLE_LIST_MATCH = (

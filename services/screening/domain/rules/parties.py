@@ -14,7 +14,10 @@ from screening.domain.rules.inputs import Input
 
 
 class ListedPartyRule:
-    """R06: a strong match takes the list's outcome (`[lists]`); a weaker one is held for adjudication."""
+    """R06: a strong match takes the list's outcome (`[lists]`); a weaker one is held for adjudication.
+
+    A list the policy does not name takes the policy's default (hold): a new list never fails open.
+    """
 
     rule_id: ClassVar[str] = "R06"
     name: ClassVar[str] = "listed_party"
@@ -34,10 +37,17 @@ class ListedPartyRule:
         for profile in context.profiles:
             for hit in profile.hits:
                 outcome = self.policy.outcome_for(hit.entry.source, hit.strong)
-                if outcome is None:
-                    continue
                 strength = "matches" if hit.strong else "may match"
                 code = ReasonCode.LISTED_PARTY if hit.strong else ReasonCode.POSSIBLE_LIST_MATCH
+                evidence: dict[str, object] = {"list_hit": hit.evidence()}
+                unnamed = ""
+                if not self.policy.names(hit.entry.source):
+                    evidence["list_policy"] = (
+                        f"none for {hit.entry.source}: default {self.policy.default.value}"
+                    )
+                    unnamed = (
+                        f"; the ruleset has no policy for {hit.entry.source}: {outcome.value} by default"
+                    )
                 reasons.append(
                     Reason(
                         code=code,
@@ -46,8 +56,9 @@ class ListedPartyRule:
                         message=(
                             f"{profile.party.role} {profile.party.name!r} {strength} {hit.entry.source} "
                             f"entry {hit.entry.name!r} (as {hit.matched_name!r}, score {hit.score:.2f})"
+                            f"{unnamed}"
                         ),
-                        evidence={"list_hit": hit.evidence()},
+                        evidence=evidence,
                     )
                 )
         return reasons
