@@ -24,7 +24,7 @@ from screening.domain.ownership import OwnerLink, OwnershipRecord, analyse
 from screening.domain.profiles import OwnershipStatus, PartyProfile
 from screening.domain.rules.base import Rule, RuleContext
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
-from screening.domain.rules.registry import build_context
+from screening.domain.rules.registry import build_context, decision_date
 from screening.domain.ruleset import Ruleset
 from screening.resources import load_catalogue, load_ruleset
 
@@ -217,9 +217,9 @@ def profile(
 
 
 def classified(event: Event, ruleset: Ruleset | None = None) -> tuple[ItemResult, ...]:
-    """The event's lines classified with the shipped catalogue, as of the event's date."""
+    """The event's lines classified with the shipped catalogue, as of the event's decision date."""
     rules = ruleset or shipped_ruleset()
-    on = event.occurred_at.date()
+    on = decision_date(event, rules)
     return tuple(classify_item(line, shipped_catalogue(), rules.classification, on) for line in event.items)
 
 

@@ -327,6 +327,14 @@ EXPECTED: dict[str, Expected] = {
         absent=("OWNER_POSSIBLE_LIST_MATCH",),
         evidence=(("OFAC_50", "listed_owners.0.lists", ["SDN"]),),
     ),
+    "46-h100-china-back-dated-2022": Expected(
+        "deny",
+        "H100 to a Shanghai company dated 1 Jan 2022, received 1 Aug 2026: decided as of the later date and "
+        "held for the date (was allow under the rules of 2022)",
+        ("DEST_ADV_COMPUTE:deny", "EVENT_DATE_IMPLAUSIBLE:hold"),
+        eccn="3A090.a",
+        evidence=(("EVENT_DATE_IMPLAUSIBLE", "decided_as_of", "2026-08-01"),),
+    ),
 }
 
 SCENARIOS = scenario_dirs()

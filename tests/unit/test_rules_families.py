@@ -7,7 +7,10 @@ here each rule is run alone on exactly the facts the test names.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from screening.domain.model import Accelerator, Item, Outcome
 from screening.domain.profiles import OwnershipStatus
@@ -29,7 +32,7 @@ from screening.domain.rules.end_use import (
     ResellerEndUserRule,
     ShipToMismatchRule,
 )
-from screening.domain.rules.integrity import ListsUnavailableRule
+from screening.domain.rules.integrity import EventDateRule, EventIdReusedRule, ListsUnavailableRule
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
 from screening.domain.rules.ownership import (
     AffiliatesRule,
@@ -358,3 +361,52 @@ def test_a_list_without_a_policy_is_never_ignored() -> None:
     (reason,) = run(ListedPartyRule, ctx)
     assert (reason.code.value, reason.outcome.value) == ("LISTED_PARTY", "hold")
     assert reason.evidence["list_policy"] == "none for NEW-LIST: default hold"
+
+
+# -------------------------------------------------------------------------------------------- integrity
+def test_an_invalid_record_on_the_chain_holds() -> None:
+    buyer = party("Buyer", country="DE")
+    ctx = context(order(buyer, [LAPTOP], "DE"), [profile(buyer, status=OwnershipStatus.INVALID)])
+    assert codes(run(OwnershipDataRule, ctx)) == [("OWNERSHIP_INVALID", "hold")]
+
+
+def test_a_reused_event_id_holds_even_when_nothing_moves() -> None:
+    event = order(party("Buyer", country="DE"), [LAPTOP], "DE", action="cancel")
+    reasons, outcome = combine(
+        event, evaluate(build_rules(shipped_ruleset()), context(event, event_id_reused=True))
+    )
+    assert ("EVENT_ID_REUSED", "hold") in codes(reasons) and outcome is Outcome.HOLD
+    assert run(EventIdReusedRule, context(event)) == []
+
+
+@pytest.mark.parametrize(
+    ("occurred", "received", "decided_on", "held"),
+    [
+        ("2026-08-01", None, "2026-08-01", False),  # screening check: no received time, no check
+        ("2026-08-01", "2026-08-08T09:00:00", "2026-08-01", False),  # exactly 7 days late: plausible
+        ("2026-08-01", "2026-08-08T09:00:01", "2026-08-08", True),  # back-dated: today's rules
+        ("1970-01-01", "2026-11-30T09:00:00", "2026-11-30", True),
+        ("2026-08-02", "2026-08-01T09:00:00", "2026-08-02", False),  # one day ahead: plausible
+        ("2026-12-25", "2026-11-30T09:00:00", "2026-12-25", True),  # forward-dated: its own date's rules
+    ],
+)
+def test_an_implausible_event_date_is_decided_as_of_the_later_date_and_held(
+    occurred: str, received: str | None, decided_on: str, held: bool
+) -> None:
+    at = datetime.fromisoformat(f"{received}+00:00") if received else None
+    event = order(party("Buyer", country="CN"), [H100], "CN", day=occurred, received=at)
+    ctx = context(event)
+    assert ctx.on.isoformat() == decided_on
+    assert codes(run(EventDateRule, ctx)) == ([("EVENT_DATE_IMPLAUSIBLE", "hold")] if held else [])
+
+
+def test_a_back_dated_h100_order_to_china_is_judged_by_todays_rules() -> None:
+    """1 Oct 2023 was before the A800 became 3A090; received in Nov 2026 it is decided as of then."""
+    buyer = party("Buyer", country="CN", hq="CN")
+    late = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    event = order(buyer, [item("A800")], "CN", day="2023-10-01", received=late)
+    reasons, outcome = combine(event, evaluate(build_rules(shipped_ruleset()), context(event)))
+    assert ("DEST_ADV_COMPUTE", "deny") in codes(reasons) and ("EVENT_DATE_IMPLAUSIBLE", "hold") in codes(
+        reasons
+    )
+    assert outcome is Outcome.DENY

@@ -23,7 +23,7 @@ from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyP
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import combine
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
-from screening.domain.rules.registry import build_context, build_rules, evaluate
+from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
 from screening.domain.ruleset import Ruleset
 
 CACHE_LIMIT = 100_000
@@ -74,11 +74,17 @@ class ScreeningEngine:
         self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
     ) -> Decision:
         """Decide one event with the batch's lists and ownership snapshot."""
-        on = event.occurred_at.date()
+        on = decision_date(event, self.ruleset)
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
         rule_context = build_context(
-            event, items, profiles, self.ruleset, on=on, lists_available=context.lists is not None
+            event,
+            items,
+            profiles,
+            self.ruleset,
+            on=on,
+            lists_available=context.lists is not None,
+            event_id_reused=event.event_id in context.reused_event_ids,
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
         versions = self.versions(context)

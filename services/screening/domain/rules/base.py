@@ -147,6 +147,7 @@ class RuleContext:
     licences: LicenceScope = field(default_factory=AnyLicence)
     watched: tuple[WatchedItem | None, ...] = ()
     lists_available: bool = True
+    event_id_reused: bool = False
 
     def __post_init__(self) -> None:
         if not self.watched:

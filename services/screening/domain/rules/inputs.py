@@ -91,6 +91,14 @@ class Input(StrEnum):
         "Nothing declared: the end-use rules that key on declarations do not fire; the GP10 evaluation "
         "exception does not apply.",
     )
+    RECEIVED_AT = (
+        "time the event was received (`received_at`: the Kafka record's timestamp)",
+        "No plausibility check of `occurred_at` (as in `screening check`).",
+    )
+    EVENT_ID = (
+        "event id and content digest (the decision ledger)",
+        "Required by the contract (`event_id`).",
+    )
     LIFECYCLE = (
         "event action and title transfer (`action`, `title_transfer`)",
         "The contract defaults apply (`create` / `start`, no title transfer).",

@@ -52,7 +52,8 @@ def _high_risk(context: RuleContext, profile: PartyProfile) -> bool:
 
 
 class OwnershipDataRule:
-    """R11 (data): the registry cannot be read, a high-risk party has no record, or its record is stale."""
+    """R11 (data): the registry cannot be read, a record on the party's chain is invalid, a high-risk party
+    has no record, or its record is stale."""
 
     rule_id: ClassVar[str] = "R11"
     name: ClassVar[str] = "ownership_data"
@@ -61,6 +62,7 @@ class OwnershipDataRule:
     inputs: ClassVar[tuple[Input, ...]] = (Input.OWNERSHIP, Input.PARTY_COUNTRY, Input.ITEM_CLASSIFICATION)
     codes: ClassVar[tuple[ReasonCode, ...]] = (
         ReasonCode.OWNERSHIP_UNAVAILABLE,
+        ReasonCode.OWNERSHIP_INVALID,
         ReasonCode.OWNERSHIP_UNKNOWN,
         ReasonCode.OWNERSHIP_STALE,
     )
@@ -83,6 +85,19 @@ class OwnershipDataRule:
                         outcome=Outcome.HOLD,
                         party_role=role,
                         message=f"ownership registry unavailable: cannot check who owns {role} {name!r}",
+                    )
+                )
+                continue
+            if profile.ownership_status is OwnershipStatus.INVALID:
+                reasons.append(
+                    Reason(
+                        code=ReasonCode.OWNERSHIP_INVALID,
+                        outcome=Outcome.HOLD,
+                        party_role=role,
+                        message=(
+                            f"a stored ownership record on the chain of {role} {name!r} fails validation: "
+                            "its owners cannot be trusted; held until the record is corrected"
+                        ),
                     )
                 )
                 continue

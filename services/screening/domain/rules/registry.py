@@ -44,7 +44,12 @@ from screening.domain.rules.end_use import (
     ResellerEndUserRule,
     ShipToMismatchRule,
 )
-from screening.domain.rules.integrity import ListsUnavailableRule
+from screening.domain.rules.integrity import (
+    EventDateParams,
+    EventDateRule,
+    EventIdReusedRule,
+    ListsUnavailableRule,
+)
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
 from screening.domain.rules.ownership import (
     AffiliatesParams,
@@ -96,6 +101,8 @@ RULES: tuple[type[Rule], ...] = (
     # the event itself
     LifecycleRule,
     ListsUnavailableRule,
+    EventIdReusedRule,
+    EventDateRule,
 )
 
 
@@ -121,9 +128,12 @@ def build_context(
     *,
     on: date | None = None,
     lists_available: bool = True,
+    event_id_reused: bool = False,
 ) -> RuleContext:
-    """The context the rules read for `event`, with the per-date facts worked out from `ruleset`."""
-    when = on or event.occurred_at.date()
+    """The context the rules read for `event`, with the per-date facts worked out from `ruleset`.
+
+    `on` defaults to the event's decision date (`decision_date`)."""
+    when = on or decision_date(event, ruleset)
     in_force = {
         regime
         for regime, window in (
@@ -149,7 +159,14 @@ def build_context(
         licences=H200LicenceScope(ruleset.params(H200Params)),
         watched=watched,
         lists_available=lists_available,
+        event_id_reused=event_id_reused,
     )
+
+
+def decision_date(event: Event, ruleset: Ruleset) -> date:
+    """The date the rules apply to `event`: its `occurred_at`, or the later of that and `received_at` when
+    the two are implausibly far apart (`[rules.event_date]`)."""
+    return ruleset.params(EventDateParams).decision_date(event)
 
 
 def evaluate(rules: Sequence[Rule], context: RuleContext) -> list[tuple[Scope, Sequence[Reason]]]:
