@@ -115,7 +115,10 @@ class LeaseEventV1(_Wire):
     end_user: PartyV1 | None = None
     resources: list[ResourceV1] = Field(min_length=1)
     hardware_country: CountryCode | None = None
-    access: Literal["remote", "dedicated"] = "remote"
+    access: Literal["remote", "dedicated"] | None = Field(
+        default=None,
+        description="remote or dedicated; absent means the platform did not say (held as unknown)",
+    )
     start: date | None = None
     end: date | None = None
     purpose: str | None = None
