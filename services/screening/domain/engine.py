@@ -14,7 +14,13 @@ from datetime import date, datetime
 
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
-from screening.domain.list_links import ListIdentities, OwnerListMatch, OwnerListStatus, owner_list_status
+from screening.domain.list_links import (
+    ListIdentities,
+    OwnerListMatch,
+    OwnerListStatus,
+    identities_of,
+    owner_list_status,
+)
 from screening.domain.lists import ListHit
 from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
 from screening.domain.names import ScreeningLists
@@ -219,5 +225,5 @@ class ScreeningEngine:
 
     def _identities_of(self, lists: ScreeningLists) -> ListIdentities:
         if self._identities is None or self._identities[0] != lists.version:
-            self._identities = (lists.version, ListIdentities.build(lists.entries))
+            self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]

@@ -85,6 +85,21 @@ class ListIdentities:
         return list(found.values())
 
 
+_BUILT: dict[str, ListIdentities] = {}
+_BUILT_LIMIT = 4
+
+
+def identities_of(version: str, entries: Sequence[ListEntry]) -> ListIdentities:
+    """The identity index of the lists of `version` (built once per version: the version names the
+    content, and building takes a while for the full list)."""
+    found = _BUILT.get(version)
+    if found is None:
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        found = _BUILT[version] = ListIdentities.build(entries)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class OwnerListMatch:
     """A possible list entry of a registry entity that is not evidence enough to call it listed."""

@@ -133,7 +133,8 @@ class RuleContext:
     `on` is the date the rules apply. `regimes_in_force` names the ownership regimes (`OFAC`, `BIS`)
     whose 50% rule is in force on `on`. `licences` narrows the licences on file to those that may cover
     a leg. `watched` says, line by line (aligned with `items`), whether an is-informed notice in force on
-    `on` reaches it. `lists_available` is False when no control lists were loaded.
+    `on` reaches it, and `bandwidth_unknown` whether that cannot be told (an accelerator outside 3A090
+    whose memory bandwidth is unknown). `lists_available` is False when no control lists were loaded.
     """
 
     event: Event
@@ -146,12 +147,15 @@ class RuleContext:
     regimes_in_force: frozenset[str] = frozenset()
     licences: LicenceScope = field(default_factory=AnyLicence)
     watched: tuple[WatchedItem | None, ...] = ()
+    bandwidth_unknown: tuple[bool, ...] = ()
     lists_available: bool = True
     event_id_reused: bool = False
 
     def __post_init__(self) -> None:
         if not self.watched:
             object.__setattr__(self, "watched", (None,) * len(self.items))
+        if not self.bandwidth_unknown:
+            object.__setattr__(self, "bandwidth_unknown", (False,) * len(self.items))
 
     @property
     def advanced(self) -> bool:
@@ -160,12 +164,13 @@ class RuleContext:
 
     @property
     def controlled(self) -> tuple[ItemResult, ...]:
-        """Lines under a licence requirement by what they are: 3A090 / 4A090 / .z (GP10 ICs included),
-        or reached by an is-informed notice in force. Missing inputs of a rule about them are held."""
+        """Lines under a licence requirement by what they are, or that may be: 3A090 / 4A090 / .z (GP10
+        ICs included), lines an is-informed notice in force reaches, and accelerators whose bandwidth is
+        unknown while one is in force. Missing inputs of a rule about them are held."""
         return tuple(
             result
-            for result, watched in zip(self.items, self.watched, strict=True)
-            if result.advanced_computing or watched is not None
+            for result, watched, unknown in zip(self.items, self.watched, self.bandwidth_unknown, strict=True)
+            if result.advanced_computing or watched is not None or unknown
         )
 
     @property

@@ -388,11 +388,8 @@ class BandwidthUnknownRule:
                 ),
                 evidence={"missing": "memory_bandwidth_gbs", "tpp": result.tpp},
             )
-            for result, watched in zip(context.items, context.watched, strict=True)
-            if watched is None
-            and not result.advanced_computing
-            and result.tpp is not None
-            and result.memory_bandwidth_gbs is None
+            for result, unknown in zip(context.items, context.bandwidth_unknown, strict=True)
+            if unknown
         ]
 
 

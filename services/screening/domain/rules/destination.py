@@ -493,6 +493,16 @@ class IsInformedParams(RuleParams):
             )
         return None
 
+    def bandwidth_unknown(self, result: ItemResult, watched: WatchedItem | None) -> bool:
+        """Whether the bandwidth test cannot be told for a line: an accelerator outside 3A090 (it has a
+        TPP), not otherwise reached, whose memory bandwidth is unknown."""
+        return (
+            watched is None
+            and not result.advanced_computing
+            and result.tpp is not None
+            and result.memory_bandwidth_gbs is None
+        )
+
 
 def _contains(tokens: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     """Whether `wanted` appears as a contiguous run of `tokens`."""

@@ -134,7 +134,7 @@ def build_context(
 
     `on` defaults to the event's decision date (`decision_date`)."""
     when = on or decision_date(event, ruleset)
-    in_force = {
+    regimes = {
         regime
         for regime, window in (
             ("OFAC", ruleset.params(OfacParams)),
@@ -143,9 +143,14 @@ def build_context(
         if window.in_force(when)
     }
     informed = ruleset.params(IsInformedParams)
+    in_force = informed.in_force(when)
     watched = tuple(
-        informed.watch(line, result) if informed.in_force(when) else None
+        informed.watch(line, result) if in_force else None
         for line, result in zip(event.items, items, strict=True)
+    )
+    bandwidth_unknown = tuple(
+        in_force and informed.bandwidth_unknown(result, seen)
+        for result, seen in zip(items, watched, strict=True)
     )
     return RuleContext(
         event=event,
@@ -155,9 +160,10 @@ def build_context(
         transfer=transfer_of(event, profiles, ruleset.countries),
         countries=ruleset.countries,
         list_policy=ruleset.list_policy,
-        regimes_in_force=frozenset(in_force),
+        regimes_in_force=frozenset(regimes),
         licences=H200LicenceScope(ruleset.params(H200Params)),
         watched=watched,
+        bandwidth_unknown=bandwidth_unknown,
         lists_available=lists_available,
         event_id_reused=event_id_reused,
     )
