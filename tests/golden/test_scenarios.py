@@ -335,6 +335,22 @@ EXPECTED: dict[str, Expected] = {
         eccn="3A090.a",
         evidence=(("EVENT_DATE_IMPLAUSIBLE", "decided_as_of", "2026-08-01"),),
     ),
+    "47-laptop-huawei-in-cyrillic-look-alikes": Expected(
+        "deny",
+        "laptop to 'Huawei Technologies Co., Ltd.' spelled with Cyrillic look-alike letters: deny, the name "
+        "read as shown matches the Entity List, and held for the disguise (was allow)",
+        ("LISTED_PARTY:deny", "NAME_OBFUSCATED:hold"),
+        evidence=(
+            ("NAME_OBFUSCATED", "names.0.read_as", "Huawei Technologies Co., Ltd."),
+            ("NAME_OBFUSCATED", "names.0.tricks", ["mixed_script"]),
+        ),
+    ),
+    "48-h100-buyer-named-tbd": Expected(
+        "hold",
+        "16x H100 to Singapore for a buyer named 'TBD': hold, the party identifies no one (was allow)",
+        ("PARTY_UNIDENTIFIED:hold",),
+        evidence=(("PARTY_UNIDENTIFIED", "names", ["'TBD'"]),),
+    ),
 }
 
 SCENARIOS = scenario_dirs()

@@ -92,12 +92,12 @@ RECORDS: list[dict[str, Any]] = [
 LISTED_NAMES = [
     "Huawei Technologies Co., Ltd.", "IFLYTEK CO., LTD.", "Beijing Sense Time Technology Development",
     "BANCO NACIONAL DE CUBA", "Moore Threads Technology Co., Ltd.",
-    "Shanghai Langqing Electronic Technology Co.",
+    "Shanghai Langqing Electronic Technology Co.", "Нuаwеі Technologies Co., Ltd.", "IFLY\u200bTEK",
 ]  # fmt: skip
 OTHER_NAMES = [
     "Example Research Institute GmbH", "Acme Compute Pte. Ltd.", "Northwind Cloud Sdn. Bhd.",
     "Shanghai Example GPU Cloud Co., Ltd.", "Example Hospital Group", "Moscow Example Research LLC",
-    "Example University",
+    "Example University", "TBD", "Co., Ltd.",
 ]  # fmt: skip
 COUNTRIES = ["US", "CN", "HK", "MO", "SG", "MY", "DE", "JP", "VN", "SA", "AE", "KH", "RU", "TW", "PA", "IN"]
 PRODUCTS = [

@@ -41,7 +41,7 @@ from screening.domain.rules.ownership import (
     SignificantMinorityRule,
     UnknownShareRule,
 )
-from screening.domain.rules.parties import ListedPartyRule
+from screening.domain.rules.parties import ListedPartyRule, NameObfuscatedRule, PartyUnidentifiedRule
 from screening.domain.rules.registry import RULES, build_rules, evaluate
 from tests.rule_contexts import (
     codes,
@@ -410,3 +410,38 @@ def test_a_back_dated_h100_order_to_china_is_judged_by_todays_rules() -> None:
         reasons
     )
     assert outcome is Outcome.DENY
+
+
+# ------------------------------------------------------------------------------- disguised and empty names
+@pytest.mark.parametrize(
+    ("name", "trick"),
+    [
+        ("Нuаwеі Technologies", "mixed_script"),  # Cyrillic look-alikes in a Latin word
+        ("Huawei\u200bTechnologies", "invisible"),  # zero-width space
+        ("Huawei\u3164Technologies", "invisible"),  # Hangul filler
+        ("\u202eiewauH\u202c Technologies", "bidi"),  # right-to-left override
+        ("Huawei&#32;Technologies", "escape"),  # HTML escape
+        ("Huawei%20Technologies", "escape"),  # URL escape
+    ],
+)
+def test_a_disguised_name_is_held(name: str, trick: str) -> None:
+    buyer = party(name, country="DE")
+    (reason,) = run(NameObfuscatedRule, context(order(buyer, [LAPTOP], "DE")))
+    assert (reason.code.value, reason.outcome.value) == ("NAME_OBFUSCATED", "hold")
+    assert trick in reason.evidence["names"][0]["tricks"]
+
+
+def test_an_honest_name_in_any_script_is_not_held() -> None:
+    for name in ("Huawei Technologies Co., Ltd.", "华为技术有限公司", "Müller GmbH", "Ｈｕａｗｅｉ"):
+        assert run(NameObfuscatedRule, context(order(party(name, country="DE"), [LAPTOP], "DE"))) == []
+
+
+@pytest.mark.parametrize("name", [".", "TBD", "Co., Ltd.", "\u200b", "N/A", "unknown", "XXX", "TBD Ltd."])
+def test_a_party_that_identifies_no_one_is_held(name: str) -> None:
+    (reason,) = run(PartyUnidentifiedRule, context(order(party(name, country="DE"), [LAPTOP], "DE")))
+    assert (reason.code.value, reason.outcome.value) == ("PARTY_UNIDENTIFIED", "hold")
+
+
+def test_an_alias_that_names_the_party_is_enough() -> None:
+    buyer = party("TBD", country="DE", aliases=("Example Berlin Research GmbH",))
+    assert run(PartyUnidentifiedRule, context(order(buyer, [LAPTOP], "DE"))) == []

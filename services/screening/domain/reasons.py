@@ -156,6 +156,27 @@ class ReasonCode(StrEnum):
         "15 CFR 744.11; Supp. 3 to Part 732",
     )
 
+    NAME_OBFUSCATED = (
+        "NAME_OBFUSCATED",
+        Family.PARTIES,
+        "R06, R19",
+        (HOLD,),
+        "A party's name or alias changes when read as a reader sees it: HTML/URL escapes, invisible or "
+        "default-ignorable characters (zero-width, Hangul fillers, tags, variation selectors), bidi "
+        "overrides, look-alike letters of other scripts in a Latin word, mixed full-width letters. Held as "
+        "well as screened as read; `evidence.names` shows each name as given, as read and the tricks",
+        "15 CFR 744.11; Supp. No. 3 to Part 732; Unicode TR39",
+    )
+    PARTY_UNIDENTIFIED = (
+        "PARTY_UNIDENTIFIED",
+        Family.PARTIES,
+        "R06",
+        (HOLD,),
+        "A party's names identify no one: empty once read, punctuation only, a legal form alone, a "
+        "placeholder (TBD, N/A, unknown, XXX...). Lists apply to every party, so this holds any event",
+        "15 CFR 744.11; Supp. No. 3 to Part 732; contract failure semantics",
+    )
+
     # --- ownership -------------------------------------------------------------------------------------
     OFAC_50 = (
         "OFAC_50",

@@ -61,7 +61,7 @@ from screening.domain.rules.ownership import (
     SignificantMinorityRule,
     UnknownShareRule,
 )
-from screening.domain.rules.parties import ListedPartyRule
+from screening.domain.rules.parties import ListedPartyRule, NameObfuscatedRule, PartyUnidentifiedRule
 
 if TYPE_CHECKING:
     from screening.domain.ruleset import Ruleset
@@ -70,6 +70,8 @@ RULES: tuple[type[Rule], ...] = (
     # who the parties and items are (kept for the record when nothing moves)
     ItemClassificationRule,
     ListedPartyRule,
+    NameObfuscatedRule,
+    PartyUnidentifiedRule,
     OwnershipDataRule,
     OfacFiftyPercentRule,
     AffiliatesRule,
