@@ -26,28 +26,32 @@ class Input(StrEnum):
     )
     SHIP_TO = (
         "ship-to country (`ship_to_country`)",
-        "No destination leg is built: the destination rules cannot run.",
+        "No destination leg is built, so R04, R05, R13 and R14 cannot run: an order with a controlled line "
+        "is held.",
     )
     SHIP_FROM = (
         "ship-from country (`ship_from_country`)",
-        "Taken as an export from the United States.",
+        "Taken as a direct export from the United States; held where that would let a licence clear an "
+        "H200-class line to China/Macau (R14).",
     )
     PARTY_COUNTRY = (
         "party country (`country`)",
-        "The party's location is unknown: no onward leg to its country; its headquarters are taken from "
-        "the registry only.",
+        "No onward leg to its country and no country evidence for list matching: any event is held.",
     )
     PARTY_HEADQUARTERS = (
         "party headquarters (`hq_country`, else the registry's)",
-        "The party's location is taken as its headquarters.",
+        "Its location stands in for its headquarters in the rules; with a controlled line, headquarters that "
+        "neither the event nor the registry states hold the event.",
     )
     ULTIMATE_PARENT = (
         "ultimate parent's headquarters (ownership registry)",
-        "The party is taken to have no parent above it.",
+        "With a controlled line, a party the registry does not know, or whose majority chain stops at an "
+        "owner without a record or at unknown shares, holds the event.",
     )
     PARTY_NAMES = (
         "party names (`name`, `aliases`)",
-        "Required by the contract (`name`).",
+        "Required by the contract (`name`); a name that identifies no one (a placeholder, a legal form "
+        "alone, punctuation) holds any event.",
     )
     PARTY_ROLE = (
         "declared role of an intermediary or end user (`role`)",
@@ -55,8 +59,9 @@ class Input(StrEnum):
     )
     OWNERSHIP = (
         "ownership registry record and owners",
-        "`OWNERSHIP_UNAVAILABLE` (hold) when the registry cannot be read; `OWNERSHIP_UNKNOWN` (hold) "
-        "when a high-risk party has no record.",
+        "`OWNERSHIP_UNAVAILABLE` (hold) when the registry cannot be read, `OWNERSHIP_INVALID` (hold) when "
+        "a record on the party's chain fails validation, `OWNERSHIP_UNKNOWN` (hold) when a high-risk party "
+        "of an advanced-computing event has no record; with a controlled line, `ULTIMATE_PARENT_UNKNOWN`.",
     )
     LIST_MATCHES = (
         "control-list matches of the party names",
@@ -68,19 +73,23 @@ class Input(StrEnum):
     )
     ITEM_MODEL = (
         "item model (catalogue row)",
-        "The model-based rule does not fire.",
+        "Without a catalogue row R13 still finds the models the notice names in the product string; R15 "
+        "needs the catalogue's PRC-designed flag, and the line is held as unclassified when nothing else "
+        "classifies it.",
     )
     ITEM_BANDWIDTH = (
         "item memory and interconnect bandwidth",
-        "The bandwidth test does not fire.",
+        "Whether an accelerator outside 3A090 reaches the H20's bandwidth cannot be told: held when it goes "
+        "to China/D:5 or a party headquartered there. An unknown interconnect alone (memory bandwidth "
+        "known) is not held.",
     )
     HARDWARE_COUNTRY = (
         "hardware location of a lease (`hardware_country`)",
-        "No transfer leg is built for a dedicated lease.",
+        "No transfer leg can be built: a lease with a controlled line is held.",
     )
     ACCESS_MODE = (
         "access mode of a lease (`access`)",
-        "Treated as remote access.",
+        "Screened as remote access; a lease with a controlled line is held (dedicated access is a transfer).",
     )
     LICENCES = (
         "licences on file (`licenses`)",
