@@ -62,15 +62,14 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
             key = str(event.get("order_id") or event.get("lease_id")).encode()
             # Stamped when it occurred, as a producer stamps a live event (or when the scenario says it was
             # received): the service reads the record's time as `received_at`, and a golden event dated
-            # years ago must not look back-dated.
-            occurred = (
+            # years ago must not look back-dated. Never later than now: the broker refuses future times.
+            stamped = (
                 received_at(setup)
                 if "received_at" in setup
                 else datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00"))
             )
-            await svc.producer.send_and_wait(
-                topic, value=orjson.dumps(event), key=key, timestamp_ms=int(occurred.timestamp() * 1000)
-            )
+            stamp_ms = min(int(stamped.timestamp() * 1000), int(time.time() * 1000))
+            await svc.producer.send_and_wait(topic, value=orjson.dumps(event), key=key, timestamp_ms=stamp_ms)
             deadline = time.monotonic() + 30
             while event["event_id"] not in received and time.monotonic() < deadline:
                 batch = await reader.getmany(timeout_ms=200)

@@ -18,6 +18,8 @@ generated, as producers send it, with the name and country the registry knows th
 registry knows only by its id (its name or country differ from the record's) is outside the property:
 for controlled lines it is held anyway (`ULTIMATE_PARENT_UNKNOWN`), for other items R11 asks for
 ownership data only for high-risk parties, so blanking such an id can lose an owner's 50% finding.
+Likewise headquarters the event states agree with the registry's record when both are given: the rules act
+on every claim (a D:5 one wins), so blanking the event's claim leaves the registry's, which decides alone.
 """
 
 from __future__ import annotations

@@ -133,10 +133,12 @@ def parties(draw: st.DrawFn, role: str) -> dict[str, Any]:
             party["country"] = draw(st.sampled_from([record["country"], None]))
         else:
             party["country"] = draw(st.sampled_from([record["country"], record["country"], None, "SG"]))
+        # Headquarters the event states agree with the registry's (contradicting claims: see the test).
+        party["hq_country"] = draw(st.sampled_from([record.get("hq_country"), None]))
     else:
         party = {"name": draw(st.sampled_from(LISTED_NAMES if kind == "listed" else OTHER_NAMES))}
         party["country"] = draw(maybe_country)
-    party["hq_country"] = draw(maybe_country)
+        party["hq_country"] = draw(maybe_country)
     if role in ("intermediary", "end_user"):
         party["role"] = draw(st.sampled_from([None, "freight_forwarder", "reseller", "bank"]))
     return {key: value for key, value in party.items() if value is not None}

@@ -445,3 +445,10 @@ def test_a_party_that_identifies_no_one_is_held(name: str) -> None:
 def test_an_alias_that_names_the_party_is_enough() -> None:
     buyer = party("TBD", country="DE", aliases=("Example Berlin Research GmbH",))
     assert run(PartyUnidentifiedRule, context(order(buyer, [LAPTOP], "DE"))) == []
+
+
+def test_headquarters_stated_on_the_event_cannot_talk_the_registrys_away() -> None:
+    buyer = party("Sub", country="SG", hq="DE", party_id="s")
+    registered = profile(buyer, entity="s", records=[record("s", "Sub", "SG", "CN")])
+    (reason,) = run(HeadquartersRule, context(order(buyer, [H100], ship_to="SG"), [registered]))
+    assert (reason.outcome, reason.evidence) == (Outcome.DENY, {"headquarters_country": "CN"})

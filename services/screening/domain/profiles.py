@@ -77,6 +77,17 @@ class PartyProfile:
         return self.party.country
 
     @property
+    def headquarters_claims(self) -> tuple[str, ...]:
+        """Every headquarters country somebody states for the party (the event, the registry record), or,
+        when nobody does, where it is located. The rules act on any of them: a producer cannot talk a
+        registry's China headquarters away by stating another country."""
+        stated = [c for c in (self.party.hq_country, self.entity.hq_country if self.entity else None) if c]
+        if stated:
+            return tuple(dict.fromkeys(stated))
+        fallback = self.headquarters_country
+        return (fallback,) if fallback else ()
+
+    @property
     def stated_headquarters(self) -> str | None:
         """Headquarters somebody states: the event's `hq_country`, else the registry record's; never the
         location taken for it."""

@@ -252,6 +252,11 @@ def nothing_moves(event: Event) -> bool:
 # Helpers several rules share
 
 
+def d5_headquarters(profile: PartyProfile, countries: CountryGroups, on: date) -> str | None:
+    """A headquarters country claimed for the party that is in D:5 or Macau on `on`, if any."""
+    return next((claim for claim in profile.headquarters_claims if countries.is_d5_or_macau(claim, on)), None)
+
+
 def licence_covers(
     licences: Sequence[Licence], eccn: str | None, destination: str | None, on: date, types: Sequence[str]
 ) -> Licence | None:

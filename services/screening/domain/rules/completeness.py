@@ -15,7 +15,7 @@ from screening.domain.model import Lease, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.profiles import OwnershipStatus
 from screening.domain.reasons import ReasonCode
-from screening.domain.rules.base import RuleContext, Scope, licence_covers
+from screening.domain.rules.base import RuleContext, Scope, d5_headquarters, licence_covers
 from screening.domain.rules.destination import H200Params, IsInformedParams
 from screening.domain.rules.inputs import Input
 
@@ -369,7 +369,7 @@ class BandwidthUnknownRule:
         reaches = any(
             d in self.params.destinations or countries.is_d5_or_macau(d, on) for d in transfer.destinations
         ) or any(
-            countries.is_d5_or_macau(p.headquarters_country, on)
+            d5_headquarters(p, countries, on) is not None
             or countries.is_d5_or_macau(p.ultimate_parent_hq_country, on)
             for p in context.profiles
         )

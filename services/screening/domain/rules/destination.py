@@ -22,6 +22,7 @@ from screening.domain.rules.base import (
     RuleContext,
     Scope,
     WatchedItem,
+    d5_headquarters,
     licence_covers,
     licence_evidence,
     mentions,
@@ -364,9 +365,10 @@ class HeadquartersRule:
         eccn = result.classification.eccn
         reasons: list[Reason] = []
         for profile in context.profiles:  # every party: buyer, end user, intermediaries, lessee
-            hq = profile.headquarters_country
+            claimed = d5_headquarters(profile, countries, on)
+            hq = claimed or profile.headquarters_country
             parent_hq = profile.ultimate_parent_hq_country
-            hq_hit = countries.is_d5_or_macau(hq, on)
+            hq_hit = claimed is not None
             parent_hit = countries.is_d5_or_macau(parent_hq, on)
             if not hq_hit and not parent_hit:
                 continue
@@ -557,7 +559,7 @@ class IsInformedRule:
         hq_parties = [
             p
             for p in context.profiles
-            if countries.is_d5_or_macau(p.headquarters_country, on)
+            if d5_headquarters(p, countries, on) is not None
             or countries.is_d5_or_macau(p.ultimate_parent_hq_country, on)
         ]
         if not hits and not hq_parties:

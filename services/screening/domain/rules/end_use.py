@@ -10,7 +10,7 @@ from typing import ClassVar
 from screening.domain.model import Lease, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.reasons import ReasonCode
-from screening.domain.rules.base import RuleContext, Scope, mentions
+from screening.domain.rules.base import RuleContext, Scope, d5_headquarters, mentions
 from screening.domain.rules.inputs import Input
 
 # "3e26 FLOP", "3 x 10^26 FLOP", "3×10²⁶ operations": a declared training-compute estimate.
@@ -82,9 +82,9 @@ class AiTrainingRule:
             ]
         reasons: list[Reason] = []
         for profile in context.transfer.recipients:
-            hq = profile.headquarters_country
+            hq = d5_headquarters(profile, countries, on)
             parent_hq = profile.ultimate_parent_hq_country
-            country = hq if countries.is_d5_or_macau(hq, on) else parent_hq
+            country = hq if hq is not None else parent_hq
             if not countries.is_d5_or_macau(country, on):
                 continue
             reasons.append(

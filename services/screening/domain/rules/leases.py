@@ -14,7 +14,7 @@ from screening.domain.model import Lease, Order, Outcome, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
 from screening.domain.reasons import ReasonCode
-from screening.domain.rules.base import NoParameters, RuleContext, Scope, nothing_moves
+from screening.domain.rules.base import NoParameters, RuleContext, Scope, d5_headquarters, nothing_moves
 from screening.domain.rules.inputs import Input
 
 
@@ -144,9 +144,10 @@ class RemoteAccessRule:
                     )
                 )
                 continue
-            hq = profile.headquarters_country
+            claimed = d5_headquarters(profile, countries, on)
+            hq = claimed or profile.headquarters_country
             parent_hq = profile.ultimate_parent_hq_country
-            if not (countries.is_d5_or_macau(hq, on) or countries.is_d5_or_macau(parent_hq, on)):
+            if claimed is None and not countries.is_d5_or_macau(parent_hq, on):
                 continue
             evidence: dict[str, object] = {"headquarters_country": hq}
             where = f"headquartered in {countries.canonical(hq)}"
