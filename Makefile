@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas bench eval clean
+.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas docs bench eval clean
 
 # Dependencies come from the hash-checked lock (requirements-dev.lock: runtime + dev tools); the
 # project itself is installed on top without resolving anything again.
@@ -47,6 +47,9 @@ lint: $(STAMP)
 
 schemas: $(STAMP) ## regenerate schemas/ from the pydantic models and the FastStream app
 	$(BIN)/python scripts/generate_schemas.py
+
+docs: $(STAMP) ## regenerate docs/reason-codes.md and docs/rules.md from the reason codes and the rule registry
+	$(BIN)/python scripts/generate_docs.py
 
 test: $(STAMP) ## start the services (secured pair too), run every test tier, stop the services
 	bash $(SERVICES) up --secure

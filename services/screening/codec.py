@@ -81,6 +81,7 @@ def ownership_from_wire(record: wire.OwnershipRecordV1) -> OwnershipRecord:
         owners=tuple(OwnerLink(entity_id=o.entity_id, share=o.share) for o in record.owners),
         as_of=record.as_of,
         source=record.source,
+        list_entry_ids=tuple(record.list_entry_ids),
     )
 
 

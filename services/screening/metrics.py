@@ -335,7 +335,7 @@ class PrometheusMetrics(Metrics):
             key = (decision.subject_kind, decision.outcome.value, decision.trigger)
             by_decision[key] = by_decision.get(key, 0) + 1
             for reason in decision.reasons:
-                rkey = (reason.code, reason.outcome.value)
+                rkey: tuple[str, str] = (reason.code, reason.outcome.value)
                 by_reason[rkey] = by_reason.get(rkey, 0) + 1
         for key, count in by_decision.items():
             self._decision_child(key).inc(count)

@@ -38,7 +38,7 @@ def load_ruleset(path: Path | None = None) -> Ruleset:
     """The ruleset from `path`, or the shipped one."""
     source = path or data_path("ruleset.toml")
     with source.open("rb") as handle:
-        return Ruleset.from_mapping(tomllib.load(handle))
+        return Ruleset.from_mapping(tomllib.load(handle), source=str(source))
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:

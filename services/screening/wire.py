@@ -115,7 +115,10 @@ class LeaseEventV1(_Wire):
     end_user: PartyV1 | None = None
     resources: list[ResourceV1] = Field(min_length=1)
     hardware_country: CountryCode | None = None
-    access: Literal["remote", "dedicated"] = "remote"
+    access: Literal["remote", "dedicated"] | None = Field(
+        default=None,
+        description="remote or dedicated; absent means the platform did not say (held as unknown)",
+    )
     start: date | None = None
     end: date | None = None
     purpose: str | None = None
@@ -143,6 +146,11 @@ class OwnershipRecordV1(_Wire):
     owners: list[OwnerV1] = Field(default_factory=list)
     as_of: date | None = None
     source: str | None = None
+    list_entry_ids: list[str] = Field(
+        default_factory=list,
+        description="Additive: ids of control-list entries (decision evidence `entry_id`) this entity is "
+        "known to be; the evidence that it is listed, beyond an exact match of its names",
+    )
 
 
 class SubjectV1(_Wire):

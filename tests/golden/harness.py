@@ -1,8 +1,10 @@
 """Runs one golden scenario folder through the engine, exactly as `screening check` would decide it.
 
 A scenario folder holds `event.json` (one contract order or lease event), optionally `ownership.jsonl`
-(contract ownership records) and optionally `setup.json` (`{"ownership_registry": "unavailable"}` marks the
-registry as down, as when Redis cannot be read). The shipped ruleset, catalogue and CSL snapshot are used.
+(contract ownership records) and optionally `setup.json`: `{"ownership_registry": "unavailable"}` marks the
+registry as down, as when Redis cannot be read; `{"received_at": "<ISO time>"}` is when the service received
+the event (the Kafka record's time; `screening check` has none). The shipped ruleset, catalogue and CSL
+snapshot are used.
 The decision is the JSON `screening check` prints, minus the fields that change from run to run.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +44,11 @@ def _shipped() -> tuple[Ruleset, ScreeningEngine, ScreeningLists]:
     return ruleset, ScreeningEngine(ruleset, load_catalogue()), load_lists([], ruleset)
 
 
+def received_at(setup: dict[str, Any]) -> datetime:
+    """The `received_at` a scenario's setup names."""
+    return datetime.fromisoformat(str(setup["received_at"]).replace("Z", "+00:00"))
+
+
 def strip_volatile(decision: dict[str, Any]) -> dict[str, Any]:
     """The decision without `decided_at`, `decision_id` and `versions.ownership` (they vary per run)."""
     stable = {key: value for key, value in decision.items() if key not in ("decided_at", "decision_id")}
@@ -56,11 +64,13 @@ def decide(folder: Path) -> dict[str, Any]:
     event = decode_event(kind, orjson.dumps(orjson.loads(raw)))
     if isinstance(event, Rejected):
         raise ValueError(f"{folder.name}/event.json does not follow the contract: {event.error}")
+    setup_file = folder / "setup.json"
+    setup = json.loads(setup_file.read_text(encoding="utf-8")) if setup_file.is_file() else {}
+    if "received_at" in setup:
+        event = replace(event, received_at=received_at(setup))
     ownership = folder / "ownership.jsonl"
     records = list(load_ownership_file(ownership)) if ownership.is_file() else []
     registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
-    setup_file = folder / "setup.json"
-    setup = json.loads(setup_file.read_text(encoding="utf-8")) if setup_file.is_file() else {}
     if setup.get("ownership_registry") == "unavailable":
         registry.available = False
     service = ScreeningService(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,8 @@ class Expected:
     reasons: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()  # codes that must not appear
     eccn: str | None = "-"  # ECCN of line 1 ("-": not checked)
+    # (code, dotted evidence path, value): some reason with that code carries that evidence.
+    evidence: tuple[tuple[str, str, Any], ...] = ()
 
 
 EXPECTED: dict[str, Expected] = {
@@ -101,9 +104,16 @@ EXPECTED: dict[str, Expected] = {
     ),
     "11-h100-server-shangtang-singapore": Expected(
         "deny",
-        "#11 H100 server to Shangtang Technology (Singapore): deny, parent SenseTime Group in D:5 (R05)",
-        ("HQ_OR_PARENT_D5:deny",),
+        "#11 H100 server to Shangtang Technology (Singapore): deny, parent SenseTime Group in D:5 (R05); the "
+        "group itself is not on the Entity List (§3.4): its look-alike match is held for review, not counted",
+        ("HQ_OR_PARENT_D5:deny", "OWNER_POSSIBLE_LIST_MATCH:hold"),
+        absent=("BIS_AFFILIATES_50",),
         eccn="4A090.a",
+        evidence=(
+            ("HQ_OR_PARENT_D5", "ultimate_parent.entity_id", "ky-sensetime-group"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "owner.entity_id", "ky-sensetime-group"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.list_hit.list", "EL"),
+        ),
     ),
     "12-laptop-beijing-sense-time-spacing": Expected(
         "deny",
@@ -155,7 +165,8 @@ EXPECTED: dict[str, Expected] = {
     "22-dubai-reseller-huawei-unknown-share": Expected(
         "hold",
         "#22 Dubai reseller, Huawei a shareholder of unknown %, 1 Dec 2026: hold (R11, RF29)",
-        ("OWNERSHIP_UNKNOWN:hold",),
+        ("OWNERSHIP_UNKNOWN:hold", "ULTIMATE_PARENT_UNKNOWN:hold"),
+        evidence=(("OWNERSHIP_UNKNOWN", "unknown_share_owners.0.owner_id", "cn-huawei"),),
     ),
     "23-lease-virginia-hangzhou-parent": Expected(
         "hold",
@@ -255,6 +266,91 @@ EXPECTED: dict[str, Expected] = {
         ("DEST_ADV_COMPUTE:deny",),
         eccn="4A090.b",
     ),
+    # ---- fail closed: inputs the pipelines really send (beyond §9; NOTES.md) ----
+    "39-mi308-china-no-catalogue-row": Expected(
+        "deny",
+        "MI308X to China, no catalogue row: deny, named in the is-informed notice (R13 by name)",
+        ("IS_INFORMED_WATCHLIST:deny", "CLASSIFICATION_UNKNOWN:hold"),
+        evidence=(
+            ("IS_INFORMED_WATCHLIST", "model", "MI308"),
+            ("IS_INFORMED_WATCHLIST", "destination", "CN"),
+        ),
+    ),
+    "40-h100-china-hq-buyer-no-ship-to": Expected(
+        "hold",
+        "16x H100 to a buyer headquartered in China, no ship-to country: hold (was allow, no reason)",
+        ("DESTINATION_UNKNOWN:hold",),
+        evidence=(("DESTINATION_UNKNOWN", "missing", "ship_to_country"),),
+    ),
+    "41-h100-buyer-without-country": Expected(
+        "hold",
+        "16x H100 for a buyer with no country and no registry record: hold (was allow)",
+        ("PARTY_LOCATION_UNKNOWN:hold", "ULTIMATE_PARENT_UNKNOWN:hold"),
+        evidence=(
+            ("PARTY_LOCATION_UNKNOWN", "missing", ["country", "hq_country"]),
+            ("ULTIMATE_PARENT_UNKNOWN", "missing", "ownership_record"),
+        ),
+    ),
+    "42-lease-dedicated-no-hardware-country": Expected(
+        "hold",
+        "dedicated H100 lease that does not say where the hardware is: hold (was allow)",
+        ("HARDWARE_LOCATION_UNKNOWN:hold",),
+        absent=("LEASE_OFFSHORE_HARDWARE",),
+        evidence=(("HARDWARE_LOCATION_UNKNOWN", "missing", "hardware_country"),),
+    ),
+    "43-h100-malaysia-via-singapore-reseller-china-parent": Expected(
+        "deny",
+        "H100 to a Malaysian lab through a Singapore reseller whose parent is in China: deny, R05 for every "
+        "party (was allow)",
+        ("HQ_OR_PARENT_D5:deny",),
+        evidence=(
+            ("HQ_OR_PARENT_D5", "ultimate_parent.entity_id", "cn-shenzhen-example-holdings"),
+            ("HQ_OR_PARENT_D5", "ultimate_parent.headquarters_country", "CN"),
+        ),
+    ),
+    "44-laptop-buyer-75-percent-owned-by-weak-sdn-match": Expected(
+        "hold",
+        "laptop to a buyer 75% owned by 'Banco Nacional Cuba Panama' (weak match to the SDN BANCO NACIONAL "
+        "DE CUBA): hold for review with owner, entry and score (was allow)",
+        ("OWNER_POSSIBLE_LIST_MATCH:hold",),
+        absent=("OFAC_50",),
+        evidence=(
+            ("OWNER_POSSIBLE_LIST_MATCH", "owner.entity_id", "pa-banco-nacional-cuba-panama"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.basis", "weak name match"),
+            ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.list_hit.entry_name", "BANCO NACIONAL DE CUBA"),
+        ),
+    ),
+    "45-laptop-buyer-75-percent-owned-by-linked-sdn": Expected(
+        "deny",
+        "the same owner tied by the registry to the SDN entry (list_entry_ids): listed by evidence, OFAC 50%",
+        ("OFAC_50:deny",),
+        absent=("OWNER_POSSIBLE_LIST_MATCH",),
+        evidence=(("OFAC_50", "listed_owners.0.lists", ["SDN"]),),
+    ),
+    "46-h100-china-back-dated-2022": Expected(
+        "deny",
+        "H100 to a Shanghai company dated 1 Jan 2022, received 1 Aug 2026: decided as of the later date and "
+        "held for the date (was allow under the rules of 2022)",
+        ("DEST_ADV_COMPUTE:deny", "EVENT_DATE_IMPLAUSIBLE:hold"),
+        eccn="3A090.a",
+        evidence=(("EVENT_DATE_IMPLAUSIBLE", "decided_as_of", "2026-08-01"),),
+    ),
+    "47-laptop-huawei-in-cyrillic-look-alikes": Expected(
+        "deny",
+        "laptop to 'Huawei Technologies Co., Ltd.' spelled with Cyrillic look-alike letters: deny, the name "
+        "read as shown matches the Entity List, and held for the disguise (was allow)",
+        ("LISTED_PARTY:deny", "NAME_OBFUSCATED:hold"),
+        evidence=(
+            ("NAME_OBFUSCATED", "names.0.read_as", "Huawei Technologies Co., Ltd."),
+            ("NAME_OBFUSCATED", "names.0.tricks", ["mixed_script"]),
+        ),
+    ),
+    "48-h100-buyer-named-tbd": Expected(
+        "hold",
+        "16x H100 to Singapore for a buyer named 'TBD': hold, the party identifies no one (was allow)",
+        ("PARTY_UNIDENTIFIED:hold",),
+        evidence=(("PARTY_UNIDENTIFIED", "names", ["'TBD'"]),),
+    ),
 }
 
 SCENARIOS = scenario_dirs()
@@ -281,3 +377,17 @@ def test_outcome_matches_regulation_section_9(folder: Path) -> None:
     assert not set(want.absent) & codes, f"{want.section9}: reasons {sorted(found)}"
     if want.eccn != "-":
         assert decision["items"][0]["eccn"] == want.eccn, want.section9
+    for code, path, value in want.evidence:
+        found = [_at(reason["evidence"], path) for reason in decision["reasons"] if reason["code"] == code]
+        assert value in found, f"{want.section9}: {code} evidence {path} is {found}, expected {value!r}"
+
+
+def _at(evidence: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of a reason's evidence (None when absent)."""
+    value: Any = evidence
+    for key in path.split("."):
+        if isinstance(value, list) and key.isdigit():
+            value = value[int(key)] if int(key) < len(value) else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from screening.adapters.ownership_files import load_ownership_file
-from tests.golden.harness import scenario_dirs, strip_volatile
+from tests.golden.harness import received_at, scenario_dirs, strip_volatile
 from tests.integration.conftest import PrivateRedis, RunningService
 
 pytestmark = pytest.mark.integration
@@ -58,7 +59,17 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
             if unavailable:
                 private_redis.stop()
             topic = k.orders_topic if "order_id" in event else k.leases_topic
-            await svc.send(topic, event.get("order_id") or event.get("lease_id"), orjson.dumps(event))
+            key = str(event.get("order_id") or event.get("lease_id")).encode()
+            # Stamped when it occurred, as a producer stamps a live event (or when the scenario says it was
+            # received): the service reads the record's time as `received_at`, and a golden event dated
+            # years ago must not look back-dated. Never later than now: the broker refuses future times.
+            stamped = (
+                received_at(setup)
+                if "received_at" in setup
+                else datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00"))
+            )
+            stamp_ms = min(int(stamped.timestamp() * 1000), int(time.time() * 1000))
+            await svc.producer.send_and_wait(topic, value=orjson.dumps(event), key=key, timestamp_ms=stamp_ms)
             deadline = time.monotonic() + 30
             while event["event_id"] not in received and time.monotonic() < deadline:
                 batch = await reader.getmany(timeout_ms=200)

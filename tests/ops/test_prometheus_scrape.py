@@ -15,6 +15,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,10 @@ def free_port() -> int:
 
 
 def order(event_id: str, order_id: str, buyer: str, country: str, product: str, eccn: str | None) -> bytes:
-    return order_event(event_id, order_id, buyer, country, product, eccn, "2026-11-01T10:00:00Z", quantity=8)
+    # Occurring now: the service takes the record's time as received_at, and an event dated weeks before it
+    # arrives is held for its date (EVENT_DATE_IMPLAUSIBLE), which is not what this test counts.
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return order_event(event_id, order_id, buyer, country, product, eccn, now, quantity=8)
 
 
 class PrometheusServer:

@@ -7,14 +7,17 @@ shipped ruleset, catalogue and CSL snapshot, and looks at the outcome and the re
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
+from screening.cli import run_check
 from screening.codec import Rejected, decode_event
 from screening.domain.catalogue import Catalogue
 from screening.domain.engine import ScreeningEngine
@@ -256,7 +259,16 @@ def test_a_licence_counts_only_for_its_destination(
 def test_note_2_consumer_carve_out(
     engine: ScreeningEngine, shipped_lists: ScreeningLists, tpp: int, datacenter: bool, outcome: Outcome
 ) -> None:
-    event = _order("2026-08-01", "Custom GPU", "CN", tpp=tpp, die_area_mm2=620, datacenter=datacenter)
+    # The memory bandwidth is given: a chip outside 3A090 to China is also checked against the H20's (R13).
+    event = _order(
+        "2026-08-01",
+        "Custom GPU",
+        "CN",
+        tpp=tpp,
+        die_area_mm2=620,
+        datacenter=datacenter,
+        memory_bandwidth_gbs=1008,
+    )
     assert _decide(engine, shipped_lists, event).outcome is outcome
 
 
@@ -391,3 +403,28 @@ def test_small_training_run_is_not_logged(engine: ScreeningEngine, shipped_lists
     decision = _decide(engine, shipped_lists, lease)
     assert _codes(decision, "LARGE_TRAINING_RUN") == []
     assert decision.outcome is Outcome.ALLOW
+
+
+# ------------------------------------------------------------------------------- lists without a policy
+def test_a_list_file_whose_source_has_no_policy_holds_its_matches(tmp_path: Path) -> None:
+    """A list the ruleset's `[lists]` does not name is not ignored: its match holds (through `check`)."""
+    columns = "_id,source,name,type,programs,start_date,addresses,alt_names,federal_register_notice"
+    listed = tmp_path / "new-list-2026-08-01.csv"
+    listed.write_text(
+        f"{columns}\nnew-1,Foreign Sanctions Evaders (FSE) - Treasury Department,Example Evader Trading LLC,"
+        "Entity,,,,,\n",
+        encoding="utf-8",
+    )
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(
+        orjson.dumps(_order("2026-08-01", "Laptop", "AE", buyer="Example Evader Trading LLC", eccn="EAR99"))
+    )
+    out = io.BytesIO()
+    asyncio.run(run_check([str(events)], [listed], [], out=out))
+    decision = orjson.loads(out.getvalue())
+    assert decision["outcome"] == "hold"
+    (reason,) = [r for r in decision["reasons"] if r["code"] == "LISTED_PARTY"]
+    assert (
+        reason["evidence"]["list_policy"]
+        == "none for Foreign Sanctions Evaders (FSE) - Treasury Department: default hold"
+    )

@@ -13,7 +13,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -35,6 +36,13 @@ from screening.rescreen import subject_changes
 from screening.service import ScreeningService
 
 log = logging.getLogger("screening.pipeline")
+
+
+def _received(event: Event, record: Record) -> Event:
+    """The event with the record's timestamp as `received_at` (left unknown when the record has none)."""
+    if record.timestamp <= 0:
+        return event
+    return replace(event, received_at=datetime.fromtimestamp(record.timestamp / 1000, UTC))
 
 
 class Record(Protocol):
@@ -104,7 +112,7 @@ class ScreeningPipeline:
             if isinstance(decoded, Rejected):
                 rejected.append((record, decoded))
             else:
-                events.append(decoded)
+                events.append(_received(decoded, record))
                 origin.setdefault(decoded.event_id, record)
         decisions = await self._service.screen(events)
         pending: list[asyncio.Future[Any]] = []

@@ -21,6 +21,8 @@ from typing import Any
 
 from screening.domain.catalogue import KIND_ACCELERATOR, KIND_HBM, Catalogue, CatalogueMatch, Chip
 from screening.domain.model import Item, ItemClassification, Outcome, Reason
+from screening.domain.parameters import RulesetError, convert
+from screening.domain.reasons import ReasonCode
 
 SCHEME_NONE = "none"
 SCHEME_TPP_AND_INTERCONNECT = "tpp_and_interconnect"
@@ -31,27 +33,55 @@ BASIS_CATALOGUE = "catalogue"
 BASIS_PARAMETERS = "parameters"
 BASIS_UNKNOWN = "unknown"
 
-ECCN_MISMATCH = "ECCN_MISMATCH"
-CLASSIFICATION_UNKNOWN = "CLASSIFICATION_UNKNOWN"
+ECCN_MISMATCH = ReasonCode.ECCN_MISMATCH
+CLASSIFICATION_UNKNOWN = ReasonCode.CLASSIFICATION_UNKNOWN
 
 _ADVANCED_ECCN = re.compile(r"^([34])A090\.([ABC])(?:\..*)?$")
 _Z_ECCN = re.compile(r"^\d[A-E]\d{3}\.Z(?:\..*)?$")
 _PARAGRAPH_ORDER = {"a": 3, "b": 2, "c": 1}
 
 
-def _date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+_COMMON_KEYS = {"name": str, "from": date, "to": date, "scheme": str}
+_SCHEME_KEYS: dict[str, dict[str, Any]] = {
+    SCHEME_NONE: {},
+    SCHEME_TPP_AND_INTERCONNECT: {"tpp_min": float, "interconnect_min_gbs": float},
+    SCHEME_TPP_PD: {
+        "a1_tpp": float,
+        "a2_tpp": float,
+        "a2_pd": float,
+        "b1_tpp_low": float,
+        "b1_pd_low": float,
+        "b2_tpp": float,
+        "b2_pd_low": float,
+        "consumer_note2_tpp": float,
+        "hbm_from": date,
+        "hbm_density_min": float,
+    },
+}
+_OPTIONAL_KEYS = {"from", "to", "hbm_from", "hbm_density_min"}
 
 
-def _number(spec: Mapping[str, Any], key: str) -> float:
-    try:
-        return float(spec[key])
-    except KeyError as missing:
-        raise ValueError(f"classification period {spec.get('name')!r} needs {key!r}") from missing
+def _period_values(spec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The keys of one period table, typed; unknown, missing or mistyped keys are a `RulesetError`."""
+    if not isinstance(spec, Mapping):
+        raise RulesetError(f"{where} must be a table, got {spec!r}")
+    scheme = convert(spec.get("scheme"), str, f"{where} scheme")
+    if scheme not in _SCHEME_KEYS:
+        raise RulesetError(f"{where} scheme: unknown scheme {scheme!r}; one of {', '.join(_SCHEME_KEYS)}")
+    allowed = {**_COMMON_KEYS, **_SCHEME_KEYS[scheme]}
+    unknown = sorted(set(spec) - set(allowed))
+    if unknown:
+        raise RulesetError(
+            f"{where} has unknown key {unknown[0]!r}; the keys of a {scheme!r} period are: "
+            + ", ".join(sorted(allowed))
+        )
+    values: dict[str, Any] = {}
+    for key, kind in allowed.items():
+        if key in spec:
+            values[key] = convert(spec[key], kind, f"{where} {key}")
+        elif key not in _OPTIONAL_KEYS:
+            raise RulesetError(f"{where} {key}: required for a {scheme!r} period")
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,41 +116,14 @@ class ClassificationPeriod:
         return self.hbm_from is not None and self.hbm_density_min is not None and on >= self.hbm_from
 
     @staticmethod
-    def from_mapping(spec: Mapping[str, Any]) -> ClassificationPeriod:
-        """A period from one `[[classification.periods]]` table."""
-        scheme = str(spec["scheme"])
-        name = str(spec["name"])
-        valid_from, valid_to = _date(spec.get("from")), _date(spec.get("to"))
-        if scheme == SCHEME_NONE:
-            return ClassificationPeriod(name, valid_from, valid_to, scheme)
-        if scheme == SCHEME_TPP_AND_INTERCONNECT:
-            return ClassificationPeriod(
-                name,
-                valid_from,
-                valid_to,
-                scheme,
-                tpp_min=_number(spec, "tpp_min"),
-                interconnect_min_gbs=_number(spec, "interconnect_min_gbs"),
-            )
-        if scheme == SCHEME_TPP_PD:
-            hbm_density = spec.get("hbm_density_min")
-            return ClassificationPeriod(
-                name,
-                valid_from,
-                valid_to,
-                scheme,
-                a1_tpp=_number(spec, "a1_tpp"),
-                a2_tpp=_number(spec, "a2_tpp"),
-                a2_pd=_number(spec, "a2_pd"),
-                b1_tpp_low=_number(spec, "b1_tpp_low"),
-                b1_pd_low=_number(spec, "b1_pd_low"),
-                b2_tpp=_number(spec, "b2_tpp"),
-                b2_pd_low=_number(spec, "b2_pd_low"),
-                consumer_note2_tpp=_number(spec, "consumer_note2_tpp"),
-                hbm_from=_date(spec.get("hbm_from")),
-                hbm_density_min=float(hbm_density) if hbm_density is not None else None,
-            )
-        raise ValueError(f"classification period {name!r}: unknown scheme {scheme!r}")
+    def from_mapping(
+        spec: Mapping[str, Any], where: str = "[[classification.periods]]"
+    ) -> ClassificationPeriod:
+        """A period from one `[[classification.periods]]` table; `where` names it in errors."""
+        values = _period_values(spec, where)
+        scheme, name = values.pop("scheme"), values.pop("name")
+        valid_from, valid_to = values.pop("from", None), values.pop("to", None)
+        return ClassificationPeriod(name, valid_from, valid_to, scheme, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +133,18 @@ class ClassificationRules:
     periods: tuple[ClassificationPeriod, ...]
 
     @staticmethod
-    def from_mapping(periods: Sequence[Mapping[str, Any]]) -> ClassificationRules:
-        """Rules from the ruleset's `[[classification.periods]]` list."""
-        if not periods:
-            raise ValueError("the ruleset has no classification periods")
-        return ClassificationRules(tuple(ClassificationPeriod.from_mapping(p) for p in periods))
+    def from_mapping(
+        periods: Sequence[Mapping[str, Any]], source: str = "ruleset.toml"
+    ) -> ClassificationRules:
+        """Rules from the ruleset's `[[classification.periods]]` list (of file `source`, named in errors)."""
+        if not isinstance(periods, Sequence) or not periods:
+            raise RulesetError(f"{source}: the ruleset has no [[classification.periods]]")
+        return ClassificationRules(
+            tuple(
+                ClassificationPeriod.from_mapping(p, f"{source}: [[classification.periods]][{index}]")
+                for index, p in enumerate(periods)
+            )
+        )
 
     def period_for(self, on: date) -> ClassificationPeriod:
         """The period in force on `on`; a gap in the ruleset is an error, not a silent pass."""

@@ -14,12 +14,22 @@ from datetime import date, datetime
 
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.list_links import (
+    ListIdentities,
+    OwnerListMatch,
+    OwnerListStatus,
+    identities_of,
+    owner_list_status,
+)
 from screening.domain.lists import ListHit
 from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
 from screening.domain.names import ScreeningLists
-from screening.domain.ownership import OwnershipPolicy, OwnershipRecord, analyse
+from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
-from screening.domain.rules import RuleEvaluator, decide
+from screening.domain.reasons import ReasonCode
+from screening.domain.rules.base import combine
+from screening.domain.rules.ownership import AffiliatesParams, OfacParams
+from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
 from screening.domain.ruleset import Ruleset
 
 CACHE_LIMIT = 100_000
@@ -39,7 +49,8 @@ class BatchContext:
 
     lists: ScreeningLists | None
     ownership: OwnershipSnapshot
-    listed: dict[str, frozenset[str]] | None = None
+    owner_status: dict[str, OwnerListStatus] | None = None
+    """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
 
@@ -50,43 +61,45 @@ class ScreeningEngine:
     def __init__(self, ruleset: Ruleset, catalogue: Catalogue) -> None:
         self.ruleset = ruleset
         self.catalogue = catalogue
-        self.classification_rules = ClassificationRules.from_mapping(list(ruleset.classification))
-        self.ownership_policy = OwnershipPolicy.from_mapping(dict(ruleset.ownership))
-        self._evaluator = RuleEvaluator(ruleset)
+        self.classification_rules: ClassificationRules = ruleset.classification
+        self.ownership_policy = ruleset.ownership_policy
+        self.rules = build_rules(ruleset)
         self._seed_lists = {
-            "OFAC": frozenset(ruleset.rule("ofac_50").param("seed_lists", ["SDN"])),
-            "BIS": frozenset(ruleset.rule("affiliates").param("seed_lists", ["EL", "MEU", "SDN"])),
+            "OFAC": ruleset.params(OfacParams).seed_lists,
+            "BIS": ruleset.params(AffiliatesParams).seed_lists,
         }
         # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
         # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
         self._items_cache: dict[tuple[Item, date], ItemResult] = {}
         self._hits_cache: dict[tuple[tuple[str, ...], str | None], tuple[ListHit, ...]] = {}
         self._hits_version: str | None = None
+        self._identities: tuple[str, ListIdentities] | None = None
 
     # ------------------------------------------------------------------------------------------------
     def decide(
         self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
     ) -> Decision:
         """Decide one event with the batch's lists and ownership snapshot."""
-        on = event.occurred_at.date()
+        on = decision_date(event, self.ruleset)
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
-        reasons = self._evaluator.evaluate(event, items, profiles)
-        if context.lists is None:
-            reasons.append(
-                Reason(
-                    code="LISTS_UNAVAILABLE",
-                    outcome=Outcome.HOLD,
-                    message="control lists are not loaded: parties cannot be screened",
-                )
-            )
+        rule_context = build_context(
+            event,
+            items,
+            profiles,
+            self.ruleset,
+            on=on,
+            lists_available=context.lists is not None,
+            event_id_reused=event.event_id in context.reused_event_ids,
+        )
+        reasons, outcome = combine(event, evaluate(self.rules, rule_context))
         versions = self.versions(context)
         return Decision(
             decision_id=decision_id_for(event.event_id, trigger, versions),
             event_id=event.event_id,
             subject_kind=event.kind,
             subject_id=event.subject_id,
-            outcome=decide(reasons),
+            outcome=outcome,
             reasons=tuple(reasons),
             items=tuple(result.classification for result in items),
             trigger=trigger,
@@ -121,7 +134,7 @@ class ScreeningEngine:
             outcome=Outcome.HOLD,
             reasons=(
                 Reason(
-                    code="INVALID_EVENT",
+                    code=ReasonCode.INVALID_EVENT,
                     outcome=Outcome.HOLD,
                     message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
                 ),
@@ -162,35 +175,55 @@ class ScreeningEngine:
         entity = context.ownership.entity_for(party) if status is OwnershipStatus.KNOWN else None
         finding = None
         stale = False
+        reviews: tuple[OwnerListMatch, ...] = ()
         if entity is not None:
-            listed = self._listed_map(context)
+            owners = self._owner_status(context)
             finding = analyse(
                 entity.entity_id,
                 context.ownership.records,
-                listed,
+                {entity_id: found.listed for entity_id, found in owners.items() if found.listed},
                 self.ownership_policy,
                 self._seed_lists,
                 as_of_date=on,
             )
             stale = bool(finding.stale_records)
+            reviews = tuple(
+                match
+                for entity_id in finding.reached_ids[1:]  # the owners above the party, not the party itself
+                if entity_id in owners
+                for match in owners[entity_id].review
+            )
         return PartyProfile(
-            party=party, hits=hits, entity=entity, ownership_status=status, ownership=finding, stale=stale
+            party=party,
+            hits=hits,
+            entity=entity,
+            ownership_status=status,
+            ownership=finding,
+            stale=stale,
+            owner_reviews=reviews,
         )
 
-    def _listed_map(self, context: BatchContext) -> Mapping[str, frozenset[str]]:
-        """Which lists each registry entity of the batch is on: owners' names are screened like a party's.
+    def _owner_status(self, context: BatchContext) -> Mapping[str, OwnerListStatus]:
+        """The list status of each registry entity of the batch: on a list only by a link on its record or
+        by exact identity; its names' other matches are for review (`screening.domain.list_links`).
 
         Computed once per batch, on first need (the snapshot holds only this batch's ancestries).
         """
-        if context.listed is None:
+        if context.owner_status is None:
             lists = context.lists
-            context.listed = (
-                {eid: self._lists_of(record, lists) for eid, record in context.ownership.records.items()}
-                if lists is not None
-                else {}
-            )
-        return context.listed
+            if lists is None:
+                context.owner_status = {}
+            else:
+                identities = self._identities_of(lists)
+                context.owner_status = {
+                    entity_id: owner_list_status(
+                        record, identities, self._hits((record.name, *record.aliases), record.country, lists)
+                    )
+                    for entity_id, record in context.ownership.records.items()
+                }
+        return context.owner_status
 
-    def _lists_of(self, record: OwnershipRecord, lists: ScreeningLists) -> frozenset[str]:
-        hits = self._hits((record.name, *record.aliases), record.country, lists)
-        return frozenset(hit.entry.source for hit in hits if hit.strong)
+    def _identities_of(self, lists: ScreeningLists) -> ListIdentities:
+        if self._identities is None or self._identities[0] != lists.version:
+            self._identities = (lists.version, identities_of(lists.version, lists.entries))
+        return self._identities[1]

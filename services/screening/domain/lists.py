@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from screening.domain.model import Outcome
 
@@ -59,18 +59,35 @@ class ListHit:
 
 @dataclass(frozen=True, slots=True)
 class ListPolicy:
-    """Per-list outcomes on a strong match (data from the ruleset, not code)."""
+    """Per-list outcomes on a strong match: the ruleset's `[lists]` table (data, not code).
 
-    deny_lists: frozenset[str]
-    hold_lists: frozenset[str]
+    A list the policy does not name is never ignored: a strong match on it takes `default` (hold unless
+    the ruleset says deny), a weaker one is held like any other.
+    """
 
-    def outcome_for(self, source: str, strong: bool) -> Outcome | None:
-        """Outcome of a hit on `source`: the list's outcome when strong, `hold` when weak, None if ignored."""
-        if source not in self.deny_lists and source not in self.hold_lists:
-            return None
+    table: ClassVar[str] = "lists"
+
+    deny_lists: frozenset[str] = field(metadata={"key": "deny"})
+    hold_lists: frozenset[str] = field(metadata={"key": "hold"})
+    default: Outcome = Outcome.HOLD
+
+    def __post_init__(self) -> None:
+        if self.default is Outcome.ALLOW:
+            raise ValueError("default must be hold or deny: a list without a policy is never let through")
+
+    def names(self, source: str) -> bool:
+        """Whether the policy names `source` (else its hits take `default`)."""
+        return source in self.deny_lists or source in self.hold_lists
+
+    def outcome_for(self, source: str, strong: bool) -> Outcome:
+        """Outcome of a hit on `source`: the list's outcome (or `default`) when strong, `hold` when weak."""
         if not strong:
             return Outcome.HOLD
-        return Outcome.DENY if source in self.deny_lists else Outcome.HOLD
+        if source in self.deny_lists:
+            return Outcome.DENY
+        if source in self.hold_lists:
+            return Outcome.HOLD
+        return self.default
 
 
 # Long CSL source names → short codes; trade.gov's CSV and JSON name lists in full.

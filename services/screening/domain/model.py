@@ -7,29 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
+from screening.domain.outcome import Outcome
+from screening.domain.reasons import ReasonCode
 
-class Outcome(StrEnum):
-    """A screening outcome; `deny` is more severe than `hold`, which is more severe than `allow`."""
-
-    ALLOW = "allow"
-    HOLD = "hold"
-    DENY = "deny"
-
-    @property
-    def severity(self) -> int:
-        """Rank used to pick the most severe outcome."""
-        return _SEVERITY[self]
-
-    @staticmethod
-    def most_severe(outcomes: list[Outcome]) -> Outcome:
-        """The most severe of `outcomes`, `allow` when there are none."""
-        return max(outcomes, key=lambda outcome: outcome.severity, default=Outcome.ALLOW)
-
-
-_SEVERITY = {Outcome.ALLOW: 0, Outcome.HOLD: 1, Outcome.DENY: 2}
+__all__ = [
+    "Accelerator", "Decision", "Event", "Item", "ItemClassification", "Lease", "Licence", "Order", "Outcome",
+    "Party", "Reason", "ReasonCode", "Versions",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +120,7 @@ class Lease:
     end_user: Party | None
     resources: tuple[Item, ...]
     hardware_country: str | None
-    access: str
+    access: str | None  # "remote" or "dedicated"; None when the producer did not say (unknown)
     start: date | None = None
     end: date | None = None
     purpose: str | None = None
@@ -168,7 +154,7 @@ Event = Order | Lease
 class Reason:
     """One rule's finding: a stable code, its outcome, a message and the evidence behind it."""
 
-    code: str
+    code: ReasonCode
     outcome: Outcome
     message: str
     party_role: str | None = None

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 # Shares are stored as binary floats: 0.3 + 0.2 must reach a 0.50 threshold, so comparisons allow this slack.
 SHARE_TOLERANCE = 1e-9
@@ -61,6 +61,9 @@ class OwnershipRecord:
     owners: tuple[OwnerLink, ...] = ()
     as_of: date | None = None
     source: str | None = None
+    list_entry_ids: tuple[str, ...] = ()
+    """Control-list entries (their `entry_id`) the registry has tied this entity to: the evidence that it
+    is listed (`screening.domain.list_links`)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -102,10 +105,14 @@ def record_from_mapping(data: Mapping[str, Any]) -> OwnershipRecord:
     known_total = math.fsum(owner.share for owner in owners if owner.share is not None)
     if known_total > 1.0 + _OWNER_SUM_SLACK:
         raise OwnershipRecordError(f"{entity_id}: owners' known shares add up to {known_total:.4f} > 1")
+    links = data.get("list_entry_ids") or []
+    if not isinstance(links, list) or not all(isinstance(link, str) and link.strip() for link in links):
+        raise OwnershipRecordError(f"{entity_id}: list_entry_ids must be a list of non-empty strings")
     return OwnershipRecord(
         entity_id=entity_id,
         name=name,
         aliases=tuple(aliases),
+        list_entry_ids=tuple(links),
         country=_optional_country(data, "country", entity_id),
         hq_country=_optional_country(data, "hq_country", entity_id),
         owners=owners,
@@ -125,6 +132,7 @@ def record_to_mapping(record: OwnershipRecord) -> dict[str, Any]:
         "owners": [{"entity_id": owner.entity_id, "share": owner.share} for owner in record.owners],
         "as_of": record.as_of.isoformat() if record.as_of else None,
         "source": record.source,
+        **({"list_entry_ids": list(record.list_entry_ids)} if record.list_entry_ids else {}),
     }
 
 
@@ -211,6 +219,8 @@ def stale_records(
 @dataclass(frozen=True, slots=True)
 class OwnershipPolicy:
     """Thresholds of the ownership rules (the ruleset's `[ownership]` table)."""
+
+    table: ClassVar[str] = "ownership"
 
     control_threshold: float = 0.50
     significant_minority: float = 0.25
@@ -429,6 +439,8 @@ class OwnershipFinding:
     stale_records: tuple[str, ...] = ()
     undated_records: tuple[str, ...] = ()
     reached: int = field(default=0, compare=False)
+    reached_ids: tuple[str, ...] = field(default=(), compare=False)
+    """The root and every ancestor the analysis reached, root first."""
 
     @property
     def root_known(self) -> bool:
@@ -598,6 +610,7 @@ def analyse(
         stale_records=stale,
         undated_records=undated,
         reached=len(graph.nodes),
+        reached_ids=tuple(graph.nodes),
     )
 
 

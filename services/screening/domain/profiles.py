@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from screening.domain.list_links import OwnerListMatch
 from screening.domain.lists import ListHit
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipFinding, OwnershipRecord
@@ -63,6 +64,8 @@ class PartyProfile:
     ownership_status: OwnershipStatus
     ownership: OwnershipFinding | None
     stale: bool = False
+    owner_reviews: tuple[OwnerListMatch, ...] = ()
+    """Possible list entries of the party's owners that are not evidence enough to call them listed."""
 
     @property
     def headquarters_country(self) -> str | None:
@@ -72,6 +75,27 @@ class PartyProfile:
         if self.entity is not None and self.entity.headquarters_country:
             return self.entity.headquarters_country
         return self.party.country
+
+    @property
+    def headquarters_claims(self) -> tuple[str, ...]:
+        """Every headquarters country somebody states for the party (the event, the registry record), or,
+        when nobody does, where it is located. The rules act on any of them: a producer cannot talk a
+        registry's China headquarters away by stating another country."""
+        stated = [c for c in (self.party.hq_country, self.entity.hq_country if self.entity else None) if c]
+        if stated:
+            return tuple(dict.fromkeys(stated))
+        fallback = self.headquarters_country
+        return (fallback,) if fallback else ()
+
+    @property
+    def stated_headquarters(self) -> str | None:
+        """Headquarters somebody states: the event's `hq_country`, else the registry record's; never the
+        location taken for it."""
+        if self.party.hq_country:
+            return self.party.hq_country
+        if self.entity is not None and self.entity.hq_country:
+            return self.entity.hq_country
+        return None
 
     @property
     def ultimate_parent_hq_country(self) -> str | None:

@@ -1,155 +1,73 @@
-"""The versioned ruleset: country groups with dated changes, rule windows, thresholds and list policy.
+"""The versioned ruleset: country groups with dated changes, classification periods, every rule's typed
+parameters, ownership thresholds and list policy.
 
-A ruleset is data (a TOML file shipped in the package, or another given in settings). This module turns
-the parsed mapping into typed values; it never reads files or the environment itself.
+A ruleset is data (a TOML file shipped in the package, or another given in settings). `Ruleset.from_mapping`
+turns the parsed mapping into typed values once, and refuses a file that does not follow the schema: an
+unknown table or key, a missing one, or a value of the wrong type is a `RulesetError` naming the file, the
+table, the key and what was expected. This module never reads files or the environment itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar
 
+from screening.domain.classification import ClassificationRules
+from screening.domain.countries import CountryChange, CountryGroups
 from screening.domain.lists import ListPolicy
+from screening.domain.ownership import OwnershipPolicy
+from screening.domain.parameters import Parameters, RuleParams, RulesetError, convert, parse_table
+from screening.domain.rules.registry import parameter_classes
 
+__all__ = ["CountryChange", "CountryGroups", "DatedEntry", "MatchingParams", "Ruleset", "RulesetError"]
 
-def _date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+P = TypeVar("P", bound=Parameters)
 
-
-@dataclass(frozen=True, slots=True)
-class CountryChange:
-    """A dated change of one country's membership of one group."""
-
-    country: str
-    group: str
-    change: str  # "add" or "remove"
-    effective: date
-    review_window_from: date | None = None
-
-    def evidence(self) -> dict[str, str]:
-        """The change as decision evidence (`country_group_review`)."""
-        return {"group": self.group, "change": self.change, "effective": self.effective.isoformat()}
-
-
-@dataclass(frozen=True, slots=True)
-class CountryGroups:
-    """Country groups of Supplement No. 1 to Part 740, evaluated as of a date."""
-
-    base: Mapping[str, frozenset[str]]
-    changes: tuple[CountryChange, ...]
-    hong_kong_as: str = "CN"
-    macau: str = "MO"
-    # Memberships per (group, date): every event asks the same few questions, so answer each once.
-    _members_cache: dict[tuple[str, date], frozenset[str]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def canonical(self, country: str | None) -> str | None:
-        """The country the EAR treats `country` as (Hong Kong counts as China)."""
-        if country is None:
-            return None
-        country = country.upper()
-        return self.hong_kong_as if country == "HK" else country
-
-    def members(self, group: str, on: date) -> frozenset[str]:
-        """Members of `group` on date `on`: the snapshot, with changes before/after their effective dates.
-
-        The snapshot lists the membership as of its date; a change is undone for dates before it took
-        effect (a country removed later was still a member before) and applied from its effective date.
-        """
-        cached = self._members_cache.get((group, on))
-        if cached is not None:
-            return cached
-        members = set(self.base.get(group, frozenset()))
-        for change in self.changes:
-            if change.group != group:
-                continue
-            in_effect = on >= change.effective
-            if change.change == "remove":
-                if in_effect:
-                    members.discard(change.country)
-                else:
-                    members.add(change.country)
-            elif change.change == "add":
-                if in_effect:
-                    members.add(change.country)
-                else:
-                    members.discard(change.country)
-        result = self._members_cache[(group, on)] = frozenset(members)
-        return result
-
-    def in_group(self, country: str | None, group: str, on: date) -> bool:
-        """Whether `country` (HK as CN) is in `group` on `on`."""
-        canonical = self.canonical(country)
-        return canonical is not None and canonical in self.members(group, on)
-
-    def is_d5_or_macau(self, country: str | None, on: date) -> bool:
-        """D:5 or Macau: the headquarters rule, NAC, GP10 and is-informed destinations."""
-        canonical = self.canonical(country)
-        return canonical == self.macau or self.in_group(canonical, "D5", on)
-
-    def needs_advanced_computing_licence(self, country: str | None, on: date) -> bool:
-        """(D:1 ∪ D:4 ∪ D:5) minus (A:5 ∪ A:6), plus Macau (15 CFR 742.6(a)(6))."""
-        canonical = self.canonical(country)
-        if canonical is None:
-            return False
-        if canonical == self.macau:
-            return True
-        controlled = any(self.in_group(canonical, g, on) for g in ("D1", "D4", "D5"))
-        exempt = any(self.in_group(canonical, g, on) for g in ("A5", "A6"))
-        return controlled and not exempt
-
-    def in_review_window(self, country: str | None, on: date) -> CountryChange | None:
-        """A change whose legal effect is unsettled on `on` (e.g. Cambodia between State's and BIS's acts)."""
-        canonical = self.canonical(country)
-        for change in self.changes:
-            if (
-                change.country == canonical
-                and change.review_window_from is not None
-                and change.review_window_from <= on < change.effective
-            ):
-                return change
-        return None
+_TOP_LEVEL = frozenset(
+    {
+        "version",
+        "published",
+        "classification",
+        "countries",
+        "rules",
+        "ownership",
+        "lists",
+        "matching",
+        "red_flags",
+    }
+)
+# Country groups of Supplement No. 1 to Part 740 a ruleset may list; the rules read D:1, D:4, D:5, A:5, A:6.
+_GROUPS = frozenset({"A1", "A2", "A3", "A4", "A5", "A6", "B", "D1", "D2", "D3", "D4", "D5", "E1", "E2"})
+_REQUIRED_GROUPS = ("D1", "D4", "D5", "A5", "A6")
 
 
 @dataclass(frozen=True, slots=True)
-class RuleWindow:
-    """When a rule applies; optional suspension window inside it."""
+class MatchingParams:
+    """`[matching]`: name-match scores at or above which a hit is strong (a match) or weak (held)."""
 
-    name: str
-    effective_from: date | None
-    effective_to: date | None = None
-    suspended_from: date | None = None
-    suspended_to: date | None = None
-    params: Mapping[str, Any] | None = None
+    table: ClassVar[str] = "matching"
+    strong: float
+    weak: float
 
-    def in_force(self, on: date) -> bool:
-        """In force on `on` and not suspended."""
-        return self.applies(on) and not self.suspended(on)
+    def __post_init__(self) -> None:
+        if not 0.0 < self.weak <= self.strong <= 1.0:
+            raise ValueError(f"need 0 < weak <= strong <= 1, got weak {self.weak}, strong {self.strong}")
 
-    def applies(self, on: date) -> bool:
-        """Within the effective window (ignoring suspension)."""
-        if self.effective_from is not None and on < self.effective_from:
-            return False
-        return not (self.effective_to is not None and on > self.effective_to)
 
-    def suspended(self, on: date) -> bool:
-        """Within the suspension window."""
-        return (
-            self.suspended_from is not None
-            and self.suspended_to is not None
-            and self.suspended_from <= on <= self.suspended_to
-        )
+@dataclass(frozen=True, slots=True)
+class DatedEntry:
+    """One date the ruleset names: where (`table`, `key`) and when. A calendar of changes reads these."""
 
-    def param(self, key: str, default: Any = None) -> Any:
-        """A rule parameter from the ruleset (models, destinations, thresholds)."""
-        return (self.params or {}).get(key, default)
+    table: str
+    key: str
+    on: date
+
+
+# Tables the engine reads besides the rules' own (the registry supplies those).
+_ENGINE_TABLES: tuple[type[Parameters], ...] = (OwnershipPolicy, MatchingParams, ListPolicy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,69 +75,170 @@ class Ruleset:
     """Everything the rules read as values: versioned, loaded from a file, never from the environment."""
 
     version: str
+    source: str
     countries: CountryGroups
-    rules: Mapping[str, RuleWindow]
-    list_policy: ListPolicy
-    classification: tuple[Mapping[str, Any], ...]
-    ownership: Mapping[str, Any]
-    matching: Mapping[str, float]
-    red_flags: Mapping[str, tuple[str, ...]]
+    classification: ClassificationRules
+    tables: Mapping[str, Parameters]
+    published: date | None = None
 
-    def rule(self, name: str) -> RuleWindow:
-        """The window of rule `name`; a missing rule is a ruleset error, not a silent pass."""
-        try:
-            return self.rules[name]
-        except KeyError as missing:
-            raise KeyError(f"ruleset {self.version} has no rule {name!r}") from missing
+    def params(self, cls: type[P]) -> P:
+        """The parsed parameters of class `cls` (its table); a class without a table gets its defaults."""
+        if not cls.table:
+            return cls()
+        found = self.tables.get(cls.table)
+        if not isinstance(found, cls):
+            raise KeyError(f"ruleset {self.version} ({self.source}) has no [{cls.table}] of {cls.__name__}")
+        return found
+
+    @property
+    def list_policy(self) -> ListPolicy:
+        """The `[lists]` policy: outcome of a hit per list."""
+        return self.params(ListPolicy)
+
+    @property
+    def ownership_policy(self) -> OwnershipPolicy:
+        """The `[ownership]` thresholds."""
+        return self.params(OwnershipPolicy)
+
+    @property
+    def ownership(self) -> Mapping[str, Any]:
+        """The `[ownership]` thresholds as a read-only mapping of key to value (prefer `ownership_policy`)."""
+        policy = self.ownership_policy
+        return MappingProxyType({name: getattr(policy, name) for name in policy.__dataclass_fields__})
+
+    @property
+    def matching(self) -> Mapping[str, float]:
+        """The `[matching]` thresholds as a read-only mapping (`strong`, `weak`)."""
+        found = self.params(MatchingParams)
+        return MappingProxyType({"strong": found.strong, "weak": found.weak})
+
+    def dated_entries(self) -> tuple[DatedEntry, ...]:
+        """Every date the ruleset names: rule windows and dated parameters, country-group changes and
+        their review windows, classification periods. Sorted by date."""
+        entries: list[DatedEntry] = []
+        for table, found in self.tables.items():
+            if isinstance(found, RuleParams):
+                entries.extend(DatedEntry(table, key, on) for key, on in found.dates().items())
+        for index, change in enumerate(self.countries.changes):
+            where = f"countries.changes[{index}] {change.country} {change.change} {change.group}"
+            entries.append(DatedEntry(where, "effective", change.effective))
+            if change.review_window_from is not None:
+                entries.append(DatedEntry(where, "review_window_from", change.review_window_from))
+        for period in self.classification.periods:
+            where = f"classification.periods {period.name}"
+            for key, on in (
+                ("from", period.valid_from),
+                ("to", period.valid_to),
+                ("hbm_from", period.hbm_from),
+            ):
+                if on is not None:
+                    entries.append(DatedEntry(where, key, on))
+        return tuple(sorted(entries, key=lambda entry: (entry.on, entry.table, entry.key)))
 
     @staticmethod
-    def from_mapping(data: Mapping[str, Any]) -> Ruleset:
-        """Build a ruleset from the parsed TOML mapping."""
-        countries = data["countries"]
-        groups = {
-            key: frozenset(str(c).upper() for c in value)
-            for key, value in countries.items()
-            if isinstance(value, list) and key != "changes"
-        }
-        changes = tuple(
-            CountryChange(
-                country=str(c["country"]).upper(),
-                group=str(c["group"]),
-                change=str(c["change"]),
-                effective=date.fromisoformat(str(c["effective"])),
-                review_window_from=_date(c.get("review_window_from")),
+    def from_mapping(data: Mapping[str, Any], source: str = "ruleset.toml") -> Ruleset:
+        """Build a ruleset from the parsed TOML mapping of file `source` (named in every error)."""
+        unknown = sorted(set(data) - _TOP_LEVEL)
+        if unknown:
+            raise RulesetError(
+                f"{source}: unknown top-level key {unknown[0]!r}; "
+                f"the keys are: {', '.join(sorted(_TOP_LEVEL))}"
             )
-            for c in countries.get("changes", [])
-        )
-        windows = {}
-        for name, spec in data.get("rules", {}).items():
-            params = {
-                k: v for k, v in spec.items() if k not in ("from", "to", "suspended_from", "suspended_to")
-            }
-            windows[name] = RuleWindow(
-                name=name,
-                effective_from=_date(spec.get("from")),
-                effective_to=_date(spec.get("to")),
-                suspended_from=_date(spec.get("suspended_from")),
-                suspended_to=_date(spec.get("suspended_to")),
-                params=params,
+        version = convert(_required(data, "version", source, ""), str, f"{source}: version")
+        published = convert(data["published"], date, f"{source}: published") if "published" in data else None
+        countries = _countries(_required(data, "countries", source, ""), source)
+        classification = _required(data, "classification", source, "")
+        if not isinstance(classification, Mapping) or set(classification) != {"periods"}:
+            raise RulesetError(
+                f"{source}: [classification] must hold exactly the list [[classification.periods]]"
             )
-        lists = data.get("lists", {})
-        red_flags = {k: tuple(v) for k, v in data.get("red_flags", {}).items()}
+        rules = data.get("rules", {})
+        if not isinstance(rules, Mapping):
+            raise RulesetError(f"{source}: [rules] must be a table of rule tables")
+        classes = (*parameter_classes(), *_ENGINE_TABLES)
+        known_rules = {cls.table.removeprefix("rules.") for cls in classes if cls.table.startswith("rules.")}
+        stray = sorted(set(rules) - known_rules)
+        if stray:
+            raise RulesetError(
+                f"{source}: unknown rule table [rules.{stray[0]}]; the rule tables are: "
+                + ", ".join(f"[rules.{name}]" for name in sorted(known_rules))
+            )
+        tables: dict[str, Parameters] = {}
+        for cls in classes:
+            head, _, name = cls.table.partition(".")
+            table = rules.get(name) if head == "rules" else data.get(head)
+            if table is None:
+                raise RulesetError(f"{source}: missing table [{cls.table}]")
+            tables[cls.table] = parse_table(cls, table, source, cls.table)
         return Ruleset(
-            version=str(data["version"]),
-            countries=CountryGroups(
-                base=groups,
-                changes=changes,
-                hong_kong_as=str(countries.get("hong_kong_as", "CN")),
-                macau=str(countries.get("macau", "MO")),
-            ),
-            rules=windows,
-            list_policy=ListPolicy(
-                deny_lists=frozenset(lists.get("deny", [])), hold_lists=frozenset(lists.get("hold", []))
-            ),
-            classification=tuple(data.get("classification", {}).get("periods", [])),
-            ownership=dict(data.get("ownership", {})),
-            matching={k: float(v) for k, v in data.get("matching", {}).items()},
-            red_flags=red_flags,
+            version=version,
+            source=source,
+            countries=countries,
+            classification=ClassificationRules.from_mapping(classification["periods"], source=source),
+            tables=MappingProxyType(tables),
+            published=published,
         )
+
+
+def _required(data: Mapping[str, Any], key: str, source: str, table: str) -> Any:
+    if key not in data:
+        where = f"[{table}] {key}" if table else key
+        raise RulesetError(f"{source}: {where} is required")
+    return data[key]
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangeParams:
+    """One `[[countries.changes]]` table."""
+
+    table: ClassVar[str] = "countries.changes"
+    country: str
+    group: str
+    change: str
+    effective: date
+    review_window_from: date | None = None
+
+
+def _countries(data: Any, source: str) -> CountryGroups:
+    """`[countries]`: group memberships, the dated changes, and how Hong Kong and Macau are treated."""
+    if not isinstance(data, Mapping):
+        raise RulesetError(f"{source}: [countries] must be a table")
+    groups: dict[str, frozenset[str]] = {}
+    changes: list[CountryChange] = []
+    hong_kong_as, macau = "CN", "MO"
+    for key, value in data.items():
+        where = f"{source}: [countries] {key}"
+        if key == "hong_kong_as":
+            hong_kong_as = convert(value, str, where).upper()
+        elif key == "macau":
+            macau = convert(value, str, where).upper()
+        elif key == "changes":
+            items = convert(value, tuple[dict[str, Any], ...], where)
+            for index, item in enumerate(items):
+                spec = parse_table(_ChangeParams, item, source, f"countries.changes[{index}]")
+                if spec.group not in _GROUPS or spec.change not in ("add", "remove"):
+                    raise RulesetError(
+                        f"{source}: [countries.changes[{index}]] needs a known group (one of "
+                        f"{', '.join(sorted(_GROUPS))}) and change 'add' or 'remove', got "
+                        f"{spec.group!r} / {spec.change!r}"
+                    )
+                changes.append(
+                    CountryChange(
+                        country=spec.country.upper(),
+                        group=spec.group,
+                        change=spec.change,
+                        effective=spec.effective,
+                        review_window_from=spec.review_window_from,
+                    )
+                )
+        elif key in _GROUPS:
+            groups[key] = frozenset(c.upper() for c in convert(value, tuple[str, ...], where))
+        else:
+            raise RulesetError(
+                f"{where}: unknown key; [countries] holds the groups ({', '.join(sorted(_GROUPS))}), "
+                "hong_kong_as, macau and changes"
+            )
+    missing = [group for group in _REQUIRED_GROUPS if group not in groups]
+    if missing:
+        raise RulesetError(f"{source}: [countries] {missing[0]} is required (a list of ISO-2 country codes)")
+    return CountryGroups(base=groups, changes=tuple(changes), hong_kong_as=hong_kong_as, macau=macau)
