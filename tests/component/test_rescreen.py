@@ -92,7 +92,11 @@ def setup(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists)
         lists: list[ScreeningLists | None] = [shipped_lists]
         subjects = subjects or InMemoryOpenSubjects()
         service = ScreeningService(
-            ScreeningEngine(ruleset, catalogue), lambda: lists[0], registry, InMemoryDecisionLedger(), subjects
+            ScreeningEngine(ruleset, catalogue),
+            lambda: lists[0],
+            registry,
+            InMemoryDecisionLedger(),
+            subjects,
         )
         sender = RecordingSender()
         pipeline = event_consumer(service, sender)
