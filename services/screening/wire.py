@@ -153,15 +153,18 @@ class OwnershipRecordV1(_Wire):
         "known to be; the evidence that it is listed, beyond an exact match of its names",
     )
 
-    @model_validator(mode="after")
-    def _valid_record(self) -> OwnershipRecordV1:
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_record(cls, data: Any) -> Any:
         # The one ownership validator (duplicate owners, shares adding up to more than 1, self-ownership,
-        # bounded ids and names) applies to the wire model too, so the schema and the service agree.
-        try:
-            record_from_mapping(self.model_dump(mode="json"))
-        except OwnershipRecordError as error:
-            raise ValueError(str(error)) from error
-        return self
+        # bounded ids and names, `true` is not a share) reads the input as given, so the wire model and
+        # the service refuse the same records.
+        if isinstance(data, dict):
+            try:
+                record_from_mapping(data)
+            except OwnershipRecordError as error:
+                raise ValueError(str(error)) from error
+        return data
 
 
 class SubjectV1(_Wire):

@@ -566,7 +566,7 @@ class OwnershipConsumer:
     async def _send_dead_letters(self, dead: Sequence[Outgoing]) -> None:
         sent = await self._outbox.send(dead)
         for out in sent.acked:
-            if out.position is not None:
+            if out.dead_letter is not None and out.position is not None:
                 self._dead_lettered.add(out.position)
                 self._metrics.dead_lettered(out.dead_letter)
         if sent.unavailable is not None:
