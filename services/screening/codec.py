@@ -375,9 +375,8 @@ class EventDecoder:
             self._party_problems(where, party, too_long, problems)
         if len(event.items) > b.items:
             problems.append(f"{len(event.items)} items, more than {b.items}")
-        items_field = "items" if kind.name == ORDER else "resources"
         for index, item in enumerate(event.items[: b.items + 1]):
-            self._item_problems(f"{items_field}[{index}]", item, too_long, number, problems)
+            self._item_problems(f"{kind.items_field}[{index}]", item, too_long, number, problems)
         if len(event.licences) > b.licences:
             problems.append(f"{len(event.licences)} licences, more than {b.licences}")
         for index, licence in enumerate(event.licences[: b.licences + 1]):

@@ -29,6 +29,8 @@ class EventKind:
     """The `KafkaSettings` field that names the topic carrying this kind."""
     subject_field: str
     """The event field holding the subject id (also the message key)."""
+    items_field: str
+    """The event field holding the lines screened (order items, leased resources)."""
     wire_model: type[BaseModel]
     to_domain: Callable[[Any, datetime | None], Event]
     """Validated wire model and the Kafka record's timestamp (None outside Kafka) → domain event."""
@@ -69,6 +71,7 @@ ORDER = EventKind(
     name="order",
     topic_setting="orders_topic",
     subject_field="order_id",
+    items_field="items",
     wire_model=wire.OrderEventV1,
     to_domain=wire.order_to_domain,
     closing_actions=frozenset({"cancel"}),
@@ -80,6 +83,7 @@ LEASE = EventKind(
     name="lease",
     topic_setting="leases_topic",
     subject_field="lease_id",
+    items_field="resources",
     wire_model=wire.LeaseEventV1,
     to_domain=wire.lease_to_domain,
     closing_actions=frozenset({"terminate"}),

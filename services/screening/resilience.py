@@ -1,10 +1,10 @@
 """The error policy, in one place: what is transient, what is permanent, how often to retry, when to split.
 
-- Transient: the broker or Redis unreachable, a timeout, a Kafka error the client marks retriable. Retried
-  with backoff (`RetryPolicy`); an ownership read that still fails is decided as unavailable (a hold with
-  OWNERSHIP_UNAVAILABLE); a publish that still fails leaves the batch uncommitted (`Unavailable`): the
-  consumer rewinds and reads it again later, and the ledger keeps what was published from being published
-  twice.
+- Transient: the broker unreachable, a timeout, a Kafka error the client marks retriable, any Redis error.
+  Retried with backoff (`RetryPolicy`); an ownership read that still fails is decided as unavailable (a
+  hold with OWNERSHIP_UNAVAILABLE); a publish that still fails leaves the batch uncommitted
+  (`Unavailable`): the consumer rewinds and reads it again later, and the ledger keeps what was published
+  from being published twice.
 - Permanent: anything else, about one message or one event (undecodable bytes or headers, a failed
   validation, an exception inside a rule, a stored record that fails validation). That message alone is
   dead-lettered and, when it names its subject, held; the rest of the batch is decided and the offsets
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from screening.metrics import Metrics
 
@@ -63,15 +62,17 @@ class DeadLetterRefused(RuntimeError):
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether retrying the same operation may succeed: an unreachable or slow broker or Redis."""
-    if isinstance(error, Unavailable):
+    """Whether retrying the same operation may succeed: an unreachable or slow broker or Redis.
+
+    Every Redis error counts: a record that passed validation cannot be what Redis refuses (a read-only
+    replica during a failover, out of memory), and splitting would dead-letter every record of the batch.
+    A Kafka error counts when the client marks it retriable (not, say, a record over the size limit).
+    """
+    if isinstance(error, Unavailable | RedisError):
         return True
     if isinstance(error, KafkaError):
         return bool(error.retriable)
-    return isinstance(
-        error,
-        TimeoutError | ConnectionError | RedisConnectionError | RedisTimeoutError | asyncio.TimeoutError,
-    )
+    return isinstance(error, TimeoutError | ConnectionError | asyncio.TimeoutError)
 
 
 async def isolate(
