@@ -44,6 +44,7 @@ __all__ = [
     "Rejected",
     "decision_to_dict",
     "decode_event",
+    "decode_ownership",
     "encode_decision",
     "encode_dlq",
     "ownership_to_json",
@@ -132,8 +133,9 @@ def content_digest(data: Any) -> str:
 
 
 def received_at_of(timestamp_ms: int | None) -> datetime | None:
-    """A Kafka record's timestamp (ms since the epoch) as a UTC time; None when the record has none."""
-    if timestamp_ms is None or timestamp_ms < 0:
+    """A Kafka record's timestamp (ms since the epoch) as a UTC time; None when the record has none (-1, or
+    0: no producer stamps its records with the epoch)."""
+    if timestamp_ms is None or timestamp_ms <= 0:
         return None
     try:
         return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
@@ -463,13 +465,26 @@ def _header_problem(headers: Iterable[tuple[str, bytes | None]]) -> tuple[str, s
 _DEFAULT_DECODER: EventDecoder | None = None
 
 
-def decode_event(kind: str, raw: bytes | None) -> Event | Rejected:
-    """Decode an order or lease event under the default limits; never raises (a convenience for tools)."""
+def _default_decoder() -> EventDecoder:
     global _DEFAULT_DECODER
     if _DEFAULT_DECODER is None:
         _DEFAULT_DECODER = EventDecoder()
-    decoded = _DEFAULT_DECODER.decode(KINDS[kind], raw)
+    return _DEFAULT_DECODER
+
+
+def decode_event(kind: str, raw: bytes | None) -> Event | Rejected:
+    """Decode an order or lease event under the default limits; never raises (a convenience for tools)."""
+    decoded = _default_decoder().decode(KINDS[kind], raw)
     return decoded.event if isinstance(decoded, DecodedEvent) else decoded
+
+
+def decode_ownership(raw: bytes) -> OwnershipRecord:
+    """Decode an ownership record under the default limits; raises `OwnershipRecordError` saying what is
+    wrong (a convenience for tools: the feed uses `EventDecoder.decode_ownership`, which never raises)."""
+    decoded = _default_decoder().decode_ownership(raw)
+    if isinstance(decoded, Rejected):
+        raise OwnershipRecordError(decoded.error)
+    return decoded
 
 
 # --------------------------------------------------------------------------------------------- encode

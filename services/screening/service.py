@@ -25,6 +25,7 @@ from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_f
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
 from screening.domain.profiles import OwnershipSnapshot
+from screening.domain.reasons import ReasonCode
 from screening.kinds import closes_subject
 from screening.metrics import Metrics
 from screening.ports import (
@@ -43,9 +44,9 @@ log = logging.getLogger("screening.service")
 
 Clock = Callable[[], datetime]
 
-INVALID_EVENT = "INVALID_EVENT"
+INVALID_EVENT = ReasonCode.INVALID_EVENT
 """Reason code of the hold for a message that failed validation but names its subject (contract)."""
-ENGINE_ERROR = "ENGINE_ERROR"
+ENGINE_ERROR = ReasonCode.ENGINE_ERROR
 """Reason code of the hold for an event the service failed on (the message is dead-lettered)."""
 RESCREEN = "rescreen"
 """The contract's `trigger` of a decision made because a list or ownership change re-decided a subject."""
@@ -225,7 +226,7 @@ class ScreeningService:
     def _hold(
         self,
         item: Rejected,
-        code: str,
+        code: ReasonCode,
         message: str,
         context: BatchContext,
         now: datetime,

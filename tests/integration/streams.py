@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,16 +17,31 @@ from tests.integration.conftest import RunningService
 from tests.support import order_event
 
 
+def now() -> str:
+    """The current time as an event's `occurred_at`: the service holds events dated far from their receipt."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def order_event_now(event_id: str, order_id: str, **fields: Any) -> bytes:
+    """`tests.support.order_event`, occurring now."""
+    return order_event(event_id, order_id, occurred_at=now(), **fields)
+
+
 def good_orders(prefix: str, count: int) -> list[tuple[str, bytes]]:
-    """(order id, event) of `count` ordinary orders (each an `allow`)."""
-    return [(f"{prefix}-SO-{i}", order_event(f"{prefix}-e{i}", f"{prefix}-SO-{i}")) for i in range(count)]
+    """(order id, event) of `count` ordinary orders (each an `allow`), occurring now."""
+    at = now()
+    return [
+        (f"{prefix}-SO-{i}", order_event(f"{prefix}-e{i}", f"{prefix}-SO-{i}", occurred_at=at))
+        for i in range(count)
+    ]
 
 
 def lease_event(event_id: str, lease_id: str, **fields: Any) -> bytes:
-    """A contract lease event of 8 A100s for a German research institute; `fields` replace or add fields."""
+    """A contract lease event of 8 A100s for a German research institute, occurring now; `fields` replace or
+    add fields."""
     event: dict[str, Any] = {
         "event_id": event_id,
-        "occurred_at": "2026-12-01T10:00:00Z",
+        "occurred_at": now(),
         "lease_id": lease_id,
         "action": "start",
         "lessor": {"name": "Example GPU Cloud LLC", "country": "US"},

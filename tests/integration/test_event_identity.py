@@ -7,8 +7,7 @@ import orjson
 import pytest
 
 from tests.integration.conftest import RunningService
-from tests.integration.streams import collect, send_all
-from tests.support import order_event
+from tests.integration.streams import collect, order_event_now, send_all
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +17,11 @@ async def test_a_reused_event_id_with_other_content_is_decided_and_a_redelivery_
 ) -> None:
     svc: RunningService = await start_service(lists=shipped_lists)
     k = svc.settings.kafka
-    first = order_event("e-1", "SO-1")
+    first = order_event_now("e-1", "SO-1")
     same_again = orjson.dumps(orjson.loads(first))  # the same content, keys in another order would do too
-    other = order_event("e-1", "SO-1", buyer="Inspur Electronic Information Industry Co., Ltd.", country="CN")
+    other = order_event_now(
+        "e-1", "SO-1", buyer="Inspur Electronic Information Industry Co., Ltd.", country="CN"
+    )
     await send_all(svc, k.orders_topic, [("SO-1", first), ("SO-1", same_again)])
     (decided,) = (await collect(svc, 1, 0)).decisions
     await send_all(svc, k.orders_topic, [("SO-1", other), ("SO-1", other)])
@@ -32,6 +33,8 @@ async def test_a_reused_event_id_with_other_content_is_decided_and_a_redelivery_
     assert first_decision == decided
     assert reused["decision_id"] != first_decision["decision_id"]
     assert reused["outcome"] != "allow"  # the second content names a listed buyer: screened, not skipped
+    assert "EVENT_ID_REUSED" in {r["code"] for r in reused["reasons"]}
+    assert "EVENT_ID_REUSED" not in {r["code"] for r in first_decision["reasons"]}
     assert out.dead_letters == []
 
 
@@ -40,11 +43,11 @@ async def test_json_with_a_duplicated_key_is_dead_lettered_and_its_subject_held(
 ) -> None:
     svc: RunningService = await start_service(lists=shipped_lists)
     k = svc.settings.kafka
-    listed_first = order_event("e-dup", "SO-dup", buyer="Huawei Technologies Co., Ltd.", country="CN")
+    listed_first = order_event_now("e-dup", "SO-dup", buyer="Huawei Technologies Co., Ltd.", country="CN")
     # A second "buyer" key after the first: a lenient reader keeps only the last, unlisted one.
     twice = listed_first[:-1] + b',"buyer":{"name":"Example Research Institute GmbH","country":"DE"}}'
     offsets = await send_all(
-        svc, k.orders_topic, [("SO-dup", twice), ("SO-ok", order_event("e-ok", "SO-ok"))]
+        svc, k.orders_topic, [("SO-dup", twice), ("SO-ok", order_event_now("e-ok", "SO-ok"))]
     )
 
     out = await collect(svc, 2, 1)

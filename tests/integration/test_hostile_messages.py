@@ -20,9 +20,9 @@ from tests.integration.streams import (
     collect,
     good_orders,
     lease_event,
+    order_event_now,
     send_all,
 )
-from tests.support import order_event
 
 pytestmark = pytest.mark.integration
 
@@ -90,8 +90,8 @@ async def test_a_long_party_name_is_refused_at_decode_and_the_stream_goes_on(
         f"w{random.Random(i).randrange(10**9)}" for i in range(4000)
     )  # ~45 KB of distinct tokens
     poison = [
-        ("SO-long", order_event("e-long", "SO-long", buyer=words)),
-        ("SO-huge", order_event("e-huge", "SO-huge", buyer="Huawei " * 130_000)),  # ~900 KB
+        ("SO-long", order_event_now("e-long", "SO-long", buyer=words)),
+        ("SO-huge", order_event_now("e-huge", "SO-huge", buyer="Huawei " * 130_000)),  # ~900 KB
     ]
     good = good_orders("long", GOOD)
     offsets = await send_all(svc, k.orders_topic, [*poison, *good])
@@ -127,7 +127,7 @@ async def test_a_non_utf8_header_dead_letters_that_message_alone(start_service, 
     svc: RunningService = await start_service(lists=shipped_lists)
     k = svc.settings.kafka
     poison = [
-        ("SO-hdr", order_event("e-hdr", "SO-hdr")),  # a valid event, but its header is not text
+        ("SO-hdr", order_event_now("e-hdr", "SO-hdr")),  # a valid event, but its header is not text
         ("SO-ctype", b"{not json"),  # FastStream decoded a JSON content-type body itself, and failed
     ]
     good = good_orders("hdr", GOOD)
@@ -196,12 +196,14 @@ async def test_bad_ownership_records_are_refused_at_the_feed_and_read_as_invalid
     assert snapshot.status_for(buyer) is OwnershipStatus.INVALID
     assert "my-parent" in snapshot.invalid_records_for(buyer)
 
-    poison = [("SO-owned", order_event("e-owned", "SO-owned", buyer=BUYER, country="MY"))]
+    poison = [("SO-owned", order_event_now("e-owned", "SO-owned", buyer=BUYER, country="MY"))]
     good = good_orders("own", GOOD)
     await send_all(svc, k.orders_topic, [*poison, *good])
     out = await collect(svc, GOOD + 1, 3)
 
     await check_stream(svc, out, good, {(k.ownership_topic, offset) for offset in feed_offsets[:3]})
-    assert "e-owned" in out.by_event()
+    owned = out.by_event()["e-owned"]  # decided, held: its buyer's parent record fails validation
+    assert owned["outcome"] == "hold"
+    assert "OWNERSHIP_INVALID" in {r["code"] for r in owned["reasons"]}
     assert {d["error_kind"] for d in out.dead_letters} == {"schema"}
     await assert_committed_to_the_end(svc, k.ownership_group_id, [k.ownership_topic])

@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import RunningService
-from tests.integration.streams import lease_event
-from tests.support import order_event
+from tests.integration.streams import lease_event, order_event_now
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +54,7 @@ def build(kind: str, lease: bool, tag: str, index: int, size: int, topics: dict[
             else orjson.dumps([subject])
         )
         return Message(topics["ownership"], subject.encode(), value, (), None, False)
-    value = lease_event(event_id, subject) if lease else order_event(event_id, subject)
+    value = lease_event(event_id, subject) if lease else order_event_now(event_id, subject)
     headers: tuple[tuple[str, bytes], ...] = ()
     named = True
     if kind == "oversized":

@@ -160,7 +160,7 @@ def test_received_at_comes_from_the_record_timestamp() -> None:
     decoded = DECODER.decode(ORDER, order_event("e1", "SO-1"), received_at=moment)
     assert isinstance(decoded, DecodedEvent) and decoded.event.received_at == moment
     assert moment is not None and moment.isoformat() == "2025-11-24T16:00:00.123000+00:00"
-    assert received_at_of(-1) is None and received_at_of(None) is None
+    assert received_at_of(-1) is None and received_at_of(0) is None and received_at_of(None) is None
 
 
 def test_a_lease_without_access_decodes_to_none() -> None:
