@@ -33,6 +33,8 @@ BAD = [
     (record(name="n" * 513), "more than 512"),
     (record(aliases=["a"] * 21), "21 aliases"),
     (record(owners=[{"entity_id": f"o{i}"} for i in range(101)]), "101 owners"),
+    (record(list_entry_ids=["el-1"] * 21), "21 list_entry_ids"),
+    (record(list_entry_ids=["e" * 201]), "list_entry_ids[0] is 201 characters"),
     (record(country="Malaysia"), "alpha-2"),
     (record(as_of="20260630"), "ISO date"),
     ({"name": "no id"}, "entity_id is required"),
