@@ -1,7 +1,7 @@
 """Per-event cost of the pipeline's metrics calls: `PrometheusMetrics` beside the no-op `Metrics`.
 
 A synthetic batch of 500 real decisions (allow, hold and deny, with their reasons) is recorded the way
-`ScreeningPipeline.handle` records it: `event_consumed` per record, then one `batch_done`. Prints one JSON
+`EventConsumer.handle` records it: `event_consumed` per record, then one `batch_done`. Prints one JSON
 object: µs per event for each implementation, the difference, and the cost of one scrape.
 
     .venv/bin/python scripts/bench_metrics.py [--batch 500] [--rounds 400]

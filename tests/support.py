@@ -22,18 +22,28 @@ class FakeRecord:
 
 
 class RecordingSender:
-    """Collects sends; acks resolve at once, or fail when told to."""
+    """Collects sends; acks resolve at once, or fail when told to (`fail`: the broker is unreachable;
+    `refuse(topic)`: that topic refuses every message for good, as with a record over the size limit)."""
 
     def __init__(self, fail: bool = False) -> None:
         self.sent: list[tuple[str, bytes | None, bytes]] = []
         self.fail = fail
+        self.refused: set[str] = set()
+
+    def refuse(self, topic: str) -> None:
+        """Refuse every later message to `topic` with a permanent error."""
+        self.refused.add(topic)
 
     async def __call__(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
-        self.sent.append((topic, key, value))
+        from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
+
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail:
-            future.set_exception(RuntimeError("broker unavailable"))
+            future.set_exception(KafkaConnectionError("broker unavailable"))
+        elif topic in self.refused:
+            future.set_exception(MessageSizeTooLargeError("refused"))
         else:
+            self.sent.append((topic, key, value))
             future.set_result(None)
         return future
 
@@ -69,4 +79,38 @@ def order_event(
             "items": [item],
             **extra,
         }
+    )
+
+
+TOPICS = {"orders": "orders", "leases": "leases", "decisions": "decisions", "dlq": "dlq"}
+"""Topic names of the handlers built by `event_consumer`."""
+
+
+def event_consumer(service: Any, sender: Any, metrics: Any = None, **topics: str) -> Any:
+    """The event handler over `service`, publishing with `sender`, on the `TOPICS` names (or `topics`)."""
+    from screening.adapters.kafka import EventConsumer, OffsetCommitter
+    from screening.codec import EventDecoder
+    from screening.health import ConsumerHealth
+    from screening.kinds import LEASE, ORDER
+    from screening.metrics import Metrics
+    from screening.resilience import RetryPolicy
+
+    names = {**TOPICS, **topics}
+    health = ConsumerHealth()
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    return EventConsumer(
+        service,
+        sender,
+        {names["orders"]: ORDER, names["leases"]: LEASE},
+        names["decisions"],
+        names["dlq"],
+        EventDecoder(),
+        metrics or Metrics(),
+        OffsetCommitter(health),
+        health,
+        RetryPolicy(),
+        sleep=no_wait,
     )

@@ -8,74 +8,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import TopicPartition
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from screening.adapters.kafka import (
+    EventConsumer,
     OffsetCommitter,
-    OwnershipPipeline,
-    ScreeningPipeline,
-    Topics,
-    batch_offsets,
+    OwnershipConsumer,
+    raw_batch_decoder,
+    raw_batch_parser,
 )
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
     RedisOwnershipRegistry,
 )
-from screening.adapters.security import check_kafka_login, create_redis_client, kafka_security
+from screening.adapters.security import (
+    check_kafka_login,
+    create_redis_client,
+    kafka_security,
+    read_secret,
+    redis_url,
+)
 from screening.adapters.subjects import RedisOpenSubjects
+from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
-from screening.domain.names import ScreeningLists
+from screening.health import ConsumerHealth
+from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
+from screening.ops import start_ops_server
 from screening.ports import OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
+from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
+from screening.runtime import ListsHolder, Runtime
 from screening.service import ScreeningService
 from screening.signing import DecisionSigner
 
+__all__ = [
+    "ListsHolder",
+    "Runtime",
+    "create_app",
+    "create_runtime",
+    "refresh_lists",
+    "watch_ownership_writes",
+]
+
 log = logging.getLogger("screening.app")
-
-
-@dataclass
-class ListsHolder:
-    """The lists currently screened against; swapped whole when a new version is loaded."""
-
-    current: ScreeningLists | None = None
-    error: str | None = None
-    source: str = "none"
-
-    def __call__(self) -> ScreeningLists | None:
-        return self.current
-
-
-@dataclass
-class Runtime:
-    """Everything `create_app` built, for the app's hooks, the health endpoints and tests."""
-
-    settings: Settings
-    broker: KafkaBroker
-    service: ScreeningService
-    pipeline: ScreeningPipeline
-    ownership_pipeline: OwnershipPipeline
-    registry: RedisOwnershipRegistry
-    ledger: RedisDecisionLedger
-    lists_store: RedisListsStore
-    lists: ListsHolder
-    metrics: Metrics
-    committer: OffsetCommitter
-    subjects: OpenSubjects
-    rescreens: RescreenScheduler
-    redis: Any
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    signer: DecisionSigner | None = None
 
 
 def create_runtime(
@@ -85,7 +69,7 @@ def create_runtime(
     ledger: Any = None,
     subjects: OpenSubjects | None = None,
 ) -> Runtime:
-    """Build the broker, adapters, service and pipelines (no connection is made here).
+    """Build the broker, adapters, service and handlers (no connection is made here).
 
     `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones).
     """
@@ -98,8 +82,18 @@ def create_runtime(
     ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
     subjects = subjects or RedisOpenSubjects(redis_client, settings.redis.prefix)
     lists = ListsHolder()
-    service = ScreeningService(engine, lists, registry, ledger)
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
+    resilience = settings.resilience
+    policy = RetryPolicy(
+        attempts=resilience.attempts,
+        backoff_s=resilience.backoff_s,
+        max_backoff_s=resilience.max_backoff_s,
+        batch_attempts=resilience.batch_attempts,
+    )
+    rs = settings.rescreen
+    service = ScreeningService(
+        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics
+    )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
         security=kafka_security(settings.kafka.security),
@@ -109,7 +103,6 @@ def create_runtime(
         log_level=logging.DEBUG,
     )
     k = settings.kafka
-    topics = Topics(k.orders_topic, k.leases_topic, k.ownership_topic, k.decisions_topic, k.dlq_topic)
     signer = DecisionSigner.from_file(settings.signing.key_file) if settings.signing.key_file else None
 
     async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
@@ -123,81 +116,109 @@ def create_runtime(
         done.set_result(ack)
         return done
 
-    pipeline = ScreeningPipeline(
-        service, send, topics, metrics, subjects if settings.rescreen.enabled else None
+    decoder = EventDecoder(settings.limits)
+    health = ConsumerHealth()
+    committer = OffsetCommitter(health)
+    kinds_by_topic = {kind.topic(k): kind for kind in EVENT_KINDS}
+    events = EventConsumer(
+        service,
+        send,
+        kinds_by_topic,
+        k.decisions_topic,
+        k.dlq_topic,
+        decoder,
+        metrics,
+        committer,
+        health,
+        policy,
+        resilience.dlq_value_bytes,
     )
-    committer = OffsetCommitter()
-    rs = settings.rescreen
     rescreener = Rescreener(
-        service, subjects, send, topics.decisions, metrics, pipeline.gate, chunk_size=rs.chunk_size
+        service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
     )
     rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
-    ownership_pipeline = OwnershipPipeline(registry, send, topics, metrics)
 
-    @broker.subscriber(
-        k.orders_topic,
-        k.leases_topic,
+    def ownership_changed() -> None:
+        if rs.enabled:
+            rescreens.request("ownership")
+
+    ownership = OwnershipConsumer(
+        registry,
+        send,
+        k.dlq_topic,
+        decoder,
+        metrics,
+        committer,
+        health,
+        policy,
+        ownership_changed,
+        resilience.dlq_value_bytes,
+    )
+
+    events_subscriber = broker.subscriber(
+        *kinds_by_topic,
         group_id=k.group_id,
         batch=True,
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset=k.auto_offset_reset,
         ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
     )
-    async def screen_events(message: KafkaMessage) -> None:
-        records = _records(message)
-        try:
-            await pipeline.handle(records)
-        except Exception:
-            # Rewind every partition of the batch: it is read and decided again (the ledger dedupes).
-            await message.nack()
-            raise
-        consumer = getattr(message, "consumer", None)
-        if consumer is not None and hasattr(consumer, "commit"):
-            committer.schedule(
-                consumer, {TopicPartition(t, p): o for (t, p), o in batch_offsets(records).items()}
-            )
 
-    @broker.subscriber(
+    @events_subscriber
+    async def screen_events(message: KafkaMessage) -> None:
+        await events(message)
+
+    ownership_subscriber = broker.subscriber(
         k.ownership_topic,
         group_id=k.ownership_group_id,
         batch=True,
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
     )
-    async def apply_ownership(message: KafkaMessage) -> None:
-        if await ownership_pipeline.handle(_records(message)) and rs.enabled:
-            rescreens.request("ownership")
 
+    @ownership_subscriber
+    async def apply_ownership(message: KafkaMessage) -> None:
+        await ownership(message)
+
+    events.consumer = lambda: getattr(events_subscriber, "consumer", None)
+    ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
+    redis_security, kafka_login = settings.redis.security, settings.kafka.security
+    secrets = tuple(
+        text
+        for text in (
+            redis_url(settings.redis),
+            read_secret(redis_security.password, redis_security.password_file, "Redis password"),
+            read_secret(kafka_login.password, kafka_login.password_file, "Kafka password"),
+        )
+        if text
+    )
     return Runtime(
         settings=settings,
         broker=broker,
         service=service,
-        pipeline=pipeline,
-        ownership_pipeline=ownership_pipeline,
+        events=events,
+        ownership=ownership,
         registry=registry,
         ledger=ledger,
         lists_store=RedisListsStore(redis_client, settings.redis.prefix),
         lists=lists,
         metrics=metrics,
         committer=committer,
+        health=health,
         subjects=subjects,
         rescreens=rescreens,
         redis=redis_client,
         signer=signer,
+        secrets=secrets,
+        subscribers=[events_subscriber, ownership_subscriber],
     )
-
-
-def _records(message: Any) -> list[Any]:
-    """Consumer records of a batch message (FastStream's in-memory broker nests them one level deeper)."""
-    raw = message.raw_message
-    items = raw if isinstance(raw, tuple | list) else (raw,)
-    flat: list[Any] = []
-    for item in items:
-        flat.extend(item if isinstance(item, tuple | list) else (item,))
-    return flat
 
 
 async def refresh_lists(runtime: Runtime) -> None:
@@ -286,8 +307,6 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
 
     @app.after_startup
     async def start_ops() -> None:
-        from screening.ops import start_ops_server
-
         await start_ops_server(runtime)
 
     @app.on_shutdown

@@ -19,30 +19,40 @@ def _configure_logging(level: str) -> None:
     )
 
 
-def _read_lines(paths: Sequence[str]) -> Iterator[bytes]:
+def read_lines(paths: Sequence[str]) -> Iterator[tuple[str, int, bytes]]:
+    """(source, line number, line) of every non-blank line of `paths` (`-` is stdin), in order.
+
+    Any line ending is one (LF, CRLF, or CR alone) and a UTF-8 byte-order mark at the start of a line is
+    dropped, so a file saved by any editor reads the same. Bytes are kept as they are otherwise: a line
+    that is not UTF-8 is reported by the decoder, with its number.
+    """
     for path in paths:
         handle = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115 - closed below
+        source = "<stdin>" if path == "-" else path
         try:
-            for line in handle:
-                if line.strip():
-                    yield line.strip()
+            number = 0
+            pending = b""
+            while chunk := handle.read(1 << 20):
+                data = pending + chunk
+                # A chunk may end inside a line, or between a CR and its LF: that part waits for the next.
+                held = b"\r" if data.endswith(b"\r") else b""
+                lines = (
+                    data[: len(data) - len(held)].replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+                )
+                pending = lines.pop() + held
+                for line in lines:
+                    number += 1
+                    if line.strip():
+                        yield source, number, line.removeprefix(b"\xef\xbb\xbf").strip()
+            last = pending.removesuffix(b"\r")
+            if last.strip():
+                yield source, number + 1, last.removeprefix(b"\xef\xbb\xbf").strip()
         finally:
             if handle is not sys.stdin.buffer:
                 handle.close()
 
 
 # ----------------------------------------------------------------------------------------------- check
-def _kind_of(line: bytes) -> str:
-    """order or lease, from the subject id the line carries (orders win when both are present)."""
-    try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return "order"
-    if isinstance(data, dict) and "lease_id" in data and "order_id" not in data:
-        return "lease"
-    return "order"
-
-
 async def run_check(
     paths: Sequence[str],
     list_files: Sequence[Path],
@@ -50,11 +60,16 @@ async def run_check(
     out: BinaryIO | None = None,
     batch_size: int = 500,
 ) -> int:
-    """Screen JSONL events with in-memory adapters; print one decision per event, in input order."""
+    """Screen JSONL events with in-memory adapters; print one decision per event, in input order.
+
+    Every line that is not a valid event is reported on stderr with its number (and held, when it names
+    its subject); the exit status is then 1.
+    """
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
-    from screening.codec import Rejected, decode_event, encode_decision
+    from screening.codec import EventDecoder, encode_decision
     from screening.domain.engine import ScreeningEngine
+    from screening.ports import Received
     from screening.resources import load_catalogue, load_lists, load_ruleset
     from screening.service import ScreeningService
 
@@ -66,34 +81,29 @@ async def run_check(
     service = ScreeningService(
         ScreeningEngine(ruleset, load_catalogue()), lambda: lists, registry, InMemoryDecisionLedger()
     )
+    decoder = EventDecoder()
     failures = 0
-    batch: list[bytes] = []
+    batch: list[tuple[str, int, Received]] = []
 
     async def flush() -> None:
         nonlocal failures
-        decoded = [(line, decode_event(_kind_of(line), line)) for line in batch]
-        events = [d for _, d in decoded if not isinstance(d, Rejected)]
-        decisions = {d.event_id: d for d in await service.screen(events)}
-        context = await service.context_for([])
-        for line, item in decoded:
-            if isinstance(item, Rejected):
+        verdicts = await service.decide([received for _, _, received in batch])
+        published = []
+        for (source, number, received), verdict in zip(batch, verdicts, strict=True):
+            if verdict.dead_letter is not None:
                 failures += 1
-                print(f"invalid event: {item.error}", file=sys.stderr)
-                if item.event_id and item.subject_id and not (await service.already_decided([item.event_id])):
-                    decision = service.engine.invalid_event(
-                        item.event_id, _kind_of(line), item.subject_id, item.error, context, service.now()
-                    )
-                    await service.confirm([decision])
-                    stream.write(encode_decision(decision) + b"\n")
-                continue
-            decided = decisions.pop(item.event_id, None)
-            if decided is not None:
-                stream.write(encode_decision(decided) + b"\n")
-        await service.confirm(list(decisions.values()))
+                kind = verdict.dead_letter.error_kind
+                print(
+                    f"{source}:{number}: invalid event ({kind}): {verdict.dead_letter.error}", file=sys.stderr
+                )
+            if verdict.decision is not None:
+                stream.write(encode_decision(verdict.decision) + b"\n")
+                published.append((received, verdict.decision))
+        await service.confirm(published)
         batch.clear()
 
-    for line in _read_lines(paths):
-        batch.append(line)
+    for source, number, line in read_lines(paths):
+        batch.append((source, number, decoder.decode_line(line)))
         if len(batch) >= batch_size:
             await flush()
     if batch:

@@ -1,98 +1,496 @@
-"""Bytes ⇄ domain at the edge: decode order/lease/ownership messages, encode decisions and DLQ records."""
+"""Bytes ⇄ domain at the edge: decode events and ownership records under the input limits, encode
+decisions and dead letters.
+
+Decoding never raises: a message either becomes a `DecodedEvent` or a `Rejected` that says why (and names
+its subject when it can). The JSON reader is strict where the contract is: UTF-8, one value per key
+(a duplicated key is invalid: the last copy must not silently win), no NaN or Infinity, and integers read
+in bounded time whatever their length. The input limits (`LimitsSettings`) bound every string, list and
+number an algorithm will see.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
-from screening import wire
-from screening.domain.model import Decision, Event
-from screening.domain.ownership import OwnerLink, OwnershipRecord, record_to_mapping
+from screening.config import LimitsSettings
+from screening.domain.model import Decision, Event, Item, Party
+from screening.domain.ownership import (
+    OwnershipRecord,
+    OwnershipRecordError,
+    RecordLimits,
+    record_from_mapping,
+    record_to_mapping,
+)
+from screening.kinds import KINDS, EventKind, kind_of_mapping
+from screening.ports import DecodedEvent, Rejected
+
+__all__ = [
+    "DLQ_RECORD_MAX_BYTES",
+    "ERROR_KINDS",
+    "LEASE",
+    "ORDER",
+    "DecodedEvent",
+    "EventDecoder",
+    "JsonError",
+    "Rejected",
+    "decision_to_dict",
+    "decode_event",
+    "decode_ownership",
+    "encode_decision",
+    "encode_dlq",
+    "ownership_to_json",
+    "parse_json",
+]
 
 ORDER = "order"
 LEASE = "lease"
 
+ERROR_KINDS = ("invalid_json", "schema", "too_large", "invalid_header", "processing")
+"""Why a message was dead-lettered (`Rejected.error_kind`, the DLQ record's `error_kind`)."""
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A message that could not be decoded; `event_id`/`subject_id` are set when it names its subject."""
+DLQ_RECORD_MAX_BYTES = 512 * 1024
+"""Largest dead-letter record written: half the producer's and the broker's 1 MiB default limit."""
 
-    error: str
-    error_kind: str  # invalid_json | schema
-    event_id: str | None = None
-    subject_id: str | None = None
+_INT_BOUND = 2**63 - 1
+_MAX_ERROR_CHARS = 2000
+_MAX_KEY_BYTES = 1024
+
+
+class JsonError(ValueError):
+    """The bytes are not one strict JSON value."""
+
+
+class _DuplicateKey(JsonError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    # int() of a 4,301-digit string raises and is quadratic below that; no limit allows 19 digits anyway.
+    if len(text) > 19:
+        return -_INT_BOUND if text.startswith("-") else _INT_BOUND
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonError(f"{name} is not a JSON number")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"duplicate key {key[:100]!r} in a JSON object")
+            seen.add(key)
+    return found
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_object, parse_int=_bounded_int, parse_constant=_no_constant)
+_PAIRS = json.JSONDecoder(object_pairs_hook=list, parse_int=_bounded_int, parse_constant=_no_constant)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise JsonError(f"not UTF-8 text: {error.reason} at byte {error.start}") from error
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse strict JSON: UTF-8 (a leading BOM is allowed), no duplicate keys, no NaN/Infinity; an integer
+    of more than 19 digits reads as ±(2^63 - 1), a float beyond range as ±inf (the limits refuse both).
+    Raises `JsonError`."""
+    text = _text(raw)
+    try:
+        return _STRICT.decode(text)
+    except JsonError:
+        raise
+    except RecursionError as error:
+        raise JsonError("JSON nested too deeply") from error
+    except ValueError as error:  # json.JSONDecodeError
+        raise JsonError(f"not JSON: {error}") from error
+
+
+def content_digest(data: Any) -> str:
+    """Digest of a parsed event's content, independent of key order and spacing. Raises `JsonError` when
+    the content holds what has no canonical form (a lone UTF-16 surrogate, nesting deeper than 255)."""
+    try:
+        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError as error:  # orjson.JSONEncodeError
+        raise JsonError(f"content cannot be read as text: {error}") from error
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def received_at_of(timestamp_ms: int | None) -> datetime | None:
+    """A Kafka record's timestamp (ms since the epoch) as a UTC time; None when the record has none (-1, or
+    0: no producer stamps its records with the epoch)."""
+    if timestamp_ms is None or timestamp_ms <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _first_errors(error: ValidationError, limit: int = 5) -> str:
     parts = []
-    for item in error.errors()[:limit]:
+    for item in error.errors(include_url=False, include_input=False)[:limit]:
         location = ".".join(str(p) for p in item["loc"]) or "(root)"
         parts.append(f"{location}: {item['msg']}")
     more = error.error_count() - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def decode_event(kind: str, raw: bytes | None) -> Event | Rejected:
-    """Decode an order or lease event; never raises."""
-    if raw is None:
-        return Rejected(error="empty message value", error_kind="invalid_json")
-    try:
-        if kind == ORDER:
-            return wire.order_to_domain(wire.OrderEventV1.model_validate_json(raw))
-        return wire.lease_to_domain(wire.LeaseEventV1.model_validate_json(raw))
-    except ValidationError as error:
-        invalid_json = any(e["type"] == "json_invalid" for e in error.errors())
-        event_id, subject_id = _subject_of(kind, raw) if not invalid_json else (None, None)
-        return Rejected(
-            error=_first_errors(error),
-            error_kind="invalid_json" if invalid_json else "schema",
-            event_id=event_id,
-            subject_id=subject_id,
+def _joined(problems: list[str], limit: int = 5) -> str:
+    more = len(problems) - limit
+    return "; ".join(problems[:limit]) + (f" (+{more} more)" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """The limits, read once into plain attributes for the per-event checks."""
+
+    parties: int
+    intermediaries: int
+    aliases: int
+    name: int
+    items: int
+    licences: int
+    text: int
+    ident: int
+    quantity: int
+    number: float
+
+
+class EventDecoder:
+    """Decodes events and ownership records under the input limits; never raises."""
+
+    def __init__(self, limits: LimitsSettings | None = None) -> None:
+        self.limits = limits or LimitsSettings()
+        lim = self.limits
+        self._bounds = _Bounds(
+            lim.max_parties,
+            lim.max_intermediaries,
+            lim.max_aliases,
+            lim.max_name_chars,
+            lim.max_items,
+            lim.max_licences,
+            lim.max_text_chars,
+            lim.max_id_chars,
+            lim.max_quantity,
+            lim.max_number,
+        )
+        self.record_limits = RecordLimits(
+            max_id_chars=lim.max_id_chars,
+            max_name_chars=lim.max_name_chars,
+            max_aliases=lim.max_aliases,
+            max_owners=lim.max_owners,
+            max_text_chars=lim.max_text_chars,
         )
 
+    # ---------------------------------------------------------------------------------------- events
+    def decode(
+        self,
+        kind: EventKind,
+        raw: bytes | None,
+        received_at: datetime | None = None,
+        headers: Iterable[tuple[str, bytes | None]] = (),
+    ) -> DecodedEvent | Rejected:
+        """Decode one message of `kind` (its topic's kind)."""
+        if raw is None:
+            return Rejected("empty message value (null)", "invalid_json", kind=kind.name)
+        problem: tuple[str, str] | None = None
+        if len(raw) > self.limits.max_message_bytes:
+            problem = (
+                f"message value is {len(raw)} bytes, more than the {self.limits.max_message_bytes} allowed",
+                "too_large",
+            )
+        else:
+            problem = _header_problem(headers)
+        try:
+            data = parse_json(raw)
+        except _DuplicateKey as error:
+            event_id, subject_id = self._subject_of_pairs(kind, raw)
+            error_text, error_kind = problem or (str(error), "invalid_json")
+            return _named(Rejected(error_text, error_kind, event_id, subject_id, kind.name), raw)
+        except JsonError as error:
+            error_text, error_kind = problem or (str(error), "invalid_json")
+            return Rejected(error_text, error_kind, kind=kind.name)
+        if problem is not None:
+            return self._rejected(kind, data, *problem, raw)
+        if not isinstance(data, dict):
+            return Rejected(
+                f"expected a JSON object, got {type(data).__name__}", "invalid_json", kind=kind.name
+            )
+        try:
+            wire_event = kind.wire_model.model_validate(data)
+        except ValidationError as error:
+            return self._rejected(kind, data, _first_errors(error), "schema", raw)
+        event = kind.to_domain(wire_event, received_at)
+        if not self._within_limits(kind, event):
+            return self._rejected(kind, data, _joined(self._limit_problems(kind, event)), "schema", raw)
+        try:
+            digest = content_digest(data)
+        except JsonError as error:
+            return self._rejected(kind, data, str(error), "invalid_json", raw)
+        return DecodedEvent(event, digest, raw)
 
-def _subject_of(kind: str, raw: bytes) -> tuple[str | None, str | None]:
-    """Best-effort event and subject ids of a schema-invalid event (for the INVALID_EVENT hold)."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    event_id = data.get("event_id")
-    subject_id = data.get("order_id" if kind == ORDER else "lease_id")
-    if isinstance(event_id, str) and event_id and isinstance(subject_id, str) and subject_id:
+    def decode_line(self, raw: bytes) -> DecodedEvent | Rejected:
+        """Decode an event with no topic to tell its kind (a line of `screening check`): the kind is the
+        one whose subject field the event carries."""
+        try:
+            data = parse_json(raw)
+        except _DuplicateKey:
+            data = None
+            try:
+                pairs = _PAIRS.decode(_text(raw))
+            except (ValueError, RecursionError):
+                pairs = None
+            if isinstance(pairs, list):
+                data = dict(pairs)
+        except JsonError:
+            data = None
+        kind = kind_of_mapping(data) if isinstance(data, dict) else None
+        if kind is None and isinstance(data, dict):
+            fields = " or ".join(k.subject_field for k in KINDS.values())
+            return Rejected(f"the event names no {fields}: cannot tell its kind", "schema")
+        return self.decode(kind or KINDS[ORDER], raw)
+
+    def _rejected(self, kind: EventKind, data: Any, error: str, error_kind: str, raw: bytes) -> Rejected:
+        event_id, subject_id = self._subject_of(kind, data) if isinstance(data, dict) else (None, None)
+        return _named(Rejected(error, error_kind, event_id, subject_id, kind.name), raw)
+
+    def _subject_of(self, kind: EventKind, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """Event and subject ids of a rejected event when it names both usably (INVALID_EVENT hold)."""
+        event_id = self._usable_id(data.get("event_id"))
+        subject_id = self._usable_id(data.get(kind.subject_field))
+        if event_id is None or subject_id is None:
+            return None, None
         return event_id, subject_id
-    return None, None
+
+    def _subject_of_pairs(self, kind: EventKind, raw: bytes) -> tuple[str | None, str | None]:
+        """Like `_subject_of` for JSON with duplicated keys: only ids that are not themselves duplicated
+        (or whose copies agree) name the subject."""
+        try:
+            pairs = _PAIRS.decode(_text(raw))
+        except (ValueError, RecursionError):
+            return None, None
+        if not isinstance(pairs, list):
+            return None, None
+        found: dict[str, Any] = {}
+        for key in ("event_id", kind.subject_field):
+            values = [value for name, value in pairs if name == key]
+            if not values or any(value != values[0] for value in values):
+                return None, None
+            found[key] = values[0]
+        return self._subject_of(kind, found)
+
+    def _usable_id(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            return None
+        value = value.strip()
+        if not value or len(value) > self._bounds.ident or not value.isprintable():
+            return None
+        return value
+
+    def _within_limits(self, kind: EventKind, event: Event) -> bool:
+        """The fast check of every limit, straight-line on the hot path; `_limit_problems` says which
+        limit failed. (A comparison with NaN is false, so `not value <= most` refuses NaN and infinity.)"""
+        b = self._bounds
+        if (
+            len(event.event_id) > b.ident
+            or len(event.subject_id) > b.ident
+            or len(event.items) > b.items
+            or len(event.licences) > b.licences
+            or len(getattr(event, "intermediaries", ())) > b.intermediaries
+        ):
+            return False
+        parties = kind.parties(event)
+        if len(parties) > b.parties:
+            return False
+        for _, party in parties:
+            if (
+                len(party.name) > b.name
+                or len(party.aliases) > b.aliases
+                or (party.aliases and max(map(len, party.aliases)) > b.name)
+                or (party.address is not None and len(party.address) > b.text)
+                or (party.party_id is not None and len(party.party_id) > b.ident)
+                or (party.party_role_detail is not None and len(party.party_role_detail) > b.ident)
+            ):
+                return False
+        for item in event.items:
+            if (
+                len(item.line_id) > b.ident
+                or len(item.product) > b.name
+                or (item.eccn is not None and len(item.eccn) > b.ident)
+                or item.quantity > b.quantity
+                or (item.tpp is not None and not item.tpp <= b.number)
+                or (item.die_area_mm2 is not None and not item.die_area_mm2 <= b.number)
+                or (item.memory_bandwidth_gbs is not None and not item.memory_bandwidth_gbs <= b.number)
+                or (item.package_area_mm2 is not None and not item.package_area_mm2 <= b.number)
+            ):
+                return False
+            if item.accelerators and (
+                len(item.accelerators) > b.items
+                or max(len(a.product) for a in item.accelerators) > b.name
+                or max(a.count for a in item.accelerators) > b.quantity
+            ):
+                return False
+        for licence in event.licences:
+            if len(licence.number) > b.ident or (licence.eccn is not None and len(licence.eccn) > b.ident):
+                return False
+        return all(text is None or len(text) <= b.text for _, text in kind.free_text(event))
+
+    def _limit_problems(self, kind: EventKind, event: Event) -> list[str]:
+        """Every input limit the event exceeds, each with where and by how much."""
+        b = self._bounds
+        problems: list[str] = []
+
+        def too_long(where: str, value: str | None, most: int) -> None:
+            if value is not None and len(value) > most:
+                problems.append(f"{where}: {len(value)} characters, more than {most}")
+
+        def number(where: str, value: float | None) -> None:
+            if value is not None and not (math.isfinite(value) and value <= b.number):
+                problems.append(f"{where}: {value!r} is not a finite number up to {b.number:g}")
+
+        too_long("event_id", event.event_id, b.ident)
+        too_long(kind.subject_field, event.subject_id, b.ident)
+        parties = kind.parties(event)
+        if len(parties) > b.parties:
+            problems.append(f"{len(parties)} parties, more than {b.parties}")
+        intermediaries = getattr(event, "intermediaries", ())
+        if len(intermediaries) > b.intermediaries:
+            problems.append(f"intermediaries: {len(intermediaries)}, more than {b.intermediaries}")
+        for where, party in parties[: b.parties + 1]:
+            self._party_problems(where, party, too_long, problems)
+        if len(event.items) > b.items:
+            problems.append(f"{len(event.items)} items, more than {b.items}")
+        for index, item in enumerate(event.items[: b.items + 1]):
+            self._item_problems(f"{kind.items_field}[{index}]", item, too_long, number, problems)
+        if len(event.licences) > b.licences:
+            problems.append(f"{len(event.licences)} licences, more than {b.licences}")
+        for index, licence in enumerate(event.licences[: b.licences + 1]):
+            too_long(f"licenses[{index}].number", licence.number, b.ident)
+            too_long(f"licenses[{index}].eccn", licence.eccn, b.ident)
+        for where, text in kind.free_text(event):
+            too_long(where, text, b.text)
+        return problems
+
+    def _party_problems(self, where: str, party: Party, too_long: Any, problems: list[str]) -> None:
+        b = self._bounds
+        too_long(f"{where}.name", party.name, b.name)
+        if len(party.aliases) > b.aliases:
+            problems.append(f"{where}.aliases: {len(party.aliases)}, more than {b.aliases}")
+        for index, alias in enumerate(party.aliases[: b.aliases + 1]):
+            too_long(f"{where}.aliases[{index}]", alias, b.name)
+        too_long(f"{where}.address", party.address, b.text)
+        too_long(f"{where}.party_id", party.party_id, b.ident)
+        too_long(f"{where}.role", party.party_role_detail, b.ident)
+
+    def _item_problems(self, where: str, item: Item, too_long: Any, number: Any, problems: list[str]) -> None:
+        b = self._bounds
+        too_long(f"{where}.line_id", item.line_id, b.ident)
+        too_long(f"{where}.product", item.product, b.name)
+        too_long(f"{where}.eccn", item.eccn, b.ident)
+        if item.quantity > b.quantity:
+            problems.append(f"{where}.quantity: more than {b.quantity}")
+        number(f"{where}.tpp", item.tpp)
+        number(f"{where}.die_area_mm2", item.die_area_mm2)
+        number(f"{where}.memory_bandwidth_gbs", item.memory_bandwidth_gbs)
+        number(f"{where}.package_area_mm2", item.package_area_mm2)
+        if len(item.accelerators) > b.items:
+            problems.append(f"{where}.accelerators: {len(item.accelerators)}, more than {b.items}")
+        for index, accelerator in enumerate(item.accelerators[: b.items + 1]):
+            too_long(f"{where}.accelerators[{index}].product", accelerator.product, b.name)
+            if accelerator.count > b.quantity:
+                problems.append(f"{where}.accelerators[{index}].count: more than {b.quantity}")
+
+    # ------------------------------------------------------------------------------------- ownership
+    def decode_ownership(
+        self, raw: bytes, headers: Iterable[tuple[str, bytes | None]] = ()
+    ) -> OwnershipRecord | Rejected:
+        """Decode an ownership record through the one ownership validator (`record_from_mapping`)."""
+        if len(raw) > self.limits.max_message_bytes:
+            return Rejected(
+                f"message value is {len(raw)} bytes, more than the {self.limits.max_message_bytes} allowed",
+                "too_large",
+            )
+        problem = _header_problem(headers)
+        if problem is not None:
+            return Rejected(*problem)
+        try:
+            data = parse_json(raw)
+        except JsonError as error:
+            return Rejected(str(error), "invalid_json")
+        try:
+            return record_from_mapping(data, self.record_limits)
+        except OwnershipRecordError as error:
+            return Rejected(str(error)[:_MAX_ERROR_CHARS], "schema")
 
 
-def ownership_from_wire(record: wire.OwnershipRecordV1) -> OwnershipRecord:
-    """Convert a validated ownership record to the domain type."""
-    return OwnershipRecord(
-        entity_id=record.entity_id,
-        name=record.name,
-        aliases=tuple(record.aliases),
-        country=record.country,
-        hq_country=record.hq_country,
-        owners=tuple(OwnerLink(entity_id=o.entity_id, share=o.share) for o in record.owners),
-        as_of=record.as_of,
-        source=record.source,
-        list_entry_ids=tuple(record.list_entry_ids),
-    )
+def _named(rejected: Rejected, raw: bytes) -> Rejected:
+    """A rejection that names its subject carries the digest of its bytes (for the ledger)."""
+    if rejected.event_id is None:
+        return rejected
+    return replace(rejected, digest=hashlib.blake2b(raw, digest_size=16).hexdigest())
 
 
-def ownership_to_json(record: OwnershipRecord) -> bytes:
-    """The contract's JSON form of an ownership record (what Redis stores and the topic carries)."""
-    return orjson.dumps(record_to_mapping(record))
+def _header_problem(headers: Iterable[tuple[str, bytes | None]]) -> tuple[str, str] | None:
+    """The contract's headers are text: a header value that is not UTF-8 makes the message invalid."""
+    for name, value in headers:
+        if value is None:
+            continue
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return (
+                f"header {name[:100]!r} is not UTF-8 text ({error.reason} at byte {error.start})",
+                "invalid_header",
+            )
+    return None
+
+
+_DEFAULT_DECODER: EventDecoder | None = None
+
+
+def _default_decoder() -> EventDecoder:
+    global _DEFAULT_DECODER
+    if _DEFAULT_DECODER is None:
+        _DEFAULT_DECODER = EventDecoder()
+    return _DEFAULT_DECODER
+
+
+def decode_event(kind: str, raw: bytes | None) -> Event | Rejected:
+    """Decode an order or lease event under the default limits; never raises (a convenience for tools)."""
+    decoded = _default_decoder().decode(KINDS[kind], raw)
+    return decoded.event if isinstance(decoded, DecodedEvent) else decoded
 
 
 def decode_ownership(raw: bytes) -> OwnershipRecord:
-    """Decode an ownership record; raises `ValidationError` on bad input."""
-    return ownership_from_wire(wire.OwnershipRecordV1.model_validate_json(raw))
+    """Decode an ownership record under the default limits; raises `OwnershipRecordError` saying what is
+    wrong (a convenience for tools: the feed uses `EventDecoder.decode_ownership`, which never raises)."""
+    decoded = _default_decoder().decode_ownership(raw)
+    if isinstance(decoded, Rejected):
+        raise OwnershipRecordError(decoded.error)
+    return decoded
+
+
+# --------------------------------------------------------------------------------------------- encode
+def ownership_to_json(record: OwnershipRecord) -> bytes:
+    """The contract's JSON form of an ownership record (what Redis stores and the topic carries)."""
+    return orjson.dumps(record_to_mapping(record))
 
 
 def _iso(moment: datetime) -> str:
@@ -151,21 +549,42 @@ def encode_dlq(
     offset: int,
     key: bytes | None,
     value: bytes | None,
-    rejected: Rejected | str,
-    error_kind: str | None = None,
+    rejected: Rejected,
+    max_value_bytes: int = 64 * 1024,
+    max_record_bytes: int = DLQ_RECORD_MAX_BYTES,
 ) -> bytes:
-    """A dead-letter record: the original message, where it came from, and why it was rejected."""
-    error = rejected.error if isinstance(rejected, Rejected) else rejected
-    kind = rejected.error_kind if isinstance(rejected, Rejected) else (error_kind or "processing")
-    return orjson.dumps(
-        {
-            "topic": topic,
-            "partition": partition,
-            "offset": offset,
-            "key": key.decode("utf-8", "replace") if key is not None else None,
-            "value": value.decode("utf-8", "replace") if value is not None else None,
-            "error": error,
-            "error_kind": kind,
-            "rejected_at": _iso(datetime.now(UTC)),
-        }
-    )
+    """A dead-letter record: the original message, where it came from, and why it was rejected.
+
+    It always fits: a value longer than `max_value_bytes` is cut short (with its length and the SHA-256 of
+    the whole, so the original can be found and checked), and the cut is shortened further while the
+    record, whose JSON escapes can be six times the raw bytes, is over `max_record_bytes`.
+    """
+    key_text = None
+    key_truncated = False
+    if key is not None:
+        key_truncated = len(key) > _MAX_KEY_BYTES
+        key_text = key[:_MAX_KEY_BYTES].decode("utf-8", "replace")
+    record: dict[str, Any] = {
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "key": key_text,
+        "value": None,
+        "error": rejected.error[:_MAX_ERROR_CHARS],
+        "error_kind": rejected.error_kind,
+        "rejected_at": _iso(datetime.now(UTC)),
+        "value_length": len(value) if value is not None else None,
+        "value_sha256": hashlib.sha256(value).hexdigest() if value is not None else None,
+        "value_truncated": False,
+        "key_truncated": key_truncated,
+    }
+    if value is None:
+        return orjson.dumps(record)
+    cut = max_value_bytes
+    while True:
+        record["value"] = value[:cut].decode("utf-8", "replace")
+        record["value_truncated"] = len(value) > cut
+        encoded = orjson.dumps(record)
+        if len(encoded) <= max_record_bytes or cut == 0:
+            return encoded
+        cut //= 2

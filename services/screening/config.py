@@ -149,6 +149,51 @@ class RescreenSettings(BaseModel):
     retry_s: float = Field(default=30.0, gt=0, description="Wait before retrying a failed rescreen")
 
 
+class LimitsSettings(BaseModel):
+    """Input limits, checked when a message is decoded: a message over any of them is dead-lettered (and its
+    subject held when it names one), so no algorithm ever sees unbounded input."""
+
+    max_message_bytes: int = Field(default=256 * 1024, ge=1024, description="Largest message value")
+    max_parties: int = Field(default=50, ge=1, description="Parties per event, all roles together")
+    max_intermediaries: int = Field(default=40, ge=0, description="Intermediaries per order")
+    max_aliases: int = Field(default=20, ge=0, description="Aliases per party or ownership record")
+    max_name_chars: int = Field(default=512, ge=1, description="Characters in a name, alias or product")
+    max_items: int = Field(default=200, ge=1, description="Items (orders) or resources (leases) per event")
+    max_licences: int = Field(default=50, ge=0, description="Licences per event")
+    max_text_chars: int = Field(
+        default=4000, ge=1, description="Characters in free text: end use, purpose, address, source"
+    )
+    max_id_chars: int = Field(default=200, ge=1, description="Characters in an id (event, subject, line...)")
+    max_quantity: int = Field(default=10**9, ge=1, description="Largest quantity or accelerator count")
+    max_number: float = Field(
+        default=1e9, gt=0, description="Largest TPP, die or package area, bandwidth (finite decimals only)"
+    )
+    max_owners: int = Field(default=100, ge=1, description="Owners per ownership record")
+
+
+class ResilienceSettings(BaseModel):
+    """The error policy: bounded retries of transient failures, batch splitting, health thresholds."""
+
+    attempts: int = Field(
+        default=3, ge=1, description="Tries of a transient operation (a publish, an ownership read)"
+    )
+    backoff_s: float = Field(default=0.1, ge=0, description="Wait before the first retry; doubles each time")
+    max_backoff_s: float = Field(default=5.0, ge=0, description="Longest wait between two tries")
+    batch_attempts: int = Field(
+        default=2,
+        ge=1,
+        description="Tries of a whole batch before it is split to isolate the failing message",
+    )
+    stuck_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="/readyz fails when a partition has unconsumed records and no commit for this long",
+    )
+    dlq_value_bytes: int = Field(
+        default=64 * 1024, ge=256, description="Most bytes of a rejected value copied into its dead letter"
+    )
+
+
 class MetricsSettings(BaseModel):
     """Prometheus metrics and health endpoints."""
 
@@ -182,6 +227,8 @@ class Settings(BaseSettings):
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")
     log_level: str = Field(default="INFO", description="Log level")

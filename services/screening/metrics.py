@@ -33,16 +33,22 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from screening.codec import ERROR_KINDS
 from screening.domain.model import Decision, Event
+from screening.kinds import EVENT_KINDS as KIND_TABLE
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 END_TO_END_BUCKETS = (*LATENCY_BUCKETS, 300, 900, 3600)
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
-EVENT_KINDS = ("order", "lease")
+EVENT_KINDS = tuple(kind.name for kind in KIND_TABLE)
 OUTCOMES = ("allow", "hold", "deny")
-DLQ_ERROR_KINDS = ("invalid_json", "schema")
+DLQ_ERROR_KINDS = ERROR_KINDS
 """Error kinds of `screening.codec.Rejected` and of the ownership feed; pre-created so the first counts."""
+RETRIED_OPERATIONS = ("ownership", "publish", "batch")
+"""What the error policy retries: an ownership read, a publish, a whole batch."""
+BATCH_ERRORS = ("transient", "permanent")
+"""How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
 RESCREEN_CAUSES = ("lists", "ownership")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
 
@@ -77,6 +83,12 @@ class Metrics:
         """A rescreen ran because of `causes` (`lists`, `ownership`) and published `published` changed
         decisions (counted by `batch_done` as decisions with trigger `rescreen` too)."""
 
+    def retried(self, operation: str) -> None:
+        """One retry of `operation` (one of `RETRIED_OPERATIONS`) after a transient failure."""
+
+    def batch_failed(self, error: str) -> None:
+        """One attempt at a batch failed (`error`: one of `BATCH_ERRORS`); it is retried or split."""
+
 
 class RoundTripStats(Protocol):
     """What a Redis adapter counts (`screening.adapters.redis_store.RoundTrips`)."""
@@ -102,6 +114,8 @@ class ServiceState:
     """The stats whose cache hits and misses are exported (the ownership registry's)."""
     consumer_lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
     """Records behind the end of the partition, by (topic, partition)."""
+    consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
+    """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
 
 
 class BatchHistogram(Collector):
@@ -166,7 +180,9 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag) = _state_families()
+        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck) = (
+            _state_families()
+        )
         info.add_metric([], dict(state.versions))
         for store, stats in sorted(state.redis.items()):
             for operation, count in sorted(stats.by_operation.items()):
@@ -183,7 +199,9 @@ class _StateCollector(Collector):
             ownership_age.add_metric([], state.ownership_age_s)
         for (topic, partition), records in sorted(state.consumer_lag.items()):
             lag.add_metric([topic, str(partition)], records)
-        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag)
+        for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
+            stuck.add_metric([topic, str(partition)], seconds)
+        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
 
 
 def _state_families() -> tuple[Any, ...]:
@@ -212,6 +230,11 @@ def _state_families() -> tuple[Any, ...]:
         GaugeMetricFamily(
             "screening_consumer_lag",
             "Records behind the end of the partition (highwater - position)",
+            labels=["topic", "partition"],
+        ),
+        GaugeMetricFamily(
+            "screening_consumer_stuck_seconds",
+            "Seconds since the partition's last commit while it has records left to consume (0 when none)",
             labels=["topic", "partition"],
         ),
     )
@@ -279,6 +302,18 @@ class PrometheusMetrics(Metrics):
             "Decisions a rescreen published because the outcome or the reasons changed",
             registry=r,
         )
+        self.retries = Counter(
+            "screening_retries",
+            "Retries after a transient failure, by operation (ownership read, publish, whole batch)",
+            ["operation"],
+            registry=r,
+        )
+        self.failed_batches = Counter(
+            "screening_failed_batches",
+            "Batch attempts that failed (then retried, or split to isolate the failing message)",
+            ["error"],
+            registry=r,
+        )
         self._state = _StateCollector()
         r.register(self._state)
         if process:
@@ -296,6 +331,10 @@ class PrometheusMetrics(Metrics):
             self._dlq_child(error_kind)
         for cause in RESCREEN_CAUSES:
             self.rescreens.labels(cause)
+        for operation in RETRIED_OPERATIONS:
+            self.retries.labels(operation)
+        for error in BATCH_ERRORS:
+            self.failed_batches.labels(error)
 
     def watch(self, provider: Callable[[], ServiceState]) -> None:
         """Export the state `provider` returns at each scrape (replaces an earlier provider)."""
@@ -360,6 +399,12 @@ class PrometheusMetrics(Metrics):
             self.ownership_updates.labels("upsert").inc(upserts)
         if deletes:
             self.ownership_updates.labels("delete").inc(deletes)
+
+    def retried(self, operation: str) -> None:
+        self.retries.labels(operation).inc()
+
+    def batch_failed(self, error: str) -> None:
+        self.failed_batches.labels(error).inc()
 
     def rescreen_done(self, causes: Sequence[str], published: int) -> None:
         for cause in causes:

@@ -1,27 +1,29 @@
-"""Operations endpoints: `/metrics`, `/healthz` (alive) and `/readyz` (Kafka, Redis, lists), on asyncio.
+"""Operations endpoints: `/metrics`, `/healthz` (alive) and `/readyz` (Kafka, Redis, lists, consumers), on
+asyncio.
 
 A tiny HTTP/1.1 server on `asyncio.start_server` keeps the dependency list short; it serves three GET
-paths and nothing else. What the metrics export beyond the pipeline's counters (data ages, Redis counters,
-consumer lag, versions) is read from the runtime at scrape time by `RuntimeState`.
+paths and nothing else. What the metrics export beyond the handlers' counters (data ages, Redis counters,
+consumer lag and stuck partitions, versions) is read from the runtime at scrape time by `RuntimeState`.
+`/readyz` fails while a consumer is stopped or a partition is stuck (records to consume, no commit for
+`resilience.stuck_after_s`); its error texts never carry a connection string.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from screening.metrics import PrometheusMetrics, ServiceState, build_versions
-
-if TYPE_CHECKING:
-    from screening.app import Runtime
+from screening.runtime import Runtime
 
 log = logging.getLogger("screening.ops")
 
@@ -29,38 +31,68 @@ LAG_TIMEOUT_S = 1.0
 """Longest a scrape waits for consumer positions; partitions without one are left out of that scrape."""
 
 
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without credentials: the user and password part of any URL, and every configured secret
+    (connection strings, passwords) wherever it appears."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return _USERINFO.sub(r"\g<scheme>[redacted]@", text)
+
+
 async def readiness(runtime: Runtime) -> dict[str, Any]:
     """What `/readyz` reports: each dependency's state, and `ready` when all are fine."""
     checks: dict[str, Any] = {}
+    secrets = runtime.secrets
     try:
         checks["redis"] = bool(await asyncio.wait_for(runtime.redis.ping(), timeout=1.0))
     except Exception as error:  # any failure means not ready
         checks["redis"] = False
-        checks["redis_error"] = str(error)
+        checks["redis_error"] = redact(f"{type(error).__name__}: {error}", secrets)
     try:
         checks["kafka"] = bool(await asyncio.wait_for(runtime.broker.ping(timeout=1.0), timeout=2.0))
     except Exception as error:  # any failure means not ready
         checks["kafka"] = False
-        checks["kafka_error"] = str(error)
+        checks["kafka_error"] = redact(f"{type(error).__name__}: {error}", secrets)
     lists = runtime.lists.current
     checks["lists"] = lists is not None
-    checks["lists_version"] = lists.version if lists is not None else runtime.lists.error
+    checks["lists_version"] = (
+        lists.version if lists is not None else redact(runtime.lists.error or "not loaded", secrets)
+    )
+    ends, positions = await partition_offsets(runtime.subscribers)
+    limit = runtime.settings.resilience.stuck_after_s
+    stuck = {
+        f"{topic}:{partition}": round(seconds, 1)
+        for (topic, partition), seconds in runtime.health.stuck_seconds(ends, positions).items()
+        if seconds >= limit
+    }
     signer = getattr(runtime, "signer", None)
     checks["signing"] = f"ed25519:{signer.key_id}" if signer is not None else "off"
-    checks["ready"] = bool(checks["redis"] and checks["kafka"] and checks["lists"])
+    stopped = runtime.health.stopped
+    checks["consumers"] = not stuck and stopped is None
+    if stuck:
+        checks["stuck_partitions"] = stuck
+    if stopped is not None:
+        checks["consumer_error"] = redact(stopped, secrets)
+    checks["ready"] = bool(checks["redis"] and checks["kafka"] and checks["lists"] and checks["consumers"])
     return checks
 
 
-async def consumer_lag(subscribers: Iterable[Any]) -> dict[tuple[str, int], int]:
-    """`highwater - position` of every partition assigned to the started subscribers' consumers.
+async def partition_offsets(
+    subscribers: Iterable[Any],
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    """(highwater, position) of every partition assigned to the started subscribers' consumers.
 
     FastStream's Kafka subscriber keeps its `AIOKafkaConsumer` in `.consumer` once started. The highwater
     mark comes with each fetch response, so a partition not fetched yet has none and is left out.
     """
-    lag: dict[tuple[str, int], int] = {}
+    ends: dict[tuple[str, int], int] = {}
+    positions: dict[tuple[str, int], int] = {}
     for subscriber in subscribers:
         consumer = getattr(subscriber, "consumer", None)
-        if consumer is None:
+        if consumer is None or not hasattr(consumer, "assignment"):
             continue
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
@@ -70,8 +102,9 @@ async def consumer_lag(subscribers: Iterable[Any]) -> dict[tuple[str, int], int]
                 position = await asyncio.wait_for(consumer.position(tp), timeout=LAG_TIMEOUT_S)
             except (KafkaError, TimeoutError):  # revoked meanwhile, or its offset is being reset
                 continue
-            lag[(tp.topic, tp.partition)] = max(0, highwater - position)
-    return lag
+            ends[(tp.topic, tp.partition)] = highwater
+            positions[(tp.topic, tp.partition)] = position
+    return ends, positions
 
 
 class RuntimeState:
@@ -81,10 +114,13 @@ class RuntimeState:
         self._runtime = runtime
         self._versions = build_versions()
         self.lag: dict[tuple[str, int], int] = {}
+        self.stuck: dict[tuple[str, int], float] = {}
 
     async def refresh(self) -> None:
-        """Read the consumer lag of every subscriber."""
-        self.lag = await consumer_lag(self._runtime.broker.subscribers)
+        """Read the consumer lag of every subscriber and how long each partition has made no progress."""
+        ends, positions = await partition_offsets(self._runtime.subscribers)
+        self.lag = {tp: max(0, end - positions[tp]) for tp, end in ends.items()}
+        self.stuck = self._runtime.health.stuck_seconds(ends, positions)
 
     def __call__(self) -> ServiceState:
         runtime = self._runtime
@@ -116,6 +152,7 @@ class RuntimeState:
             redis=redis,
             cache=redis.get("ownership"),
             consumer_lag=self.lag,
+            consumer_stuck_s=self.stuck,
         )
 
 

@@ -6,11 +6,12 @@ Every port has an in-memory implementation (`screening.adapters.memory`) used by
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from screening.domain.model import Party
+from screening.domain.model import Event, Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot
 
@@ -37,15 +38,63 @@ class OwnershipSink(Protocol):
 
 
 class DecisionLedger(Protocol):
-    """Remembers which events were decided, so a redelivered event is not decided twice."""
+    """Remembers which events were decided, and with what content, so a redelivered event is not decided
+    twice while a reused event id (the same id, other content) is never silently skipped."""
 
-    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
-        """The subset of `event_ids` already decided and published. Never raises: unknown → empty set."""
+    async def decided(self, event_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
+        """For each of `event_ids` decided and published before, the content digests it was decided with
+        (`ANY_CONTENT` among them for an entry that kept no digest). Never raises: unknown → empty."""
         ...
 
-    async def remember(self, event_ids: Sequence[str]) -> None:
-        """Record `event_ids` as decided and published."""
+    async def remember(self, decided: Sequence[tuple[str, str]]) -> None:
+        """Record (event id, content digest) pairs as decided and published."""
         ...
+
+
+ANY_CONTENT = "*"
+"""The digest of a ledger entry written without one: it matches any content (a redelivery, not a reuse)."""
+
+
+class Publisher(Protocol):
+    """Sends one message without waiting for the broker's acknowledgement."""
+
+    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        """Send `value` to `topic` under `key`; returns the future of the broker's acknowledgement."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedEvent:
+    """A message that decoded into an event."""
+
+    event: Event
+    digest: str
+    """Digest of the event's content (its JSON with keys sorted): tells a redelivery from a reused id."""
+    raw: bytes
+    """The message value as consumed (what a rescreen decides again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that did not decode into an event: why, and its subject when it names one.
+
+    `error_kind` is one of `invalid_json`, `schema`, `too_large`, `invalid_header` (the message) or
+    `processing` (the service failed on it). `event_id` and `subject_id` are set when the message names
+    both, so its subject can be held (INVALID_EVENT).
+    """
+
+    error: str
+    error_kind: str
+    event_id: str | None = None
+    subject_id: str | None = None
+    kind: str | None = None
+    """The event kind the message was read as (from its topic, or its subject field)."""
+    digest: str = ""
+    """Digest of the message bytes when it names its subject (tells a redelivery from a reused id)."""
+
+
+Received = DecodedEvent | Rejected
+"""What an adapter hands the service for each message it consumed."""
 
 
 @dataclass(frozen=True, slots=True)

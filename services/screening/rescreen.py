@@ -18,72 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-from screening.codec import Rejected, decode_event, encode_decision
-from screening.domain.model import Decision, Event, Lease, Order
+from screening.codec import EventDecoder, encode_decision
+from screening.domain.model import Decision, Event
+from screening.kinds import KINDS
 from screening.metrics import Metrics
-from screening.ports import OpenSubject, OpenSubjects
-from screening.service import ScreeningService
+from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher
+from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest
 
-if TYPE_CHECKING:  # the Kafka adapter imports this module
-    from screening.adapters.kafka import Send
+__all__ = ["CAUSES", "RESCREEN", "RescreenAborted", "RescreenReport", "RescreenScheduler", "Rescreener"]
 
 log = logging.getLogger("screening.rescreen")
 
-RESCREEN = "rescreen"
-"""The contract's `trigger` of a decision made because a list or ownership change re-decided a subject."""
-
 CAUSES = ("lists", "ownership")
 """What can start a rescreen (the `cause` label of `screening_rescreens_total`)."""
-
-
-def decision_digest(decision: Decision) -> str:
-    """What a rescreen compares: the outcome and the set of (code, outcome, party_role, line_id) of the
-    reasons. Messages, evidence, versions and times are left out: they change without the answer changing."""
-    keys = sorted({(r.code, r.outcome.value, r.party_role or "", r.line_id or "") for r in decision.reasons})
-    text = "\n".join("|".join(key) for key in keys)
-    return f"{decision.outcome.value}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
-
-
-def closes_subject(event: Event) -> bool:
-    """A cancelled order or a terminated lease is no longer rescreened."""
-    if isinstance(event, Order):
-        return event.action == "cancel"
-    return isinstance(event, Lease) and event.action == "terminate"
-
-
-def subject_changes(
-    published: Iterable[tuple[Decision, Event | None, bytes | None]],
-) -> tuple[list[OpenSubject], list[tuple[str, str]]]:
-    """What a batch's published decisions, in consumption order, do to the open subjects.
-
-    Each item is (decision, event, event bytes as consumed); event and bytes are None for an
-    `INVALID_EVENT` hold. The last decision of a subject wins: an open event stores the subject, a
-    cancel or a termination closes it, and so does an invalid event (its `hold` stands until a valid event
-    arrives; rescreening the earlier event would publish an answer the caller has superseded).
-    """
-    latest: dict[tuple[str, str], OpenSubject | None] = {}
-    for decision, event, raw in published:
-        key = (decision.subject_kind, decision.subject_id)
-        if event is None or raw is None or closes_subject(event):
-            latest[key] = None
-        else:
-            latest[key] = OpenSubject(key[0], key[1], raw, decision_digest(decision))
-    opened = [subject for subject in latest.values() if subject is not None]
-    closed = [key for key, subject in latest.items() if subject is None]
-    return opened, closed
-
-
-class RescreenAborted(RuntimeError):
-    """The data a rescreen needs is unavailable; it stops rather than publish a `hold` for every subject."""
 
 
 @dataclass
@@ -116,15 +71,17 @@ class Rescreener:
         self,
         service: ScreeningService,
         subjects: OpenSubjects,
-        send: Send,
+        send: Publisher,
         decisions_topic: str,
         metrics: Metrics,
         gate: asyncio.Lock,
         chunk_size: int = 500,
+        decoder: EventDecoder | None = None,
     ) -> None:
         self._service = service
         self._subjects = subjects
         self._send = send
+        self._decoder = decoder or EventDecoder()
         self._topic = decisions_topic
         self._metrics = metrics
         self._gate = gate
@@ -145,25 +102,22 @@ class Rescreener:
         subjects: list[OpenSubject] = []
         events: list[Event] = []
         for subject in chunk:
-            decoded = decode_event(subject.kind, subject.event)
-            if isinstance(decoded, Rejected):  # stored by an older schema: left for its next event
+            kind = KINDS.get(subject.kind)
+            decoded = self._decoder.decode(kind, subject.event) if kind is not None else None
+            if not isinstance(decoded, DecodedEvent):  # stored by an older schema: left for its next event
                 report.undecodable += 1
                 continue
             subjects.append(subject)
-            events.append(decoded)
+            events.append(decoded.event)
         if not events:
             return
-        context = await self._service.context_for(events)
-        if context.lists is None or not context.ownership.available:
-            # The event path holds on missing data; a rescreen would turn an outage into a `hold` for
-            # every open subject. The scheduler runs it again later.
-            raise RescreenAborted(context.ownership.error or "control lists are not loaded")
-        report.lists = context.lists.version
-        report.ownership = context.ownership.version
-        engine, now = self._service.engine, self._service.now()
+        # The service raises RescreenAborted when lists or ownership are unavailable: the event path holds
+        # on missing data, a rescreen would turn an outage into a `hold` for every open subject.
+        decisions = await self._service.rescreen(events)
+        report.lists = decisions[0].versions.lists
+        report.ownership = decisions[0].versions.ownership
         changed: list[tuple[OpenSubject, Decision, str]] = []
-        for subject, event in zip(subjects, events, strict=True):
-            decision = engine.decide(event, context, now, RESCREEN)
+        for subject, decision in zip(subjects, decisions, strict=True):
             digest = decision_digest(decision)
             if digest != subject.digest:
                 changed.append((subject, decision, digest))

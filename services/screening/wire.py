@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from screening.domain import model
+from screening.domain.ownership import OwnershipRecordError, record_from_mapping
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
@@ -152,6 +153,19 @@ class OwnershipRecordV1(_Wire):
         "known to be; the evidence that it is listed, beyond an exact match of its names",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_record(cls, data: Any) -> Any:
+        # The one ownership validator (duplicate owners, shares adding up to more than 1, self-ownership,
+        # bounded ids and names, `true` is not a share) reads the input as given, so the wire model and
+        # the service refuse the same records.
+        if isinstance(data, dict):
+            try:
+                record_from_mapping(data)
+            except OwnershipRecordError as error:
+                raise ValueError(str(error)) from error
+        return data
+
 
 class SubjectV1(_Wire):
     """What a decision is about."""
@@ -223,10 +237,22 @@ class DlqRecordV1(_Wire):
     partition: int
     offset: int
     key: str | None
-    value: str | None = Field(description="The original value, decoded as UTF-8 with replacement")
+    value: str | None = Field(
+        description="The original value, decoded as UTF-8 with replacement; cut short when value_truncated"
+    )
     error: str
-    error_kind: str = Field(description="invalid_json, schema, or processing")
+    error_kind: str = Field(
+        description="invalid_json, schema, too_large, invalid_header, or processing (the service failed)"
+    )
     rejected_at: datetime
+    value_length: int | None = Field(default=None, description="Additive: bytes in the original value")
+    value_sha256: str | None = Field(
+        default=None, description="Additive: SHA-256 of the whole original value"
+    )
+    value_truncated: bool = Field(
+        default=False, description="Additive: `value` holds only the start of the original value"
+    )
+    key_truncated: bool = Field(default=False, description="Additive: `key` holds only the start of the key")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -262,8 +288,8 @@ def _licences(wires: list[LicenceV1]) -> tuple[model.Licence, ...]:
     )
 
 
-def order_to_domain(wire: OrderEventV1) -> model.Order:
-    """Convert a validated order event to the domain type."""
+def order_to_domain(wire: OrderEventV1, received_at: datetime | None = None) -> model.Order:
+    """Convert a validated order event to the domain type; `received_at` is the Kafka record's time."""
     buyer = _party(wire.buyer, "buyer")
     assert buyer is not None  # required by the schema
     return model.Order(
@@ -296,11 +322,12 @@ def order_to_domain(wire: OrderEventV1) -> model.Order:
         ),
         end_use=wire.end_use,
         licences=_licences(wire.licenses),
+        received_at=received_at,
     )
 
 
-def lease_to_domain(wire: LeaseEventV1) -> model.Lease:
-    """Convert a validated lease event to the domain type."""
+def lease_to_domain(wire: LeaseEventV1, received_at: datetime | None = None) -> model.Lease:
+    """Convert a validated lease event to the domain type; `received_at` is the Kafka record's time."""
     lessee = _party(wire.lessee, "lessee")
     assert lessee is not None  # required by the schema
     return model.Lease(
@@ -330,6 +357,7 @@ def lease_to_domain(wire: LeaseEventV1) -> model.Lease:
         purpose=wire.purpose,
         licences=_licences(wire.licenses),
         title_transfer=wire.title_transfer,
+        received_at=received_at,
     )
 
 

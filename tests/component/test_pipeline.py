@@ -5,17 +5,15 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from screening.adapters.kafka import ScreeningPipeline, Topics
+from screening.adapters.kafka import EventConsumer
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.domain.catalogue import Catalogue
 from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
-from screening.metrics import Metrics
+from screening.resilience import Unavailable
 from screening.service import ScreeningService
-from tests.support import FakeRecord, RecordingSender, order_event
-
-TOPICS = Topics("orders", "leases", "ownership", "decisions", "dlq")
+from tests.support import FakeRecord, RecordingSender, event_consumer, order_event
 
 
 def order(event_id: str, order_id: str) -> bytes:
@@ -28,7 +26,7 @@ def build(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists)
         registry: InMemoryOwnershipRegistry | None = None,
         lists: ScreeningLists | None = shipped_lists,
         fail: bool = False,
-    ) -> tuple[ScreeningPipeline, RecordingSender, InMemoryDecisionLedger]:
+    ) -> tuple[EventConsumer, RecordingSender, InMemoryDecisionLedger]:
         ledger = InMemoryDecisionLedger()
         service = ScreeningService(
             ScreeningEngine(ruleset, catalogue),
@@ -37,7 +35,7 @@ def build(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists)
             ledger,
         )
         sender = RecordingSender(fail)
-        return ScreeningPipeline(service, sender, TOPICS, Metrics()), sender, ledger
+        return event_consumer(service, sender), sender, ledger
 
     return make
 
@@ -105,6 +103,6 @@ async def test_missing_lists_hold_every_event(build) -> None:
 
 async def test_a_failed_publish_raises_and_the_batch_is_not_remembered(build) -> None:
     pipeline, _, ledger = build(fail=True)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Unavailable):
         await pipeline.handle([FakeRecord("orders", 0, 0, b"k", order("e1", "SO-1"))])
-    assert await ledger.already_decided(["e1"]) == set()  # redelivery will decide it again
+    assert await ledger.decided(["e1"]) == {}  # redelivery will decide it again

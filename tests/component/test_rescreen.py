@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from screening.adapters.kafka import ScreeningPipeline
+from screening.adapters.kafka import EventConsumer
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOpenSubjects, InMemoryOwnershipRegistry
 from screening.domain.catalogue import Catalogue
 from screening.domain.engine import ScreeningEngine
@@ -24,7 +24,7 @@ from screening.metrics import Metrics
 from screening.ports import OpenSubject
 from screening.rescreen import RescreenAborted, Rescreener, RescreenReport, RescreenScheduler
 from screening.service import ScreeningService
-from tests.component.test_pipeline import TOPICS, FakeRecord, RecordingSender
+from tests.support import FakeRecord, RecordingSender, event_consumer
 
 BUYER = "Example Server Trading Sdn. Bhd."
 AS_OF = date(2026, 10, 1)
@@ -60,7 +60,7 @@ def order(event_id: str, order_id: str, action: str = "create", buyer: str = BUY
 
 @dataclass
 class Setup:
-    pipeline: ScreeningPipeline
+    pipeline: EventConsumer
     rescreener: Rescreener
     sender: RecordingSender
     registry: InMemoryOwnershipRegistry
@@ -90,14 +90,18 @@ def setup(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists)
     def make(subjects: InMemoryOpenSubjects | None = None, chunk_size: int = 500) -> Setup:
         registry = InMemoryOwnershipRegistry([buyer_record(OwnerLink("my-parent", 1.0)), UNLISTED_PARENT])
         lists: list[ScreeningLists | None] = [shipped_lists]
+        subjects = subjects or InMemoryOpenSubjects()
         service = ScreeningService(
-            ScreeningEngine(ruleset, catalogue), lambda: lists[0], registry, InMemoryDecisionLedger()
+            ScreeningEngine(ruleset, catalogue),
+            lambda: lists[0],
+            registry,
+            InMemoryDecisionLedger(),
+            subjects,
         )
         sender = RecordingSender()
-        subjects = subjects or InMemoryOpenSubjects()
-        pipeline = ScreeningPipeline(service, sender, TOPICS, Metrics(), subjects)
+        pipeline = event_consumer(service, sender)
         rescreener = Rescreener(
-            service, subjects, sender, TOPICS.decisions, Metrics(), pipeline.gate, chunk_size=chunk_size
+            service, subjects, sender, "decisions", Metrics(), pipeline.gate, chunk_size=chunk_size
         )
         return Setup(pipeline, rescreener, sender, registry, subjects, lists)
 

@@ -25,7 +25,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screening.app import Runtime, create_runtime, refresh_lists
-from screening.config import KafkaSettings, MetricsSettings, RedisSettings, Settings
+from screening.config import KafkaSettings, MetricsSettings, RedisSettings, ResilienceSettings, Settings
+from screening.domain.names import ScreeningLists
 
 pytestmark = pytest.mark.integration
 
@@ -150,14 +151,25 @@ async def start_service(services: Services) -> AsyncIterator[object]:
     started: list[RunningService] = []
 
     async def start(
-        redis_url: str | None = None, metrics_port: int | None = None, **kafka: object
+        redis_url: str | None = None,
+        metrics_port: int | None = None,
+        lists: ScreeningLists | None = None,
+        resilience: ResilienceSettings | None = None,
+        **kafka: object,
     ) -> RunningService:
+        """`lists` are screened against instead of loading the shipped snapshot again (saves its ~3 s
+        index build); `resilience` replaces the error-policy settings."""
         settings = make_settings(services, redis_url, **kafka)
         if metrics_port is not None:  # Prometheus metrics on; the test starts the ops server on this port
             settings.metrics = MetricsSettings(enabled=True, host="127.0.0.1", port=metrics_port)
+        if resilience is not None:
+            settings.resilience = resilience
         await create_topics(settings)
         runtime = create_runtime(settings)
-        await refresh_lists(runtime)
+        if lists is not None:
+            runtime.lists.current = lists
+        else:
+            await refresh_lists(runtime)
         await runtime.broker.start()
         producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, linger_ms=1)
         await producer.start()

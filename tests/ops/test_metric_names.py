@@ -157,6 +157,7 @@ def exported() -> dict[str, set[str]]:
             redis={"ownership": stats, "ledger": RoundTrips()},
             cache=stats,
             consumer_lag={("screening.orders.v1", 0): 0},
+            consumer_stuck_s={("screening.orders.v1", 0): 0.0},
         )
     )
     names: dict[str, set[str]] = {name: set() for name in PROMETHEUS_OWN}

@@ -218,7 +218,13 @@ async def test_prometheus_gets_the_decision_counts_of_events_sent_through_kafka(
     events = await prometheus.query('sum(screening_events_consumed_total{kind="order"})')
     assert events[0]["value"] == N_ALLOW + N_DENY + 1
     dlq = await prometheus.query("sum by (error_kind) (screening_dlq_messages_total)")
-    assert {r["error_kind"]: r["value"] for r in dlq} == {"invalid_json": 1, "schema": 0}
+    assert {r["error_kind"]: r["value"] for r in dlq} == {
+        "invalid_json": 1,
+        "schema": 0,
+        "too_large": 0,
+        "invalid_header": 0,
+        "processing": 0,
+    }
     reasons = await prometheus.query('sum(screening_reasons_total{code="DEST_ADV_COMPUTE"})')
     assert reasons[0]["value"] == N_DENY
     e2e = await prometheus.query("sum(screening_end_to_end_latency_seconds_count)")

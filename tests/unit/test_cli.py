@@ -74,3 +74,74 @@ def test_check_holds_an_invalid_event_that_names_its_subject_and_exits_non_zero(
     assert [(d["event_id"], d["outcome"]) for d in decisions] == [("e-ok", "allow"), ("e-bad", "hold")]
     assert decisions[1]["reasons"][0]["code"] == "INVALID_EVENT"
     assert captured.err.count("invalid event") == 2
+
+
+def lease_line(event_id: str, lease_id: str, quantity: bytes = b"8") -> bytes:
+    return (
+        b'{"event_id":"'
+        + event_id.encode()
+        + b'","occurred_at":"2026-12-01T10:00:00Z","lease_id":"'
+        + lease_id.encode()
+        + b'","lessee":{"name":"Example Research Institute GmbH","country":"DE"},'
+        b'"resources":[{"product":"NVIDIA A100 80GB","quantity":' + quantity + b'}],"hardware_country":"US"}'
+    )
+
+
+def test_check_reads_any_line_ending_and_a_byte_order_mark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A BOM, then lines ended by CR alone, CRLF, LF, CR again, and a last line with no ending at all.
+    lines = [order_event(f"e{i}", f"SO-{i}") for i in range(4)] + [lease_line("e4", "L-4")]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + lines[0]
+        + b"\r"
+        + lines[1]
+        + b"\r\n"
+        + lines[2]
+        + b"\n"
+        + lines[3]
+        + b"\r"
+        + lines[4]
+    )
+    code = main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    decided = [orjson.loads(line) for line in captured.out.splitlines()]
+    assert [(d["event_id"], d["subject"]["kind"]) for d in decided] == [
+        ("e0", "order"),
+        ("e1", "order"),
+        ("e2", "order"),
+        ("e3", "order"),
+        ("e4", "lease"),
+    ]
+
+
+def test_check_reports_every_unreadable_line_with_its_number_and_never_mis_kinds_a_lease(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.jsonl"
+    lines = [
+        order_event("e-ok", "SO-OK"),
+        b"{not json",
+        lease_line("e-big", "L-BIG", b"9" * 4001),  # a 4,001-digit quantity: read as a lease, held
+        b"",
+        b'{"event_id": "e-none"}',
+        lease_line("e-lease", "L-OK"),
+    ]
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    code = main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert code == 1
+    decided = [orjson.loads(line) for line in captured.out.splitlines()]
+    assert [(d["event_id"], d["subject"]["kind"], d["outcome"]) for d in decided] == [
+        ("e-ok", "order", "allow"),
+        ("e-big", "lease", "hold"),
+        ("e-lease", "lease", decided[2]["outcome"]),
+    ]
+    assert decided[1]["reasons"][0]["code"] == "INVALID_EVENT"
+    reported = [
+        line.split(": invalid event")[0] for line in captured.err.splitlines() if "invalid event" in line
+    ]
+    assert reported == [f"{path}:2", f"{path}:3", f"{path}:5"]

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from screening.adapters.kafka import ScreeningPipeline, Topics
+from screening.adapters.kafka import EventConsumer
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.adapters.redis_store import RoundTrips
 from screening.domain.catalogue import Catalogue
@@ -19,9 +19,9 @@ from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.metrics import BatchHistogram, PrometheusMetrics, ServiceState
 from screening.service import ScreeningService
-from tests.support import FakeRecord, order_event
+from tests.support import FakeRecord, event_consumer, order_event
 
-TOPICS = Topics("t.orders", "t.leases", "t.ownership", "t.decisions", "t.dlq")
+ORDERS, LEASES = "t.orders", "t.leases"
 ALLOW_BUYER = "Example Research Institute GmbH"
 DENY_BUYER = "Example Cloud Computing Co., Ltd."
 
@@ -63,7 +63,7 @@ async def _acked(topic: str, key: bytes | None, data: bytes) -> asyncio.Future[A
 @pytest.fixture
 def pipeline_and_metrics(
     ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists
-) -> tuple[ScreeningPipeline, PrometheusMetrics]:
+) -> tuple[EventConsumer, PrometheusMetrics]:
     metrics = PrometheusMetrics(process=False)
     service = ScreeningService(
         ScreeningEngine(ruleset, catalogue),
@@ -71,23 +71,23 @@ def pipeline_and_metrics(
         InMemoryOwnershipRegistry(),
         InMemoryDecisionLedger(),
     )
-    return ScreeningPipeline(service, _acked, TOPICS, metrics), metrics
+    return event_consumer(service, _acked, metrics, orders=ORDERS, leases=LEASES), metrics
 
 
 def a_batch() -> list[FakeRecord]:
     values = [allow_order(i) for i in range(6)] + [deny_order(i) for i in range(3)]
     values += [b"{not json", orjson.dumps({"event_id": "evt-bad", "order_id": "SO-BAD", "buyer": {}})]
-    return [FakeRecord(TOPICS.orders, 0, offset, b"k", v) for offset, v in enumerate(values)]
+    return [FakeRecord(ORDERS, 0, offset, b"k", v) for offset, v in enumerate(values)]
 
 
 async def test_a_batch_counts_events_decisions_reasons_and_dead_letters(
-    pipeline_and_metrics: tuple[ScreeningPipeline, PrometheusMetrics],
+    pipeline_and_metrics: tuple[EventConsumer, PrometheusMetrics],
 ) -> None:
     pipeline, metrics = pipeline_and_metrics
     published = await pipeline.handle(a_batch())
 
     assert len(published) == 10  # 9 decided, 1 INVALID_EVENT hold; the unnamed malformed one only DLQ'd
-    assert value(metrics, "screening_events_consumed_total", topic=TOPICS.orders, kind="order") == 11
+    assert value(metrics, "screening_events_consumed_total", topic=ORDERS, kind="order") == 11
     assert value(metrics, "screening_decisions_total", kind="order", outcome="allow", trigger="event") == 6
     assert value(metrics, "screening_decisions_total", kind="order", outcome="deny", trigger="event") == 3
     assert value(metrics, "screening_decisions_total", kind="order", outcome="hold", trigger="event") == 1
@@ -108,10 +108,10 @@ async def test_a_batch_counts_events_decisions_reasons_and_dead_letters(
 
 
 async def test_a_redelivered_batch_counts_consumption_but_no_new_decisions(
-    pipeline_and_metrics: tuple[ScreeningPipeline, PrometheusMetrics],
+    pipeline_and_metrics: tuple[EventConsumer, PrometheusMetrics],
 ) -> None:
     pipeline, metrics = pipeline_and_metrics
-    batch = [FakeRecord(TOPICS.orders, 0, i, b"k", allow_order(i)) for i in range(4)]
+    batch = [FakeRecord(ORDERS, 0, i, b"k", allow_order(i)) for i in range(4)]
     await pipeline.handle(batch)
     await pipeline.handle(batch)
 
@@ -123,7 +123,7 @@ async def test_a_redelivered_batch_counts_consumption_but_no_new_decisions(
 
 
 async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
-    pipeline_and_metrics: tuple[ScreeningPipeline, PrometheusMetrics],
+    pipeline_and_metrics: tuple[EventConsumer, PrometheusMetrics],
 ) -> None:
     pipeline, metrics = pipeline_and_metrics
     await pipeline.handle(a_batch())
@@ -132,12 +132,14 @@ async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
     for secret in (ALLOW_BUYER, DENY_BUYER, "SO-A0", "SO-D0", "evt-a0", "SO-BAD", "evt-bad"):
         assert secret not in text
     allowed = {
-        "topic": {TOPICS.orders, TOPICS.leases},
+        "topic": {ORDERS, LEASES},
         "kind": {"order", "lease"},
         "outcome": {"allow", "hold", "deny"},
         "trigger": {"event", "rescreen", "review"},
-        "error_kind": {"invalid_json", "schema"},
+        "error_kind": {"invalid_json", "schema", "too_large", "invalid_header", "processing"},
         "cause": {"lists", "ownership"},
+        "operation": {"ownership", "publish", "batch"},
+        "error": {"transient", "permanent"},
     }
     for name, labels, _ in samples(metrics):
         for label, label_value in labels.items():
@@ -175,6 +177,7 @@ def test_state_is_exported_at_scrape_as_counters_and_gauges() -> None:
         redis={"ownership": ownership, "ledger": ledger},
         cache=ownership,
         consumer_lag={("t.orders", 0): 7, ("t.orders", 1): 0},
+        consumer_stuck_s={("t.orders", 0): 42.0, ("t.orders", 1): 0.0},
     )
     metrics.watch(lambda: state)
 
@@ -189,6 +192,8 @@ def test_state_is_exported_at_scrape_as_counters_and_gauges() -> None:
     assert value(metrics, "screening_lists_age_seconds") == 3600
     assert value(metrics, "screening_ownership_data_age_seconds") == 86400
     assert value(metrics, "screening_consumer_lag", topic="t.orders", partition="0") == 7
+    assert value(metrics, "screening_consumer_stuck_seconds", topic="t.orders", partition="0") == 42
+    assert value(metrics, "screening_consumer_stuck_seconds", topic="t.orders", partition="1") == 0
     assert value(metrics, "screening_build_info", ruleset="2026.11.1", lists="csl:2026-07-31:abc") == 1
 
 

@@ -89,18 +89,19 @@ class InMemoryOwnershipRegistry:
 
 
 class InMemoryDecisionLedger:
-    """Remembers decided event ids in a set."""
+    """Remembers decided event ids and the content digests they were decided with."""
 
     def __init__(self) -> None:
-        self._decided: set[str] = set()
+        self._decided: dict[str, set[str]] = {}
 
-    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
-        """The ids decided before."""
-        return {event_id for event_id in event_ids if event_id in self._decided}
+    async def decided(self, event_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The digests each id was decided with, for the ids decided before."""
+        return {e: frozenset(self._decided[e]) for e in event_ids if e in self._decided}
 
-    async def remember(self, event_ids: Sequence[str]) -> None:
-        """Record ids as decided."""
-        self._decided.update(event_ids)
+    async def remember(self, decided: Sequence[tuple[str, str]]) -> None:
+        """Record (event id, digest) pairs as decided."""
+        for event_id, digest in decided:
+            self._decided.setdefault(event_id, set()).add(digest)
 
 
 class InMemoryOpenSubjects:

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from screening.domain.ownership import (
+    DEFAULT_RECORD_LIMITS,
     OwnerLink,
     OwnershipRecord,
     OwnershipRecordError,
     record_from_mapping,
+    validate_record,
 )
 
 # Persons own companies too (an SDN individual is OFAC's textbook owner), so they become records.
@@ -70,7 +72,7 @@ def read_ownership_lines(lines: Iterable[str]) -> OwnershipLoad:
     """
     contract: dict[str, OwnershipRecord] = {}
     ftm = _FtmCollector()
-    order: dict[str, None] = {}
+    order: dict[str, int] = {}  # entity id -> line it first appeared on, in order of appearance
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -83,14 +85,22 @@ def read_ownership_lines(lines: Iterable[str]) -> OwnershipLoad:
         try:
             if "schema" in data:
                 for entity_id in ftm.add(data):
-                    order.setdefault(entity_id, None)
+                    order.setdefault(entity_id, number)
             else:
                 record = record_from_mapping(data)
                 contract[record.entity_id] = record
-                order.setdefault(record.entity_id, None)
+                order.setdefault(record.entity_id, number)
         except OwnershipRecordError as error:
             raise OwnershipFileError(number, str(error)) from error
     from_ftm = ftm.records()
+    for entity_id, record in from_ftm.items():
+        # FtM entities pass the same validator as contract records; the line is where the entity first
+        # appeared (as itself or as the asset of an ownership edge).
+        if entity_id not in contract:
+            try:
+                validate_record(record)
+            except OwnershipRecordError as error:
+                raise OwnershipFileError(order[entity_id], str(error)) from error
     records = tuple(contract.get(entity_id) or from_ftm[entity_id] for entity_id in order)
     return OwnershipLoad(
         records=records,
@@ -138,6 +148,8 @@ class _FtmCollector:
         for asset in assets:
             owners = self.links.setdefault(asset, {})
             for owner in _values(properties, "owner"):
+                if owner == asset:  # treasury shares: a company holding its own stock does not control itself
+                    continue
                 # The same edge often comes twice (e.g. Wikidata with and without a start date); two known
                 # shares that disagree are kept at the larger, the cautious reading for a 50% rule.
                 previous = owners.get(owner)
@@ -171,11 +183,14 @@ def _record_from_entity(
     properties: Mapping[str, Any] = data.get("properties") or {}
     names = _values(properties, "name")
     aliases = [*names[1:], *_values(properties, "alias"), *_values(properties, "previousName")]
-    # weakAlias is left out on purpose: FtM marks those as too generic to match on.
+    # weakAlias is left out on purpose: FtM marks those as too generic to match on. Entities of open data
+    # carry many names in many languages: the first ones within the service's limits are kept.
+    limits = DEFAULT_RECORD_LIMITS
+    kept = [alias for alias in dict.fromkeys(aliases) if alias and len(alias) <= limits.max_name_chars]
     return OwnershipRecord(
         entity_id=entity_id,
         name=names[0] if names else entity_id,
-        aliases=tuple(dict.fromkeys(alias for alias in aliases if alias)),
+        aliases=tuple(kept[: limits.max_aliases]),
         country=_country(properties, "jurisdiction", "country", "mainCountry"),
         hq_country=_country(properties, "mainCountry"),
         owners=owners,

@@ -8,9 +8,11 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `own:v1:names` | hash | registry name key (`name_key(name)|COUNTRY`) → entity_id |
 | `own:v1:version` | string | counter, incremented by every write; invalidates in-process caches |
 | `own:v1:max_as_of` | string | latest `as_of` of any record loaded |
-| `ledger:v1:{event_id}` | string | `1` once the event's decision was published (TTL) |
+| `ledger:v1:{event_id}` | string | content digests the event was decided with, space-separated (TTL) |
 | `lists:v1` | hash | `version`, `count`, `file:{i}:name`, `file:{i}:data` of the loaded list files |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
+
+A ledger value of `1` (written before digests were kept) matches any content.
 
 The read path resolves every party of a batch and walks all their owners, level by level, inside one
 Lua script: one round trip per batch whatever the depth.
@@ -32,14 +34,16 @@ from redis.exceptions import RedisError
 
 from screening.codec import ownership_to_json
 from screening.domain.model import Party
-from screening.domain.ownership import OwnershipRecord, record_from_mapping
+from screening.domain.ownership import OwnershipRecord, OwnershipRecordError, record_from_mapping
 from screening.domain.profiles import OwnershipSnapshot, party_key
 from screening.domain.registry import collect_ancestry, party_lookup_keys, registry_keys
+from screening.ports import ANY_CONTENT
 
 log = logging.getLogger(__name__)
 
 # Resolves party ids and name keys, then walks owners upward breadth-first, all server-side.
-# ARGV: prefix, max_depth, n_ids, ids..., name keys...  Returns {version, max_as_of, resolved, records}.
+# ARGV: prefix, max_depth, n_ids, ids..., name keys...  Returns {version, max_as_of, resolved, records}, where
+# `resolved` alternates lookup and entity id, and `records` alternates entity id and stored JSON.
 _SNAPSHOT_LUA = """
 local prefix = ARGV[1]
 local max_depth = tonumber(ARGV[2])
@@ -68,11 +72,13 @@ while #frontier > 0 and depth <= max_depth do
       seen[id] = true
       local raw = redis.call('GET', prefix .. 'own:v1:entity:' .. id)
       if raw then
-        table.insert(records, raw)
+        table.insert(records, id); table.insert(records, raw)
         local ok, decoded = pcall(cjson.decode, raw)
-        if ok and type(decoded.owners) == 'table' then
+        if ok and type(decoded) == 'table' and type(decoded.owners) == 'table' then
           for _, owner in ipairs(decoded.owners) do
-            if type(owner.entity_id) == 'string' then table.insert(upward, owner.entity_id) end
+            if type(owner) == 'table' and type(owner.entity_id) == 'string' then
+              table.insert(upward, owner.entity_id)
+            end
           end
         end
       end
@@ -87,15 +93,32 @@ return {version, max_as_of, resolved, records}
 """
 
 
-# Marks event ids as decided: ARGV = key prefix, ttl seconds, ids...
+# Marks events as decided with their content digests: ARGV = key prefix, ttl seconds, most digests kept,
+# then (id, digest) pairs. The value is the space-separated digests an id was decided with; a digest already
+# there is not added twice, and only the latest `most` are kept.
 _LEDGER_MARK_LUA = """
 local prefix = ARGV[1]
 local ttl = tonumber(ARGV[2])
-for i = 3, #ARGV do
-  redis.call('SET', prefix .. ARGV[i], '1', 'EX', ttl)
+local most = tonumber(ARGV[3])
+for i = 4, #ARGV, 2 do
+  local key = prefix .. ARGV[i]
+  local digest = ARGV[i + 1]
+  local value = redis.call('GET', key)
+  if not value then
+    value = digest
+  elseif not string.find(' ' .. value .. ' ', ' ' .. digest .. ' ', 1, true) then
+    value = value .. ' ' .. digest
+    local parts = {}
+    for part in string.gmatch(value, '%S+') do table.insert(parts, part) end
+    if #parts > most then value = table.concat(parts, ' ', #parts - most + 1, #parts) end
+  end
+  redis.call('SET', key, value, 'EX', ttl)
 end
-return #ARGV - 2
+return (#ARGV - 3) / 2
 """
+
+LEDGER_DIGESTS_KEPT = 16
+"""Most content digests kept per event id (a producer reusing one id more often is held every time)."""
 
 
 @dataclass
@@ -145,6 +168,7 @@ class RedisOwnershipRegistry:
         self._cache_version: str | None = None
         self._cache_resolved: dict[str, str | None] = {}
         self._cache_records: dict[str, OwnershipRecord] = {}
+        self._cache_invalid: dict[str, str] = {}  # stored records that fail validation: id -> problem
         self._cache_ancestry: dict[str, tuple[str, ...]] = {}
         self._cache_label = "none"
         # The registry version after this process's own last write: other writers (`screening ownership
@@ -199,10 +223,19 @@ class RedisOwnershipRegistry:
             self._cache_version = version
             self._cache_resolved.clear()
             self._cache_records.clear()
+            self._cache_invalid.clear()
         self._cache_label = f"{_text(raw_as_of)}:{version}"
-        for raw in raw_records:
-            record = record_from_mapping(orjson.loads(raw))
-            self._cache_records[record.entity_id] = record
+        for raw_id, raw in zip(raw_records[0::2], raw_records[1::2], strict=True):
+            entity_id = _text(raw_id)
+            try:
+                record = _stored_record(entity_id, raw)
+            except (OwnershipRecordError, ValueError, TypeError) as error:
+                # A record stored before validation was this strict, or by another writer: the parties it
+                # touches read as INVALID (a hold), and the rest of the batch is screened normally.
+                self._cache_invalid[entity_id] = str(error)[:500]
+                log.warning("invalid ownership record %r in Redis: %s", entity_id[:200], error)
+                continue
+            self._cache_records[entity_id] = record
         found: dict[str, str] = {}
         pairs = [_text(x) for x in raw_resolved]
         for lookup, entity_id in zip(pairs[0::2], pairs[1::2], strict=True):
@@ -219,7 +252,11 @@ class RedisOwnershipRegistry:
         resolved = {k: v for k in unique if (v := self._cache_resolved.get(k)) is not None}
         records = collect_ancestry(resolved.values(), self._cache_records.get, self._max_depth)
         return OwnershipSnapshot(
-            records=records, resolved=resolved, available=True, version=self._cache_label
+            records=records,
+            resolved=resolved,
+            available=True,
+            version=self._cache_label,
+            invalid=dict(self._cache_invalid) if self._cache_invalid else {},
         )
 
     # ---------------------------------------------------------------------------------------- write
@@ -230,11 +267,9 @@ class RedisOwnershipRegistry:
         old = await self._client.mget([self._key(f"own:v1:entity:{r.entity_id}") for r in records])
         pipe = self._client.pipeline(transaction=True)
         for previous in old:
-            if previous:
-                record = record_from_mapping(orjson.loads(previous))
-                stale_keys = registry_keys((record.name, *record.aliases), record.country)
-                if stale_keys:
-                    pipe.hdel(self._key("own:v1:names"), *stale_keys)
+            stale_keys = _stored_name_keys(previous)
+            if stale_keys:
+                pipe.hdel(self._key("own:v1:names"), *stale_keys)
         latest = None
         for record in records:
             pipe.set(self._key(f"own:v1:entity:{record.entity_id}"), ownership_to_json(record))
@@ -257,11 +292,9 @@ class RedisOwnershipRegistry:
         old = await self._client.mget([self._key(f"own:v1:entity:{e}") for e in entity_ids])
         pipe = self._client.pipeline(transaction=True)
         for entity_id, previous in zip(entity_ids, old, strict=True):
-            if previous:
-                record = record_from_mapping(orjson.loads(previous))
-                keys = registry_keys((record.name, *record.aliases), record.country)
-                if keys:
-                    pipe.hdel(self._key("own:v1:names"), *keys)
+            keys = _stored_name_keys(previous)
+            if keys:
+                pipe.hdel(self._key("own:v1:names"), *keys)
             pipe.delete(self._key(f"own:v1:entity:{entity_id}"))
         pipe.incr(self._key("own:v1:version"))
         self.written_version = str((await pipe.execute())[-1])
@@ -276,8 +309,35 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _stored_record(entity_id: str, raw: bytes | str) -> OwnershipRecord:
+    """A record read back from Redis, through the same validator as the feed and the files."""
+    record = record_from_mapping(orjson.loads(raw))
+    if record.entity_id != entity_id:
+        raise OwnershipRecordError(f"stored under {entity_id!r} but names itself {record.entity_id!r}")
+    return record
+
+
+def _stored_name_keys(raw: bytes | str | None) -> list[str]:
+    """The name keys a stored record was indexed under, read leniently: a record that fails validation
+    must still be replaceable and deletable, with its name keys removed."""
+    if not raw:
+        return []
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    aliases = data.get("aliases")
+    names = [data.get("name"), *(aliases if isinstance(aliases, list) else [])]
+    country = data.get("country")
+    texts = [name for name in names if isinstance(name, str) and len(name) <= 4096]
+    return registry_keys(texts, country if isinstance(country, str) else None)
+
+
 class RedisDecisionLedger:
-    """Decided event ids in Redis with a TTL; unreachable Redis means "not known to be decided"."""
+    """Decided event ids and their content digests in Redis with a TTL; unreachable Redis means "not known
+    to be decided"."""
 
     def __init__(self, client: redis.Redis, prefix: str = "screening:", ttl_s: int = 14 * 24 * 3600) -> None:
         self._client = client
@@ -287,10 +347,10 @@ class RedisDecisionLedger:
         self._mark = client.register_script(_LEDGER_MARK_LUA)
         self.stats = RoundTrips()
 
-    async def already_decided(self, event_ids: Sequence[str]) -> set[str]:
-        """The ids whose decision was published before (one MGET)."""
+    async def decided(self, event_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The digests each id was decided with, for the ids decided before (one MGET)."""
         if not event_ids:
-            return set()
+            return {}
         try:
             self.stats.count("ledger_read")
             values = await self._client.mget([f"{self._prefix}ledger:v1:{e}" for e in event_ids])
@@ -299,16 +359,24 @@ class RedisDecisionLedger:
             # at-least-once (a duplicate decision), never a lost one.
             self.stats.errors += 1
             log.warning("decision ledger unavailable: %s", error)
-            return set()
-        return {event_id for event_id, value in zip(event_ids, values, strict=True) if value is not None}
+            return {}
+        found: dict[str, frozenset[str]] = {}
+        for event_id, value in zip(event_ids, values, strict=True):
+            if value is not None:
+                text = _text(value)
+                found[event_id] = frozenset({ANY_CONTENT}) if text == "1" else frozenset(text.split())
+        return found
 
-    async def remember(self, event_ids: Sequence[str]) -> None:
-        """Mark ids as decided (one pipelined write)."""
-        if not event_ids:
+    async def remember(self, decided: Sequence[tuple[str, str]]) -> None:
+        """Record (event id, digest) pairs as decided (one script call)."""
+        if not decided:
             return
+        args: list[str | int] = [f"{self._prefix}ledger:v1:", self._ttl_s, LEDGER_DIGESTS_KEPT]
+        for event_id, digest in decided:
+            args += [event_id, digest]
         try:
             self.stats.count("ledger_write")
-            await self._mark(args=[f"{self._prefix}ledger:v1:", self._ttl_s, *event_ids])
+            await self._mark(args=args)
         except (RedisError, OSError) as error:
             self.stats.errors += 1
             log.warning("decision ledger write failed: %s", error)

@@ -79,46 +79,118 @@ class OwnershipRecord:
         return _HEADQUARTERS_ALIASES.get(country, country)
 
 
-def record_from_mapping(data: Mapping[str, Any]) -> OwnershipRecord:
+@dataclass(frozen=True, slots=True)
+class RecordLimits:
+    """How large an ownership record may be (the service's input limits; the defaults are the contract's)."""
+
+    max_id_chars: int = 200
+    max_name_chars: int = 512
+    max_aliases: int = 20
+    max_owners: int = 100
+    max_text_chars: int = 4000
+
+
+DEFAULT_RECORD_LIMITS = RecordLimits()
+
+
+def validate_record(record: OwnershipRecord, limits: RecordLimits = DEFAULT_RECORD_LIMITS) -> OwnershipRecord:
+    """Return `record` when it follows the contract, else raise `OwnershipRecordError` saying what is wrong.
+
+    The one check every way into the registry applies (the feed, files, and records read back from Redis):
+    ids (the entity's, its owners', its list entry links) are non-empty, printable and bounded; names,
+    aliases and links are bounded in number and length; an owner appears once, is not
+    the entity itself, and known shares do not add up to more than 1 (with a little slack for rounded
+    percentages).
+    """
+    entity_id = _checked_id(record.entity_id, "entity_id", limits)
+    where = repr(entity_id)
+    _checked_name(record.name, f"{where}: name", limits)
+    if len(record.aliases) > limits.max_aliases:
+        raise OwnershipRecordError(f"{where}: {len(record.aliases)} aliases, more than {limits.max_aliases}")
+    for index, alias in enumerate(record.aliases):
+        if len(alias) > limits.max_name_chars:
+            raise OwnershipRecordError(
+                f"{where}: aliases[{index}] is {len(alias)} characters, more than {limits.max_name_chars}"
+            )
+    if len(record.list_entry_ids) > limits.max_aliases:
+        raise OwnershipRecordError(
+            f"{where}: {len(record.list_entry_ids)} list_entry_ids, more than {limits.max_aliases}"
+        )
+    for index, link in enumerate(record.list_entry_ids):
+        _checked_id(link, f"{where}: list_entry_ids[{index}]", limits)
+    if record.source is not None and len(record.source) > limits.max_text_chars:
+        raise OwnershipRecordError(f"{where}: source is longer than {limits.max_text_chars} characters")
+    if len(record.owners) > limits.max_owners:
+        raise OwnershipRecordError(f"{where}: {len(record.owners)} owners, more than {limits.max_owners}")
+    seen: set[str] = set()
+    for index, owner in enumerate(record.owners):
+        owner_id = _checked_id(owner.entity_id, f"{where}: owners[{index}].entity_id", limits)
+        if owner_id == entity_id:
+            raise OwnershipRecordError(f"{where}: the entity is listed as its own owner")
+        if owner_id in seen:
+            raise OwnershipRecordError(f"{where}: owner {owner_id!r} is listed twice")
+        seen.add(owner_id)
+        share = owner.share
+        if share is not None and (not math.isfinite(share) or not 0.0 <= share <= 1.0):
+            raise OwnershipRecordError(f"{where}: owners[{index}].share is {share}, not in [0, 1]")
+    known_total = math.fsum(owner.share for owner in record.owners if owner.share is not None)
+    if known_total > 1.0 + _OWNER_SUM_SLACK:
+        raise OwnershipRecordError(f"{where}: owners' known shares add up to {known_total:.4f} > 1")
+    return record
+
+
+def _checked_id(value: str, what: str, limits: RecordLimits) -> str:
+    if not value.strip():
+        raise OwnershipRecordError(f"{what} is empty")
+    if len(value) > limits.max_id_chars:
+        raise OwnershipRecordError(f"{what} is {len(value)} characters, more than {limits.max_id_chars}")
+    if not value.isprintable():
+        raise OwnershipRecordError(f"{what} {value[:40]!r} contains control or non-printable characters")
+    return value
+
+
+def _checked_name(value: str, what: str, limits: RecordLimits) -> None:
+    if len(value) > limits.max_name_chars:
+        raise OwnershipRecordError(f"{what} is {len(value)} characters, more than {limits.max_name_chars}")
+
+
+def record_from_mapping(
+    data: Mapping[str, Any], limits: RecordLimits = DEFAULT_RECORD_LIMITS
+) -> OwnershipRecord:
     """Build a record from the contract's JSON object, or raise `OwnershipRecordError` saying what is wrong.
 
     Unknown fields are ignored (v1 allows additive changes). Shares must be numbers in [0, 1] or null; an
-    owner without a `share` key has an unknown share. The same owner may not appear twice, and known shares
-    may not add up to more than 1 (with a little slack for rounded percentages).
+    owner without a `share` key has an unknown share. The built record must pass `validate_record`.
     """
     if not isinstance(data, Mapping):
         raise OwnershipRecordError(f"an ownership record must be a JSON object, not {type(data).__name__}")
     entity_id = _required_text(data, "entity_id")
     name = _required_text(data, "name")
+    where = repr(entity_id[:80])
     aliases = data.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
-        raise OwnershipRecordError(f"{entity_id}: aliases must be a list of strings")
+        raise OwnershipRecordError(f"{where}: aliases must be a list of strings")
     owners_data = data.get("owners") or []
     if not isinstance(owners_data, list):
-        raise OwnershipRecordError(f"{entity_id}: owners must be a list")
-    owners = tuple(_owner_from_mapping(entity_id, index, item) for index, item in enumerate(owners_data))
-    seen: set[str] = set()
-    for owner in owners:
-        if owner.entity_id in seen:
-            raise OwnershipRecordError(f"{entity_id}: owner {owner.entity_id!r} is listed twice")
-        seen.add(owner.entity_id)
-    known_total = math.fsum(owner.share for owner in owners if owner.share is not None)
-    if known_total > 1.0 + _OWNER_SUM_SLACK:
-        raise OwnershipRecordError(f"{entity_id}: owners' known shares add up to {known_total:.4f} > 1")
+        raise OwnershipRecordError(f"{where}: owners must be a list")
+    if len(owners_data) > limits.max_owners:  # before building them: a huge list is refused cheaply
+        raise OwnershipRecordError(f"{where}: {len(owners_data)} owners, more than {limits.max_owners}")
+    owners = tuple(_owner_from_mapping(where, index, item) for index, item in enumerate(owners_data))
     links = data.get("list_entry_ids") or []
     if not isinstance(links, list) or not all(isinstance(link, str) and link.strip() for link in links):
-        raise OwnershipRecordError(f"{entity_id}: list_entry_ids must be a list of non-empty strings")
-    return OwnershipRecord(
+        raise OwnershipRecordError(f"{where}: list_entry_ids must be a list of non-empty strings")
+    record = OwnershipRecord(
         entity_id=entity_id,
         name=name,
         aliases=tuple(aliases),
         list_entry_ids=tuple(links),
-        country=_optional_country(data, "country", entity_id),
-        hq_country=_optional_country(data, "hq_country", entity_id),
+        country=_optional_country(data, "country", where),
+        hq_country=_optional_country(data, "hq_country", where),
         owners=owners,
-        as_of=_optional_date(data, "as_of", entity_id),
-        source=_optional_text(data, "source", entity_id),
+        as_of=_optional_date(data, "as_of", where),
+        source=_optional_text(data, "source", where),
     )
+    return validate_record(record, limits)
 
 
 def record_to_mapping(record: OwnershipRecord) -> dict[str, Any]:

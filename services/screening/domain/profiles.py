@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from screening.domain.list_links import OwnerListMatch
@@ -26,7 +26,9 @@ class OwnershipSnapshot:
     """The registry records a batch needs, as read in one go, and how each party resolved.
 
     `resolved` maps a party key (see `party_key`) to a registry entity id. `available` is False when the
-    registry could not be read; every party is then `UNAVAILABLE`.
+    registry could not be read; every party is then `UNAVAILABLE`. `invalid` maps the id of every stored
+    record that failed validation when it was read to what is wrong with it: such a record is not in
+    `records`, and a party whose ownership chain reaches it is `INVALID`.
     """
 
     records: Mapping[str, OwnershipRecord]
@@ -34,6 +36,7 @@ class OwnershipSnapshot:
     available: bool
     version: str
     error: str | None = None
+    invalid: Mapping[str, str] = field(default_factory=dict)
 
     def entity_for(self, party: Party) -> OwnershipRecord | None:
         """The registry record tied to `party`, if any."""
@@ -41,10 +44,35 @@ class OwnershipSnapshot:
         return self.records.get(entity_id) if entity_id is not None else None
 
     def status_for(self, party: Party) -> OwnershipStatus:
-        """Known, not found, or unavailable."""
+        """Known, not found, unavailable, or invalid (the chain reaches a record that fails validation)."""
         if not self.available:
             return OwnershipStatus.UNAVAILABLE
+        if self.invalid and self.invalid_records_for(party):
+            return OwnershipStatus.INVALID
         return OwnershipStatus.KNOWN if self.entity_for(party) is not None else OwnershipStatus.NOT_FOUND
+
+    def invalid_records_for(self, party: Party) -> dict[str, str]:
+        """The invalid records (id → problem) the party's entity or any of its owners, at any depth, is."""
+        entity_id = self.resolved.get(party_key(party))
+        if entity_id is None or not self.invalid:
+            return {}
+        found: dict[str, str] = {}
+        seen = {entity_id}
+        frontier = [entity_id]
+        while frontier:  # every id is visited once: cycles stop, the walk is bounded by the snapshot
+            upward: list[str] = []
+            for current in frontier:
+                problem = self.invalid.get(current)
+                if problem is not None:
+                    found[current] = problem
+                    continue
+                record = self.records.get(current)
+                for owner in record.owners if record is not None else ():
+                    if owner.entity_id not in seen:
+                        seen.add(owner.entity_id)
+                        upward.append(owner.entity_id)
+            frontier = upward
+        return found
 
 
 def party_key(party: Party) -> str:

@@ -13,21 +13,32 @@ from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import RuleContext, Scope, d5_headquarters, mentions
 from screening.domain.rules.inputs import Input
 
-# "3e26 FLOP", "3 x 10^26 FLOP", "3×10²⁶ operations": a declared training-compute estimate.
+# "3e26 FLOP", "3 x 10^26 FLOP", "3×10²⁶ operations": a declared training-compute estimate. A number is
+# only tried from its first digit (the look-behind): a run of n digits costs O(n), not O(n²).
 _FLOP_ESTIMATE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:e\+?|[x×*]\s*10\s*\^?\s*)(\d+)\s*(?:flop|flops|operations|ops)\b",
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:e\+?|[x×*]\s*10\s*\^?\s*)(\d+)\s*(?:flop|flops|operations|ops)\b",
     re.IGNORECASE,
 )
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+FLOP_ESTIMATE_CAP = 1e40
+"""A declared figure at or above this is read as this: far above any threshold, and always a finite float."""
 
 
 def flop_estimate(text: str) -> float | None:
     """The largest training-compute estimate declared in `text` ("3e26 FLOP", "3 x 10^26 FLOP")."""
     found = [
-        float(mantissa) * 10 ** int(exponent)
+        _capped_flop(mantissa, exponent)
         for mantissa, exponent in _FLOP_ESTIMATE.findall(text.translate(_SUPERSCRIPTS))
     ]
     return max(found) if found else None
+
+
+def _capped_flop(mantissa: str, exponent: str) -> float:
+    """mantissa × 10^exponent, capped at `FLOP_ESTIMATE_CAP` before it can overflow."""
+    if len(exponent.lstrip("0")) > 2:  # 10^100 and beyond
+        return FLOP_ESTIMATE_CAP
+    value = float(mantissa) * float(10 ** int(exponent))
+    return min(value, FLOP_ESTIMATE_CAP)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from screening.domain.classification import ItemResult
+from screening.domain.countries import CountryGroups
+from screening.domain.lists import ListPolicy
 from screening.domain.model import Event, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
@@ -63,8 +65,21 @@ from screening.domain.rules.ownership import (
 )
 from screening.domain.rules.parties import ListedPartyRule, NameObfuscatedRule, PartyUnidentifiedRule
 
-if TYPE_CHECKING:
-    from screening.domain.ruleset import Ruleset
+P = TypeVar("P", bound=Parameters)
+
+
+class Ruleset(Protocol):
+    """What the registry reads from the ruleset (`screening.domain.ruleset.Ruleset`, which imports this
+    module for `parameter_classes`: a protocol here keeps the two modules from importing each other)."""
+
+    @property
+    def countries(self) -> CountryGroups: ...
+
+    @property
+    def list_policy(self) -> ListPolicy: ...
+
+    def params(self, cls: type[P]) -> P: ...
+
 
 RULES: tuple[type[Rule], ...] = (
     # who the parties and items are (kept for the record when nothing moves)
