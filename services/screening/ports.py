@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from screening.domain.model import Event, Party
@@ -128,4 +129,30 @@ class OpenSubjects(Protocol):
     async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
         """Set each (subject, new digest) whose rescreen decision was published; a subject no longer
         stored exactly as given (a newer event, a close) is left alone (compare-and-set)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    """An open hold as a reviewer sees it: the subject's current decision and the reviews recorded on it."""
+
+    kind: str
+    subject_id: str
+    decision: Mapping[str, Any]
+    """The held decision as published on the decisions topic (contract JSON, parsed)."""
+    held_since: datetime
+    """When the subject's current run of holds began (its age in the review queue)."""
+    reviews: tuple[Mapping[str, Any], ...] = ()
+    """Reviews already recorded on this decision (e.g. the first of two for a four-eyes release)."""
+
+
+class OpenHolds(Protocol):
+    """The held subjects awaiting review: what the review page lists and shows."""
+
+    async def oldest(self, limit: int = 100) -> list[HoldView]:
+        """Open holds, oldest first."""
+        ...
+
+    async def get(self, kind: str, subject_id: str) -> HoldView | None:
+        """The subject's open hold, None when it is not held (released, confirmed, superseded)."""
         ...

@@ -230,6 +230,27 @@ class DecisionV1(_Wire):
     )
 
 
+class ReviewV1(_Wire):
+    """A reviewer's verdict on a held decision, on `screening.reviews.v1`, keyed by the subject id."""
+
+    review_id: str = Field(min_length=1, max_length=200, description="Unique id of this review")
+    subject: SubjectV1
+    decision_id: str = Field(
+        min_length=1, max_length=200, description="The held decision reviewed: the subject's current hold"
+    )
+    action: Literal["release", "confirm", "request_info"] = Field(
+        description="release: allow; confirm: deny; request_info: stays hold, waiting for information"
+    )
+    reviewer: str = Field(min_length=1, max_length=200, description="Who reviewed (from their sign-in)")
+    reason: str = Field(min_length=1, max_length=4000, description="Why, in the reviewer's words")
+    false_positive_entries: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="List entry ids of the hold's list matches the reviewer found to be false positives",
+    )
+    reviewed_at: datetime
+
+
 class DlqRecordV1(_Wire):
     """A rejected message on `screening.dlq.v1`, keyed by the original key."""
 
