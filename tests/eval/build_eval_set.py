@@ -20,7 +20,8 @@ only with `--part heldout` or `--part all`, and the build's gate reads its aggre
   `data/gleif_names.csv`); and `chinese_unlisted`, Chinese names of unlisted universities, institutes and
   companies (`CHINESE_UNLISTED`). A name is dropped when it is on the list: its `simple_key` (NFKC,
   casefolded, a trailing legal form removed, letters and digits only; independent of the matcher) equals
-  the key of a listed name or alias, or it contains a distinctive listed name (an affiliate such as
+  the key of a listed name or alias, or its `bare_key` (legal forms at either end dropped as well) equals
+  that of a listed name or alias, or it contains a distinctive listed name (an affiliate such as
   "Huawei Technologies (France)" is not a clean negative). Short names of listed parties (`SHORT_NAMES`)
   are positives, not negatives.
 
@@ -329,6 +330,25 @@ def simple_key(name: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+# Legal forms at either end of a name, for `bare_key` (the exact-name check of the negatives): "PJSC Saturn"
+# and "Saturn" are the same name, so "Saturn" is no clean negative.
+_LEGAL_WORDS = (
+    r"(?:public |open |closed |private )?joint stock company|limited liability (?:company|partnership)"
+    r"|company limited|co ltd|limited|ltd|llc|llp|lp|inc|incorporated|corp|corporation|company|co|gmbh|ag|kg"
+    r"|se|sa|sas|sarl|srl|spa|s p a|s a|s a s|s r l|nv|bv|n v|b v|plc|ab|as|asa|oy|oyj|a s|kk|pte|pvt|pty"
+    r"|private limited|pte ltd|pvt ltd|pty ltd|sdn bhd|bhd|ooo|oao|zao|pao|ao|jsc|ojsc|pjsc|cjsc|tov|pt"
+    r"|fze|fzco|fzc|fz llc|sal|sa de cv|s a de c v|sab de cv|s a b de c v"
+)
+_LEGAL_ENDS = re.compile(rf"^(?:(?:{_LEGAL_WORDS}) )+|(?: (?:{_LEGAL_WORDS}))+$")
+
+
+def bare_key(name: str) -> str:
+    """`simple_key` without legal forms at either end ("PJSC Saturn", "KRSK, OAO"), for the negatives."""
+    words = " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name).casefold()).split())
+    stripped = _LEGAL_ENDS.sub("", words)
+    return (stripped or words).replace(" ", "")
+
+
 def typo(name: str, rng: random.Random) -> str | None:
     words = name.split()
     candidates = [i for i, word in enumerate(words) if sum(ch.isalpha() for ch in word) >= 5]
@@ -584,10 +604,11 @@ def negative_names() -> list[tuple[str, str, str | None]]:
     return names
 
 
-def build_negatives(
-    rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random
-) -> list[dict[str, Any]]:
+def build_negatives(rows: list[dict[str, str]], by_key: dict[str, list[str]]) -> list[dict[str, Any]]:
     listed_keys = set(by_key)
+    listed_bare = {
+        bare_key(name) for row in rows for name in [row["name"], *row["alt_names"].split(";")] if name.strip()
+    }
     # Distinctive listed names (>= 6 chars): a negative containing one is ambiguous (a listed company's
     # affiliate, e.g. "Huawei Technologies (France)") and is dropped rather than labelled either way.
     listed_words = {
@@ -606,12 +627,14 @@ def build_negatives(
         key = simple_key(label)
         if len(key) < 3 or key in seen or key in listed_keys or label in SHORT_NAMES:
             continue
+        if bare_key(label) in listed_bare:
+            continue
         padded = " " + re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", label).casefold()).strip() + " "
         if any(f" {name} " in padded for word in set(padded.split()) for name in by_first.get(word, ())):
             continue
         seen.add(key)
         cases.append({"kind": "negative", "query": label, "country": country, "source": origin})
-    rng.shuffle(cases)
+
     table = chinese_table()
     chinese = []
     for label in CHINESE_UNLISTED:
@@ -665,7 +688,7 @@ def main() -> None:
             if name.strip():
                 by_key.setdefault(simple_key(name), []).append(row["_id"])
     positives = build_positives(rows, by_key, rng) + short_name_positives(rows, by_key)
-    negatives = build_negatives(rows, by_key, rng)
+    negatives = build_negatives(rows, by_key)
     cases = [*positives, *negatives]
     parts = {
         OUT: [case for case in cases if not held_out(case)],
