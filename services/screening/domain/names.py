@@ -315,6 +315,12 @@ _EDGE_LEGAL_TOKENS = frozenset(
 _STOPWORDS = frozenset(
     {"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"}
 )
+# Words of legal forms ("joint", "stock" of "joint stock company"): a spacing repair that makes one of them
+# has not made a word of the name.
+_LEGAL_FORM_WORDS = frozenset(
+    {*_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS, *_STOPWORDS}
+    | {word for phrase, replacement in _PHRASES.items() if not replacement for word in phrase}
+)
 
 # Generic business words: they say what a company does, not which one it is.
 _GENERIC = frozenset(
@@ -1486,6 +1492,17 @@ class _Scored:
     alternative: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """A spelling of the query searched: as written, or with its spacing repaired (see `_variants`)."""
+
+    tokens: tuple[str, ...]
+    # The words the repair made (a glued word's halves, two words joined); empty as written.
+    repaired: frozenset[str] = frozenset()
+    # Whether the repair split one word.
+    split: bool = False
+
+
 # A scored name, its final score (country included) and what the country said.
 _Result = tuple[_Scored, float, str]
 
@@ -1558,6 +1575,10 @@ class NameIndex:
         # block where a tuple of int objects is a pointer chase per name.
         self._postings = {token: array("i", ids) for token, ids in postings.items()}
         self._compact = {key: tuple(ids) for key, ids in compact.items()}
+        # Adjacent words of listed names, so a glued word is cut where a listed name has its space.
+        self._bigrams = frozenset(
+            f"{first} {second}" for _, _, tokens in names for first, second in itertools.pairwise(tokens)
+        )
         self._name_token_weights = [
             tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens
         ]
@@ -1773,16 +1794,17 @@ class NameIndex:
                             found[candidate] = similarity * discount
         return found
 
-    def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    def _variants(self, tokens: tuple[str, ...]) -> list[_Variant]:
         """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined."""
-        variants = [tokens]
+        variants = [_Variant(tokens)]
         # Splits first: a glued token not on the list is a strong sign; joins of short tokens are common.
         # At most `_MAX_VARIANTS` in all (each copies the name, each costs a search).
         for i, token in enumerate(tokens):
             if len(token) >= 6 and token not in self._postings:
                 split = self._best_split(token)
                 if split is not None:
-                    variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
+                    made = frozenset(split) - _LEGAL_FORM_WORDS
+                    variants.append(_Variant((*tokens[:i], *split, *tokens[i + 1 :]), made, True))
                     if len(variants) == _MAX_VARIANTS:
                         break
         for i in range(len(tokens) - 1):
@@ -1792,9 +1814,23 @@ class NameIndex:
             joined = _CANONICAL.get(joined, joined)
             if joined in self._postings or joined in _LEGAL_TOKENS:
                 merged = () if joined in _LEGAL_TOKENS else (joined,)
-                variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
+                variants.append(_Variant((*tokens[:i], *merged, *tokens[i + 2 :]), frozenset(merged)))
         # A repeated token is one piece of evidence ("aguilaraguilar" splits into the same word twice).
-        return [tuple(dict.fromkeys(variant)) for variant in variants if variant]
+        return [
+            _Variant(tuple(dict.fromkeys(variant.tokens)), variant.repaired, variant.split)
+            for variant in variants
+            if variant.tokens
+        ]
+
+    def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
+        """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
+
+        Each word the repair made (legal-form words aside) must agree with a listed word: "transamerica"
+        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone.
+        """
+        if scored.compact or not variant.repaired:
+            return True
+        return variant.repaired <= {scored.tokens[i] for i, _, _ in scored.pairs}
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
@@ -1821,6 +1857,9 @@ class NameIndex:
                 rank, parts = len(left), (left_form,)
             elif left_form and right_form:
                 rank, parts = min(cut, len(right)), (left_form, right_form)
+                if f"{left_form} {right_form}" in self._bigrams:
+                    # Two words a listed name writes side by side ("jamiat al", not "jamia tal").
+                    rank += _MAX_TOKEN_CHARS
             else:
                 if (left_form or right_form) and min(cut, len(right)) >= 4:
                     near.append((left, right, left_form, right_form))
@@ -1880,8 +1919,10 @@ class NameIndex:
                 break
             # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
-            for variant in self._variants(tokens) if not alternative else (tokens,):
-                for scored in self._search_variant(variant):
+            for variant in self._variants(tokens) if not alternative else (_Variant(tokens),):
+                for scored in self._search_variant(variant.tokens):
+                    if not self._confirms(scored, variant):
+                        continue
                     if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
                         # ("工业大学" is "University of Technology" in Beijing, "Institute of Technology" in
