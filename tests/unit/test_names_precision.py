@@ -31,3 +31,14 @@ def test_a_split_word_must_agree_as_a_whole_not_through_one_half(lists: Screenin
     # A glued listed name is still found through its halves.
     assert "HUAWEI TECHNOLOGIES CO., LTD." in matched(lists, "HUAWEITECHNOLOGIES CO., LTD.")
     assert "NK BANK JOINT STOCK COMPANY" in matched(lists, "NK BANKJOINT STOCK COMPANY")
+
+
+def test_one_short_word_that_differs_by_an_edit_is_no_hit_on_its_own(lists: ScreeningLists) -> None:
+    # Real unlisted companies held in the past: "Seiko" vs alias "EIKO", "Billa" vs "Bilal", "Taito" vs
+    # "Tito", "Midea Group" vs "MIEA JSC".
+    for name in ("Seiko", "Billa", "Taito", "Midea Group"):
+        assert matched(lists, name) == [], name
+    # The listed word itself, and the same typo with the entry's country in support, are still held.
+    assert matched(lists, "KREDO") != []
+    assert "JOINT STOCK COMPANY KREDO" in matched(lists, "AO KkEDO", country="RU")
+    assert matched(lists, "AO KkEDO") == []

@@ -1477,6 +1477,9 @@ _BOUND_SLACK = 0.005
 # Query tokens whose vocabulary neighbours are remembered (tokens repeat far more than names do).
 _RESOLVED_CACHE = 200_000
 _COUNTRY_BONUS = 0.03
+# Longest query word that, agreeing with a listed word only through an edit and with nothing else agreeing,
+# makes no hit (see `_score`).
+_LONE_FUZZY_MAX_LENGTH = 6
 _COUNTRY_PENALTY = 0.03
 
 
@@ -1490,6 +1493,8 @@ class _Scored:
     compact: bool = False
     # Reached through an alternative rendering of a Chinese name only (see `NormalisedName`).
     alternative: bool = False
+    # One short word agreeing through an edit, nothing else agreeing: a hit only with the country's support.
+    lone_fuzzy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1947,6 +1952,8 @@ class NameIndex:
             if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
+            if scored.lone_fuzzy and country_why != "supports":
+                continue
             if scored.alternative:
                 score = min(score, below_strong)
             if score >= self.thresholds.weak:
@@ -2110,6 +2117,10 @@ class NameIndex:
             pairs.append((i, j, similarity))
             agreed = gain
         score = agreed / (query_weight + self._name_weight[name_id])
+        if len(pairs) == 1 and pairs[0][2] < 1.0 and len(tokens[pairs[0][0]]) <= _LONE_FUZZY_MAX_LENGTH:
+            # One short word that differs by an edit, and nothing else agreeing ("Billa" and "Bilal",
+            # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
+            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, lone_fuzzy=True)
         complete = len(pairs) == len(tokens) == len(listed)
         distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         below_strong = self.thresholds.strong - 0.02
