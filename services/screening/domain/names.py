@@ -1047,6 +1047,8 @@ class NormalisedName:
     # Other spellings of the same reading, searched like `tokens`: the name with the invisible characters
     # hidden in it read as spaces.
     spellings: tuple[tuple[str, ...], ...] = ()
+    # The name carried a legal form ("Ltd", "GmbH", "OOO", "有限公司"): the party is a company.
+    legal_form: bool = False
 
     @property
     def compact(self) -> str:
@@ -1055,11 +1057,12 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined (and the other readings', " | "-separated)."""
+        """A cache key: the tokens in order, space-joined (the other readings and a legal form " | "-separated)."""
+        form = " | legal form" if self.legal_form else ""
         if not self.alternatives and not self.spellings:
-            return " ".join(self.tokens)
+            return " ".join(self.tokens) + form
         spellings = " / ".join(" ".join(tokens) for tokens in (self.tokens, *self.spellings))
-        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives)))
+        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives))) + form
 
 
 def _han_number(numeral: str) -> int:
@@ -1190,10 +1193,12 @@ def _strip_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _replace_phrases(tokens: list[str]) -> list[str]:
+def _replace_phrases(tokens: list[str]) -> tuple[list[str], bool]:
+    """`tokens` with multi-word phrases replaced, and whether one of them was a legal form (dropped)."""
     if _PHRASE_SIZES.keys().isdisjoint(tokens):
         # No token starts a phrase (most names).
-        return tokens
+        return tokens, False
+    legal = False
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -1208,12 +1213,13 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
             replacement = _PHRASES.get(tuple(tokens[i : i + size]))
             if replacement is not None:
                 out.extend(replacement)
+                legal = legal or not replacement
                 i += size
                 break
         else:
             out.append(tokens[i])
             i += 1
-    return out
+    return out, legal
 
 
 def _is_legal_form(word: str) -> bool:
@@ -1344,6 +1350,7 @@ def normalise(name: str) -> NormalisedName:
         tokens=normalised.tokens,
         alternatives=normalised.alternatives,
         spellings=(spaced.tokens,),
+        legal_form=normalised.legal_form,
     )
 
 
@@ -1364,7 +1371,8 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         words = (
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
-        return NormalisedName(original=name, tokens=_tokens(words, bare))
+        tokens, legal_form = _tokens(words, bare)
+        return NormalisedName(original=name, tokens=tokens, legal_form=legal_form)
     text = _APOSTROPHES.sub("", text)
     texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
     lookalike = whole_script_lookalike(shown)
@@ -1372,13 +1380,17 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
         texts.append(unicodedata.normalize("NFKC", lookalike).casefold())
     renderings: list[tuple[str, ...]] = []
+    legal_form = False
     for rendered in texts:
         if not rendered.isascii():
             rendered = _strip_accents(rendered.translate(_CYRILLIC))
-        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
+        tokens, legal = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
+        legal_form = legal_form or legal
         if tokens not in renderings:
             renderings.append(tokens)
-    return NormalisedName(original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]))
+    return NormalisedName(
+        original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]), legal_form=legal_form
+    )
 
 
 def _han_texts(text: str) -> list[str]:
@@ -1400,25 +1412,32 @@ def _han_run_words(run: str) -> tuple[str, ...]:
     return tuple("".join(choice) for choice in _combinations(pieces))
 
 
-def _tokens(words: Iterable[str], bare: bool = False) -> tuple[str, ...]:
-    """Comparable tokens of a name's words; `bare`: without the legal forms of a name made only of them."""
+def _tokens(words: Iterable[str], bare: bool = False) -> tuple[tuple[str, ...], bool]:
+    """Comparable tokens of a name's words, and whether a legal form was among them.
+
+    `bare`: without the legal forms of a name made only of them.
+    """
     raw = _rejoin([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
         # "No. 28 Institute" is the "28th Institute" (in any word order; without a number, "No" is a name).
         canonical = [token for token in canonical if token not in _NUMBER_WORDS]
-    phrased = _join_initials(_replace_phrases(canonical))
+    replaced, legal_form = _replace_phrases(canonical)
+    phrased = _join_initials(replaced)
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
+    legal_form = legal_form or any(token in _LEGAL_TOKENS for token in phrased)
     while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop()
+        legal_form = True
     while kept and kept[0] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop(0)
+        legal_form = True
     if bare:
         kept = [token for token in kept if token not in _EDGE_LEGAL_TOKENS]
     elif not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
     # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
-    return tuple(dict.fromkeys(kept))
+    return tuple(dict.fromkeys(kept)), legal_form
 
 
 def token_kind(token: str) -> str:
@@ -1477,6 +1496,14 @@ _BOUND_SLACK = 0.005
 # Query tokens whose vocabulary neighbours are remembered (tokens repeat far more than names do).
 _RESOLVED_CACHE = 200_000
 _COUNTRY_BONUS = 0.03
+# The kind of party an entry's type says it is (types the lists leave out say nothing).
+_ENTRY_KINDS = {"Individual": "person", "Entity": "company", "Vessel": "craft", "Aircraft": "craft"}
+# A business word ("technology", "group") makes a query a company's name when at most this many listed
+# persons bear it; a word makes it a person's when at least this many listed persons bear it and nearly
+# only persons (this share of the typed entries bearing it).
+_MAX_PERSONS_WITH_BUSINESS_WORD = 1
+_MIN_PERSONS_WITH_PERSON_WORD = 3
+_PERSON_WORD_SHARE = 0.9
 # Longest query word that, agreeing with a listed word only through an edit and with nothing else agreeing,
 # makes no hit (see `_score`).
 _LONE_FUZZY_MAX_LENGTH = 6
@@ -1589,6 +1616,28 @@ class NameIndex:
         ]
         self._name_weight = array("d", (sum(weights) for weights in self._name_token_weights))
         self._kinds = {token: token_kind(token) for token in self._weights}
+        # What kind of party each entry is (the list's type column: SDN-family lists carry it), and which
+        # words tell a query's kind: business words no listed person bears, and words borne almost only by
+        # listed persons.
+        self._entry_kind = [_ENTRY_KINDS.get(entry.entry_type or "") for entry in self.entries]
+        person_df: dict[str, int] = {}
+        other_df: dict[str, int] = {}
+        for entry_pos, seen in seen_per_entry.items():
+            kind = self._entry_kind[entry_pos]
+            if kind is not None:
+                counts = person_df if kind == "person" else other_df
+                for token in seen:
+                    counts[token] = counts.get(token, 0) + 1
+        self._business_words = frozenset(
+            token for token in _GENERIC if person_df.get(token, 0) <= _MAX_PERSONS_WITH_BUSINESS_WORD
+        )
+        self._person_words = frozenset(
+            token
+            for token, persons in person_df.items()
+            if persons >= _MIN_PERSONS_WITH_PERSON_WORD
+            and persons >= _PERSON_WORD_SHARE * (persons + other_df.get(token, 0))
+            and token not in _GENERIC
+        )
         self._distinctive = frozenset(token for token, kind in self._kinds.items() if kind == "distinctive")
         # Listed token weights as explanations show them.
         self._rounded_weights = {token: round(weight, 2) for token, weight in self._weights.items()}
@@ -1722,6 +1771,7 @@ class NameIndex:
             (normalised.tokens, *normalised.spellings, *normalised.alternatives),
             country,
             spellings=1 + len(normalised.spellings),
+            kind=self._party_kind(normalised),
         )
         if len(normalised.key) > _MAX_CACHED_KEY:
             return result
@@ -1729,6 +1779,15 @@ class NameIndex:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def _party_kind(self, normalised: NormalisedName) -> str | None:
+        """`company` (a legal form or a business word), `person` (only words listed persons bear), or None."""
+        tokens = normalised.tokens
+        if normalised.legal_form or not self._business_words.isdisjoint(tokens):
+            return "company"
+        if len(tokens) >= 2 and self._person_words.issuperset(tokens):
+            return "person"
+        return None
 
     def _weight(self, token: str) -> float:
         weight = self._weights.get(token)
@@ -1906,12 +1965,16 @@ class NameIndex:
         return itertools.chain(range(2, longest + 1), range(size - longest, size - 1))
 
     def _search(
-        self, renderings: Sequence[tuple[str, ...]], country: str | None, spellings: int = 1
+        self,
+        renderings: Sequence[tuple[str, ...]],
+        country: str | None,
+        spellings: int = 1,
+        kind: str | None = None,
     ) -> list[_Result]:
         """Names scoring at least the weak threshold for any rendering of the query, best score each.
 
         The first `spellings` renderings are the query's own spellings; the others are alternative
-        readings, held for review at most.
+        readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`).
         """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
@@ -1925,7 +1988,7 @@ class NameIndex:
             # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
             for variant in self._variants(tokens) if not alternative else (_Variant(tokens),):
-                for scored in self._search_variant(variant.tokens):
+                for scored in self._search_variant(variant.tokens, kind):
                     if not self._confirms(scored, variant):
                         continue
                     if alternative:
@@ -1961,7 +2024,7 @@ class NameIndex:
         results.sort(key=lambda item: -item[1])
         return results
 
-    def _search_variant(self, tokens: tuple[str, ...]) -> list[_Scored]:
+    def _search_variant(self, tokens: tuple[str, ...], kind: str | None = None) -> list[_Scored]:
         infos = [self._token_info(token) for token in tokens]
         resolved = [found for found, _, _ in infos]
         weights = [weight for _, _, weight in infos]
@@ -1973,7 +2036,7 @@ class NameIndex:
         query_weight = sum(weights)
         # The same letters without spaces as a listed name: a spacing variant, whatever its tokens say.
         spaced = [
-            self._score_compact(tokens, name_id)
+            self._score_compact(tokens, name_id, kind)
             for name_id in self._compact.get("".join(tokens), ())
             if self._name_tokens[name_id] != tokens
         ]
@@ -2053,7 +2116,9 @@ class NameIndex:
         for i, found in enumerate(resolved):
             for match, similarity in found.items():
                 reverse.setdefault(match, []).append((i, similarity))
-        scored = [self._score(tokens, reverse, weights, query_weight, name_id) for _, name_id in bounded]
+        scored = [
+            self._score(tokens, reverse, weights, query_weight, name_id, kind) for _, name_id in bounded
+        ]
         return [*spaced, *scored] if spaced else scored
 
     def _posting_set(self, token: str) -> frozenset[int]:
@@ -2087,8 +2152,15 @@ class NameIndex:
         weights: list[float],
         query_weight: float,
         name_id: int,
+        kind: str | None = None,
     ) -> _Scored:
-        """Weighted Dice agreement: matched weight of both sides over the total weight of both sides."""
+        """Weighted Dice agreement: matched weight of both sides over the total weight of both sides.
+
+        `kind` is the kind of party the query names; against an entry of another kind (a company's name
+        against a listed person, a person's against a listed company, any name against a listed vessel or
+        aircraft) only a name that agrees word for word, every word on both sides, is a hit, and a hold at
+        most unless the entry is a vessel or an aircraft.
+        """
         listed = self._name_tokens[name_id]
         listed_weights = self._name_token_weights[name_id]
         options = []
@@ -2122,8 +2194,14 @@ class NameIndex:
             # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
             return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, lone_fuzzy=True)
         complete = len(pairs) == len(tokens) == len(listed)
-        distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         below_strong = self.thresholds.strong - 0.02
+        if self._kinds_differ(kind, name_id):
+            if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
+                return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
+            if self._entry_kind[self._name_entry[name_id]] != "craft":
+                # A company bearing a listed person's name (or the reverse) is a lead, not the party.
+                score = min(score, below_strong)
+        distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         if not distinctive and not complete:
             # Shared generic words and places are not an identity: never strong on those alone.
             score = min(score, below_strong)
@@ -2135,11 +2213,24 @@ class NameIndex:
             score = min(score, below_strong)
         return _Scored(name_id=name_id, score=min(score, 1.0), pairs=pairs, tokens=tokens)
 
-    def _score_compact(self, tokens: tuple[str, ...], name_id: int) -> _Scored:
+    def _kinds_differ(self, kind: str | None, name_id: int) -> bool:
+        """Whether a query naming a party of `kind` and the entry of `name_id` are parties of two kinds."""
+        listed = self._entry_kind[self._name_entry[name_id]]
+        if listed == "craft":
+            # A party is a company or a person, never a ship or an aircraft: a listed vessel's name is
+            # evidence only when the party bears it word for word.
+            return True
+        return kind is not None and listed is not None and kind != listed
+
+    def _score_compact(self, tokens: tuple[str, ...], name_id: int, kind: str | None = None) -> _Scored:
         """A listed name with the query's letters, spaced differently: full agreement, within the caps."""
         listed = self._name_tokens[name_id]
         score = 1.0
-        if len("".join(listed)) <= 4 or not any(token in self._distinctive for token in listed):
+        if (
+            len("".join(listed)) <= 4
+            or not any(token in self._distinctive for token in listed)
+            or self._kinds_differ(kind, name_id)
+        ):
             # A short or generic name is not an identity on spelling alone (see `_score`).
             score = self.thresholds.strong - 0.02
         return _Scored(name_id=name_id, score=score, pairs=[], tokens=tokens, compact=True)
