@@ -1520,8 +1520,9 @@ class _Scored:
     compact: bool = False
     # Reached through an alternative rendering of a Chinese name only (see `NormalisedName`).
     alternative: bool = False
-    # One short word agreeing through an edit, nothing else agreeing: a hit only with the country's support.
-    lone_fuzzy: bool = False
+    # Thin evidence (one short word agreeing through an edit, or one shared word between different words):
+    # a hit only with the country's support.
+    thin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -2015,7 +2016,7 @@ class NameIndex:
             if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
-            if scored.lone_fuzzy and country_why != "supports":
+            if scored.thin and country_why != "supports":
                 continue
             if scored.alternative:
                 score = min(score, below_strong)
@@ -2192,7 +2193,7 @@ class NameIndex:
         if len(pairs) == 1 and pairs[0][2] < 1.0 and len(tokens[pairs[0][0]]) <= _LONE_FUZZY_MAX_LENGTH:
             # One short word that differs by an edit, and nothing else agreeing ("Billa" and "Bilal",
             # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
-            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, lone_fuzzy=True)
+            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True)
         complete = len(pairs) == len(tokens) == len(listed)
         below_strong = self.thresholds.strong - 0.02
         if self._kinds_differ(kind, name_id):
@@ -2205,6 +2206,10 @@ class NameIndex:
         if not distinctive and not complete:
             # Shared generic words and places are not an identity: never strong on those alone.
             score = min(score, below_strong)
+        elif len(pairs) == 1 and len(tokens) > 1 and len(listed) > 1:
+            # One shared word, and different words beside it on both sides ("Spring Airlines" and "Spring
+            # Electronics", "Delta Air Lines" and "Delta Electronic"): two names that share a word.
+            return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
         elif len(pairs) == 1 and not complete:
             # One shared word, with more words on either side ("Target" vs "Target Electronics").
             score = min(score, below_strong)
