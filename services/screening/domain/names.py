@@ -1506,7 +1506,7 @@ _MIN_PERSONS_WITH_PERSON_WORD = 3
 _PERSON_WORD_SHARE = 0.9
 # Longest query word that, agreeing with a listed word only through an edit and with nothing else agreeing,
 # makes no hit (see `_score`).
-_LONE_FUZZY_MAX_LENGTH = 6
+_LONE_FUZZY_MAX_LENGTH = 7
 _COUNTRY_PENALTY = 0.03
 
 
