@@ -2204,8 +2204,9 @@ class NameIndex:
                 score = min(score, below_strong)
         distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         if not distinctive and not complete:
-            # Shared generic words and places are not an identity: never strong on those alone.
-            score = min(score, below_strong)
+            # Shared generic words and places are not an identity, and with other words beside them not
+            # even a lead ("United Group" and "United Electronics Group"): no hit unless the country agrees.
+            return _Scored(name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True)
         elif len(pairs) == 1 and len(tokens) > 1 and len(listed) > 1:
             # One shared word, and different words beside it on both sides ("Spring Airlines" and "Spring
             # Electronics", "Delta Air Lines" and "Delta Electronic"): two names that share a word.
