@@ -1507,6 +1507,8 @@ _PERSON_WORD_SHARE = 0.9
 # Longest query word that, agreeing with a listed word only through an edit and with nothing else agreeing,
 # makes no hit (see `_score`).
 _LONE_FUZZY_MAX_LENGTH = 7
+# Longest word read as an acronym when it is the only word agreeing (see `_score`).
+_MAX_ACRONYM_LENGTH = 3
 _COUNTRY_PENALTY = 0.03
 
 
@@ -2211,6 +2213,11 @@ class NameIndex:
             # One shared word, and different words beside it on both sides ("Spring Airlines" and "Spring
             # Electronics", "Delta Air Lines" and "Delta Electronic"): two names that share a word.
             return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
+        elif len(pairs) == 1 and not complete and len(tokens[pairs[0][0]]) <= _MAX_ACRONYM_LENGTH:
+            # One shared acronym with more words on one side ("GSK" and "GSK Advance Company", "ANA
+            # Holdings" and "ANA"): thousands of companies share each three-letter acronym. No hit unless
+            # the country agrees (see `_search`).
+            return _Scored(name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True)
         elif len(pairs) == 1 and not complete:
             # One shared word, with more words on either side ("Target" vs "Target Electronics").
             score = min(score, below_strong)
