@@ -1063,7 +1063,7 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined (the other readings and a legal form " | "-separated)."""
+        """A cache key: the tokens in order, space-joined, then the other readings and the legal form."""
         form = " | legal form" if self.legal_form else ""
         if not self.alternatives and not self.spellings:
             return " ".join(self.tokens) + form
@@ -2214,7 +2214,9 @@ class NameIndex:
         if not distinctive and not complete:
             # Shared generic words and places are not an identity, and with other words beside them not
             # even a lead ("United Group" and "United Electronics Group"): no hit unless the country agrees.
-            return _Scored(name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True)
+            return _Scored(
+                name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+            )
         elif len(pairs) == 1 and len(tokens) > 1 and len(listed) > 1:
             # One shared word, and different words beside it on both sides ("Spring Airlines" and "Spring
             # Electronics", "Delta Air Lines" and "Delta Electronic"): two names that share a word.
@@ -2223,7 +2225,9 @@ class NameIndex:
             # One shared acronym with more words on one side ("GSK" and "GSK Advance Company", "ANA
             # Holdings" and "ANA"): thousands of companies share each three-letter acronym. No hit unless
             # the country agrees (see `_search`).
-            return _Scored(name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True)
+            return _Scored(
+                name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+            )
         elif len(pairs) == 1 and not complete:
             # One shared word, with more words on either side ("Target" vs "Target Electronics").
             score = min(score, below_strong)
