@@ -1009,11 +1009,26 @@ _GLUED_SUFFIXES = (
     "cjsc",
     "ojsc",
     "pjsc",
+    "jsc",
     "sdnbhd",
 )
 # Short words that lose their space to the word before ("Resortand Spa", "IntegrationCo., Ltd.").
 _GLUED_TAILS = frozenset({"and", "co", "of", "the", "for", "ltd", "inc", "llc", "corp"})
-_GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
+_GLUED_PREFIXES = (
+    "llc",
+    "ooo",
+    "oao",
+    "zao",
+    "pao",
+    "jsc",
+    "ojsc",
+    "pjsc",
+    "cjsc",
+    "company",
+    "limited",
+    "otvetstvennostyu",
+    "otvetstvennostiu",
+)
 # The longest spelling `_best_split` reads a glued half as (besides listed tokens).
 _LONGEST_SPELLING = max(
     len(word) for word in (*_CANONICAL, *_STOPWORDS, *_GLUED_TAILS, *_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS)
@@ -1268,6 +1283,26 @@ def _unglue(token: str) -> tuple[str, ...]:
     return (token,)
 
 
+def _split_glued_initials(words: list[str]) -> list[str]:
+    """Give back the first letter of a legal form written in initials and glued to the word before it.
+
+    "ANTEXS.A." reads "antexs a": the "s" of "S.A." belongs to the legal form, as the "sp" of "sp. z o.o."
+    does in "LAKE FORESTSP Z O O".
+    """
+    if "a" not in words and "z" not in words:
+        return words
+    out: list[str] = []
+    for k, word in enumerate(words):
+        after = words[k + 1 : k + 4]
+        if after[:1] == ["a"] and len(word) >= 4 and word.endswith("s") and after[1:2] in ([], ["de"], ["s"]):
+            out += [word[:-1], "s"]
+        elif after == ["z", "o", "o"] and len(word) >= 5 and word.endswith("sp"):
+            out += [word[:-2], "sp"]
+        else:
+            out.append(word)
+    return out
+
+
 def _rejoin(tokens: list[str]) -> list[str]:
     """Join a business word broken by a stray space ("INVEST MENTS", "INTERNATI ONAL")."""
     if _REJOIN_HEADS.isdisjoint(tokens[:-1]):
@@ -1423,7 +1458,9 @@ def _tokens(words: Iterable[str], bare: bool = False) -> tuple[tuple[str, ...], 
 
     `bare`: without the legal forms of a name made only of them.
     """
-    raw = _rejoin([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
+    raw = _rejoin(
+        _split_glued_initials([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
+    )
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
         # "No. 28 Institute" is the "28th Institute" (in any word order; without a number, "No" is a name).
