@@ -193,6 +193,8 @@ _PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("s", "a", "p", "i", "de", "c", "v"): (),
     ("sapi", "de", "cv"): (),
     ("de", "c", "v"): (),
+    ("dec", "v"): (),
+    ("der", "l"): (),
     ("de", "cv"): (),
     ("c", "v"): (),
     ("l", "l", "c"): (),
@@ -1014,6 +1016,8 @@ _GLUED_SUFFIXES = (
 )
 # Short words that lose their space to the word before ("Resortand Spa", "IntegrationCo., Ltd.").
 _GLUED_TAILS = frozenset({"and", "co", "of", "the", "for", "ltd", "inc", "llc", "corp"})
+# Short words that lose their space to a longer word before ("PETROLEOSDE VENEZUELA").
+_GLUED_LONG_TAILS = frozenset({"de"})
 _GLUED_PREFIXES = (
     "llc",
     "ooo",
@@ -1957,11 +1961,17 @@ class NameIndex:
             left_form, right_form = self._listed_form(left), self._listed_form(right)
             rank: int
             parts: tuple[str, ...]
-            if right_form and (left in _STOPWORDS or (len(left) >= 3 and left in _LEGAL_TOKENS)):
+            if right_form and (
+                left in _STOPWORDS
+                or (len(left) >= 3 and left in _LEGAL_TOKENS)
+                or (left in _EDGE_LEGAL_TOKENS and len(right) >= 3)
+            ):
+                # A legal form glued to the start ("llcnk", "aokumapp"): the word alone.
                 rank, parts = len(right), (right_form,)
             elif left_form and (
-                (cut >= 4 and (right in _GLUED_TAILS or (len(right) >= 3 and _is_legal_form(right))))
-                or (cut >= 5 and right in _EDGE_LEGAL_TOKENS)
+                (cut >= 4 and right in _GLUED_TAILS)
+                or (cut >= 3 and len(right) >= 3 and _is_legal_form(right))
+                or (cut >= 5 and (right in _EDGE_LEGAL_TOKENS or right in _GLUED_LONG_TAILS))
             ):
                 # A legal form glued to the end ("tradingltd", "luminoroy"): the word alone.
                 rank, parts = len(left), (left_form,)
