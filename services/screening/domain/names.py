@@ -1072,8 +1072,11 @@ class NormalisedName:
     # Other spellings of the same reading, searched like `tokens`: the name with the invisible characters
     # hidden in it read as spaces.
     spellings: tuple[tuple[str, ...], ...] = ()
-    # The name carried a legal form ("Ltd", "GmbH", "OOO", "有限公司"): the party is a company.
+    # The name carried a legal form ("Ltd", "GmbH", "OOO"): the party is a company.
     legal_form: bool = False
+    # The words of the name as written (casefolded, split at spaces and punctuation), when they read other
+    # than `tokens`: a word broken by a stray space is joined from these ("CloudW alk", "Prod uction").
+    words: tuple[str, ...] = ()
 
     @property
     def compact(self) -> str:
@@ -1082,8 +1085,10 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined, then the other readings and the legal form."""
-        form = " | legal form" if self.legal_form else ""
+        """A cache key: the tokens in order, space-joined, then other readings, legal form and words."""
+        form = (" | legal form" if self.legal_form else "") + (
+            " | " + " ".join(self.words) if self.words else ""
+        )
         if not self.alternatives and not self.spellings:
             return " ".join(self.tokens) + form
         spellings = " / ".join(" ".join(tokens) for tokens in (self.tokens, *self.spellings))
@@ -1396,6 +1401,7 @@ def normalise(name: str) -> NormalisedName:
         alternatives=normalised.alternatives,
         spellings=(spaced.tokens,),
         legal_form=normalised.legal_form,
+        words=normalised.words,
     )
 
 
@@ -1417,7 +1423,8 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
         tokens, legal_form = _tokens(words, bare)
-        return NormalisedName(original=name, tokens=tokens, legal_form=legal_form)
+        written = tuple(words) if tuple(words) != tokens else ()
+        return NormalisedName(original=name, tokens=tokens, legal_form=legal_form, words=written)
     text = _APOSTROPHES.sub("", text)
     texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
     lookalike = whole_script_lookalike(shown)
@@ -1463,7 +1470,9 @@ def _tokens(words: Iterable[str], bare: bool = False) -> tuple[tuple[str, ...], 
     `bare`: without the legal forms of a name made only of them.
     """
     raw = _rejoin(
-        _split_glued_initials([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
+        _split_glued_initials(
+            [part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])]
+        )
     )
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
@@ -1822,6 +1831,7 @@ class NameIndex:
             country,
             spellings=1 + len(normalised.spellings),
             kind=self._party_kind(normalised),
+            words=normalised.words,
         )
         if len(normalised.key) > _MAX_CACHED_KEY:
             return result
@@ -1908,9 +1918,24 @@ class NameIndex:
                             found[candidate] = similarity * discount
         return found
 
-    def _variants(self, tokens: tuple[str, ...]) -> list[_Variant]:
-        """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined."""
+    def _variants(self, tokens: tuple[str, ...], words: tuple[str, ...] = ()) -> list[_Variant]:
+        """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined.
+
+        `words` are the name's words as written, when they read other than `tokens`: two of them that
+        join into a listed word are joined before either is read as an abbreviation ("prod uction" is
+        "production", not "product uction").
+        """
         variants = [_Variant(tokens)]
+        for k in range(len(words) - 1):
+            joined = words[k] + words[k + 1]
+            if (
+                len(variants) < _MAX_VARIANTS
+                and len(words[k]) < len(joined) <= self._longest_listed
+                and self._joinable(joined)
+            ):
+                rejoined, _ = _tokens([*words[:k], joined, *words[k + 2 :]])
+                if rejoined != tokens:
+                    variants.append(_Variant(rejoined, frozenset({_canonical(joined)})))
         # Splits first: a glued token not on the list is a strong sign; joins of short tokens are common.
         # At most `_MAX_VARIANTS` in all (each copies the name, each costs a search).
         for i, token in enumerate(tokens):
@@ -1935,6 +1960,12 @@ class NameIndex:
             for variant in variants
             if variant.tokens
         ]
+
+    def _joinable(self, joined: str) -> bool:
+        """Whether two written words joined make a listed word: as spelt, as abbreviated, or (eight letters or
+        more) through one typo ("organisation" is listed as "organization")."""
+        spelt = _CANONICAL.get(joined, joined)
+        return spelt in self._postings or (len(joined) >= 8 and _canonical(joined) in self._postings)
 
     def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
         """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
@@ -2026,11 +2057,13 @@ class NameIndex:
         country: str | None,
         spellings: int = 1,
         kind: str | None = None,
+        words: tuple[str, ...] = (),
     ) -> list[_Result]:
         """Names scoring at least the weak threshold for any rendering of the query, best score each.
 
         The first `spellings` renderings are the query's own spellings; the others are alternative
-        readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`).
+        readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`);
+        `words` are the first rendering's words as written (see `_variants`).
         """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
@@ -2043,7 +2076,8 @@ class NameIndex:
                 break
             # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
-            for variant in self._variants(tokens) if not alternative else (_Variant(tokens),):
+            repairs = self._variants(tokens, words if rendering == 0 else ()) if not alternative else None
+            for variant in repairs or (_Variant(tokens),):
                 for scored in self._search_variant(variant.tokens, kind):
                     if not self._confirms(scored, variant):
                         continue
