@@ -2105,8 +2105,11 @@ class NameIndex:
             if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
-            if scored.thin and country_why != "supports":
-                continue
+            if scored.thin:
+                if country_why != "supports":
+                    continue
+                # Thin evidence the country supports is a lead for review, never a denial.
+                score = min(score, below_strong)
             if scored.alternative:
                 score = min(score, below_strong)
             if score >= self.thresholds.weak:
