@@ -50,7 +50,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 def thresholds(ruleset: Ruleset) -> MatchThresholds:
     """Name-matching thresholds from the ruleset."""
     return MatchThresholds(
-        strong=ruleset.matching.get("strong", 0.92), weak=ruleset.matching.get("weak", 0.80)
+        strong=ruleset.matching.get("strong", 0.95), weak=ruleset.matching.get("weak", 0.80)
     )
 
 

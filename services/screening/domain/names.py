@@ -4,7 +4,8 @@ A party name is normalised into tokens (legal forms dropped, abbreviations expan
 translated or transliterated to pinyin), then compared with the names of list entries found through a
 token index. The score is a weighted token agreement: distinctive tokens (rare on the list) weigh much,
 generic business words and place names weigh little, so "Beijing ... Technology Co., Ltd." alone never
-makes a strong match while "SENSETIME TECH DEV CO LTD" does.
+makes a strong match while "SENSETIME TECH DEV CO LTD" scores 0.93 against "Beijing Sensetime Technology
+Development Co., Ltd." (only the city is missing).
 
 Pure computation: standard library, pypinyin and rapidfuzz only; no I/O.
 """
@@ -1513,7 +1514,7 @@ def token_kind(token: str) -> str:
 class MatchThresholds:
     """Score thresholds: at or above `strong` a hit is a match, at or above `weak` it is held for review."""
 
-    strong: float = 0.92
+    strong: float = 0.95
     weak: float = 0.80
 
 
