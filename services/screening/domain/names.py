@@ -764,6 +764,8 @@ _LISTED_NEIGHBOUR_DISCOUNT = 0.9
 _MAX_DISCOUNTED_LENGTH = 5
 _MAX_NEIGHBOURED_NAMES = 40
 # Spellings of a query searched: as written plus spacing repairs (see `_variants`).
+# Written words looked at for a stray space (no registered name has more; a longer one costs no more).
+_MAX_JOINED_WORDS = 32
 _MAX_VARIANTS = 4
 # Result-cache keys longer than this are not cached (no name an event may carry comes near it).
 _MAX_CACHED_KEY = 2048
@@ -1156,12 +1158,11 @@ class NameIndex:
         "production", not "product uction").
         """
         variants = [_Variant(tokens)]
-        for k in range(len(words) - 1):
+        postings = self._postings
+        for k in range(min(len(words), _MAX_JOINED_WORDS) - 1):
             joined = words[k] + words[k + 1]
-            if (
-                len(variants) < _MAX_VARIANTS
-                and len(words[k]) < len(joined) <= self._longest_listed
-                and self._joinable(joined)
+            if len(variants) < _MAX_VARIANTS and self._joinable(
+                joined, words[k] in postings and words[k + 1] in postings
             ):
                 rejoined, _ = _tokens([*words[:k], joined, *words[k + 2 :]])
                 if rejoined != tokens:
@@ -1191,11 +1192,15 @@ class NameIndex:
             if variant.tokens
         ]
 
-    def _joinable(self, joined: str) -> bool:
+    def _joinable(self, joined: str, both_listed: bool) -> bool:
         """Whether two written words joined make a listed word: as spelt, as abbreviated, or (eight letters or
-        more) through one typo ("organisation" is listed as "organization")."""
-        spelt = _CANONICAL.get(joined, joined)
-        return spelt in self._postings or (len(joined) >= 8 and _canonical(joined) in self._postings)
+        more, one of the two words not listed) through one typo ("organisation" is listed as "organization").
+        """
+        if len(joined) > self._longest_listed:
+            return False
+        if _CANONICAL.get(joined, joined) in self._postings:
+            return True
+        return len(joined) >= 8 and not both_listed and _canonical(joined) in self._postings
 
     def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
         """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
