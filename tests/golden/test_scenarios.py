@@ -233,9 +233,23 @@ EXPECTED: dict[str, Expected] = {
     ),
     "34-b200-hgx-uae-operator-2026-08-15": Expected(
         "allow",
-        "#34 B200 HGX to a UAE operator, 15 Aug 2026: allow, AE in A:5 from 10 Jul 2026 (R04)",
-        absent=("DEST_ADV_COMPUTE",),
+        "#34 B200 HGX to a UAE operator listed in the new UAE supplement (Core42), 15 Aug 2026: allow, AE "
+        "in A:5 from 10 Jul 2026 for the supplement's entities (R04, §3.5)",
+        ("DEST_ADV_COMPUTE:allow",),
+        absent=("HQ_OR_PARENT_D5",),
         eccn="4A090.a",
+        evidence=(
+            ("DEST_ADV_COMPUTE", "named_recipients_only.since", "2026-07-10"),
+            ("DEST_ADV_COMPUTE", "named_recipients_only.matched.0.entry_name", "Core42"),
+        ),
+    ),
+    "34b-b200-hgx-uae-operator-not-in-supplement-2026-08-15": Expected(
+        "hold",
+        "#34 variant: the same servers to a UAE operator NOT in the supplement: §3.5 relieves only the UAE "
+        "government and the supplement's entities, so AE stays D:4 for it: licence or ACA (R04)",
+        ("DEST_ADV_COMPUTE:hold",),
+        eccn="4A090.a",
+        evidence=(("DEST_ADV_COMPUTE", "named_recipients_only.not_named", ["buyer"]),),
     ),
     "35-h100-cambodia-2026-03-01": Expected(
         "hold",

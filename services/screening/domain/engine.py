@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from screening.domain.catalogue import Catalogue
@@ -20,14 +20,16 @@ from screening.domain.list_links import (
     OwnerListStatus,
     identities_of,
     owner_list_status,
+    seed_codes,
 )
 from screening.domain.lists import ListHit
 from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
-from screening.domain.names import ScreeningLists
+from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists
 from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import combine
+from screening.domain.rules.destination import DestinationParams
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
 from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
 from screening.domain.ruleset import Ruleset
@@ -68,6 +70,14 @@ class ScreeningEngine:
             "OFAC": ruleset.params(OfacParams).seed_lists,
             "BIS": ruleset.params(AffiliatesParams).seed_lists,
         }
+        self._sdn_programs = frozenset(p.upper() for p in ruleset.params(AffiliatesParams).sdn_programs)
+        # Recipients a country-group relief is limited to (the UAE supplement), matched like any list.
+        destination = ruleset.params(DestinationParams)
+        recipients = [recipient.entry() for recipient in destination.named_recipients]
+        self._named_countries = frozenset(destination.named_recipients_from)
+        self._named_recipients = (
+            NameIndex.build(recipients, MatchThresholds(**ruleset.matching)) if recipients else None
+        )
         # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
         # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
         self._items_cache: dict[tuple[Item, date], ItemResult] = {}
@@ -193,6 +203,11 @@ class ScreeningEngine:
                 if entity_id in owners
                 for match in owners[entity_id].review
             )
+        named: tuple[ListHit, ...] = ()
+        if self._named_recipients is not None and party.country is not None:
+            country = self.ruleset.countries.canonical(party.country)
+            if country in self._named_countries:
+                named = tuple(self._named_recipients.match(party.names, country))
         return PartyProfile(
             party=party,
             hits=hits,
@@ -201,6 +216,7 @@ class ScreeningEngine:
             ownership=finding,
             stale=stale,
             owner_reviews=reviews,
+            named_recipient_hits=named,
         )
 
     def _owner_status(self, context: BatchContext) -> Mapping[str, OwnerListStatus]:
@@ -215,11 +231,17 @@ class ScreeningEngine:
                 context.owner_status = {}
             else:
                 identities = self._identities_of(lists)
-                context.owner_status = {
+                statuses = {
                     entity_id: owner_list_status(
                         record, identities, self._hits((record.name, *record.aliases), record.country, lists)
                     )
                     for entity_id, record in context.ownership.records.items()
+                }
+                # The 50% rules seed from list codes: an SDN of a §744.8(a)(1) programme also as SDN:744.8.
+                programs = self._sdn_programs
+                context.owner_status = {
+                    entity_id: replace(found, listed=found.listed | seed_codes(found.entries, programs))
+                    for entity_id, found in statuses.items()
                 }
         return context.owner_status
 
