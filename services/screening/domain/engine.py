@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from screening.domain.calendar import boundary_days, rule_calendar
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.dating import dating
 from screening.domain.list_links import (
     ListIdentities,
     OwnerListMatch,
@@ -30,18 +32,21 @@ from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyP
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import combine
 from screening.domain.rules.destination import DestinationParams
+from screening.domain.rules.integrity import EventDateParams
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
-from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
+from screening.domain.rules.registry import build_context, build_rules, evaluate
 from screening.domain.ruleset import Ruleset
 
 CACHE_LIMIT = 100_000
 
 
-def decision_id_for(event_id: str, trigger: str, versions: Versions) -> str:
-    """A deterministic decision id: the same event screened on the same data gets the same id."""
-    digest = hashlib.sha256(
-        "|".join((event_id, trigger, versions.ruleset, versions.lists, versions.ownership)).encode()
-    ).hexdigest()
+def decision_id_for(event_id: str, trigger: str, versions: Versions, as_of: date | None = None) -> str:
+    """A deterministic decision id: the same event screened on the same data (and, for a rescreen, as of
+    the same date) gets the same id."""
+    parts = [event_id, trigger, versions.ruleset, versions.lists, versions.ownership]
+    if as_of is not None:
+        parts.append(as_of.isoformat())
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return f"dec-{digest[:24]}"
 
 
@@ -66,6 +71,9 @@ class ScreeningEngine:
         self.classification_rules: ClassificationRules = ruleset.classification
         self.ownership_policy = ruleset.ownership_policy
         self.rules = build_rules(ruleset)
+        self.calendar = rule_calendar(ruleset)
+        self._boundaries = boundary_days(self.calendar)
+        self._event_date = ruleset.params(EventDateParams)
         self._seed_lists = {
             "OFAC": ruleset.params(OfacParams).seed_lists,
             "BIS": ruleset.params(AffiliatesParams).seed_lists,
@@ -87,10 +95,55 @@ class ScreeningEngine:
 
     # ------------------------------------------------------------------------------------------------
     def decide(
-        self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
+        self,
+        event: Event,
+        context: BatchContext,
+        decided_at: datetime,
+        trigger: str = "event",
+        as_of: date | None = None,
     ) -> Decision:
-        """Decide one event with the batch's lists and ownership snapshot."""
-        on = decision_date(event, self.ruleset)
+        """Decide one event with the batch's lists and ownership snapshot.
+
+        The rules apply as of the event's date or dates (`screening.domain.dating`): an order's ship date,
+        each day of a lease's access period on which the rules differ (the strictest result counts), or,
+        for a rescreen, no earlier than `as_of`. The `DECISION_DATE` reason says which date and why
+        whenever it is not the event's `occurred_at`.
+        """
+        dated = dating(event, self._event_date, self._boundaries, as_of)
+        results = [(day, *self._decide_on(event, context, day)) for day in dated.dates]
+        # The strictest result; among equally strict ones, the earliest day it holds.
+        chosen, reasons, outcome, items = max(results, key=lambda found: found[2].severity)
+        if len(results) > 1 or chosen != event.occurred_at.date() or dated.mentions("ship_date"):
+            # Said whenever the date is not the event's occurred_at (a decision without it was made as of
+            # that date, as the contract always had it).
+            evidence = dated.evidence(chosen, [(day, found.value) for day, _, found, _ in results])
+            reasons = [
+                *reasons,
+                Reason(
+                    code=ReasonCode.DECISION_DATE,
+                    outcome=Outcome.ALLOW,
+                    message=f"decided as of {chosen.isoformat()}: {dated.why}",
+                    evidence=evidence,
+                ),
+            ]
+        versions = self.versions(context)
+        return Decision(
+            decision_id=decision_id_for(event.event_id, trigger, versions, as_of),
+            event_id=event.event_id,
+            subject_kind=event.kind,
+            subject_id=event.subject_id,
+            outcome=outcome,
+            reasons=tuple(reasons),
+            items=tuple(result.classification for result in items),
+            trigger=trigger,
+            versions=versions,
+            decided_at=decided_at,
+        )
+
+    def _decide_on(
+        self, event: Event, context: BatchContext, on: date
+    ) -> tuple[list[Reason], Outcome, list[ItemResult]]:
+        """The reasons, outcome and classified lines of `event` under the rules of `on`."""
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
         rule_context = build_context(
@@ -103,19 +156,7 @@ class ScreeningEngine:
             event_id_reused=event.event_id in context.reused_event_ids,
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
-        versions = self.versions(context)
-        return Decision(
-            decision_id=decision_id_for(event.event_id, trigger, versions),
-            event_id=event.event_id,
-            subject_kind=event.kind,
-            subject_id=event.subject_id,
-            outcome=outcome,
-            reasons=tuple(reasons),
-            items=tuple(result.classification for result in items),
-            trigger=trigger,
-            versions=versions,
-            decided_at=decided_at,
-        )
+        return reasons, outcome, items
 
     def versions(self, context: BatchContext) -> Versions:
         """The versions a decision made in this context names."""

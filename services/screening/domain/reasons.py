@@ -421,6 +421,20 @@ class ReasonCode(StrEnum):
     )
 
     # --- lifecycle -------------------------------------------------------------------------------------
+    DECISION_DATE = (
+        "DECISION_DATE",
+        Family.LIFECYCLE,
+        "—",
+        (ALLOW,),
+        "Any decision not made as of its `occurred_at` (without this reason, it was): the date its rules "
+        "applied as of and why (`evidence.decided_as_of`, `basis`, `why`). An "
+        "order: its `ship_date`, else its own date (`occurred_at`, or `received_at` when that is "
+        "implausibly later); a ship date before the event's own date is not believed. A lease: each day of "
+        "its access period not passed on which the rules differ (`evidence.dates_considered`, with the "
+        "outcome on each); the strictest counts. A rescreen: no earlier than the rescreen's date",
+        "regulation.md §8 (rules are date-aware); what is open is screened against the rules of the day "
+        "the goods move or the compute is used",
+    )
     ORDER_CANCELLED = (
         "ORDER_CANCELLED",
         Family.LIFECYCLE,
