@@ -66,16 +66,23 @@ def own_date(event: Event, params: EventDateParams) -> tuple[date, str]:
 
 
 def dating(
-    event: Event, params: EventDateParams, boundaries: Sequence[date], rescreen_on: date | None = None
+    event: Event,
+    params: EventDateParams,
+    boundaries: Sequence[date],
+    rescreen_on: date | None = None,
+    cause: str | None = None,
 ) -> Dating:
     """The dates `event` is decided as of (see the module docstring); `boundaries` are the days of the rule
-    calendar; `rescreen_on` is the date of a rescreen re-deciding it, None for the event itself."""
+    calendar; `rescreen_on` is the date of a rescreen re-deciding it (None for the event itself) and
+    `cause` what started that rescreen (`lists`, `ownership`, `ruleset_date`)."""
     own, basis = own_date(event, params)
     facts: list[tuple[str, str]] = [("occurred_at", event.occurred_at.date().isoformat())]
     if basis == "received_at" and event.received_at is not None:
         facts.append(("received_at", event.received_at.date().isoformat()))
     if rescreen_on is not None:
         facts.append(("rescreen_date", rescreen_on.isoformat()))
+        if cause:
+            facts.append(("rescreen_cause", cause))
     reference = max(own, rescreen_on) if rescreen_on is not None else own
     later = "rescreen" if reference > own else basis
     if nothing_moves(event):

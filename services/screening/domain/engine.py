@@ -101,19 +101,26 @@ class ScreeningEngine:
         decided_at: datetime,
         trigger: str = "event",
         as_of: date | None = None,
+        cause: str | None = None,
     ) -> Decision:
         """Decide one event with the batch's lists and ownership snapshot.
 
         The rules apply as of the event's date or dates (`screening.domain.dating`): an order's ship date,
         each day of a lease's access period on which the rules differ (the strictest result counts), or,
-        for a rescreen, no earlier than `as_of`. The `DECISION_DATE` reason says which date and why
-        whenever it is not the event's `occurred_at`.
+        for a rescreen, no earlier than `as_of` (the rescreen's date; `cause` says what started it). The
+        `DECISION_DATE` reason says which date and why whenever it is not the event's `occurred_at`, and on
+        every rescreen.
         """
-        dated = dating(event, self._event_date, self._boundaries, as_of)
+        dated = dating(event, self._event_date, self._boundaries, as_of, cause)
         results = [(day, *self._decide_on(event, context, day)) for day in dated.dates]
         # The strictest result; among equally strict ones, the earliest day it holds.
         chosen, reasons, outcome, items = max(results, key=lambda found: found[2].severity)
-        if len(results) > 1 or chosen != event.occurred_at.date() or dated.mentions("ship_date"):
+        if (
+            as_of is not None
+            or len(results) > 1
+            or chosen != event.occurred_at.date()
+            or dated.mentions("ship_date")
+        ):
             # Said whenever the date is not the event's occurred_at (a decision without it was made as of
             # that date, as the contract always had it).
             evidence = dated.evidence(chosen, [(day, found.value) for day, _, found, _ in results])
@@ -139,6 +146,11 @@ class ScreeningEngine:
             versions=versions,
             decided_at=decided_at,
         )
+
+    def dated_before(self, event: Event, day: date) -> bool:
+        """Whether `event` is decided as of a date before `day` (a rescreen on `day` can change it); an
+        order whose ship date is `day` or later, or a lease starting then, is decided as of it already."""
+        return dating(event, self._event_date, self._boundaries).dates[0] < day
 
     def _decide_on(
         self, event: Event, context: BatchContext, on: date
