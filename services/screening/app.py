@@ -35,6 +35,7 @@ from screening.adapters.security import (
     redis_url,
 )
 from screening.adapters.subjects import RedisOpenSubjects
+from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
@@ -47,7 +48,7 @@ from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.runtime import ListsHolder, Runtime
-from screening.service import ScreeningService
+from screening.service import Clock, ScreeningService, utc_now
 from screening.signing import DecisionSigner
 
 __all__ = [
@@ -68,10 +69,12 @@ def create_runtime(
     registry: Any = None,
     ledger: Any = None,
     subjects: OpenSubjects | None = None,
+    clock: Clock = utc_now,
 ) -> Runtime:
     """Build the broker, adapters, service and handlers (no connection is made here).
 
-    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones).
+    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones);
+    `clock` is the service clock (tests move it across rule-calendar boundaries).
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
@@ -92,7 +95,7 @@ def create_runtime(
     )
     rs = settings.rescreen
     service = ScreeningService(
-        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics
+        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics, clock
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -137,6 +140,9 @@ def create_runtime(
         service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
     )
     rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
+    calendar = BoundaryWatcher(
+        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens
+    )
 
     def ownership_changed() -> None:
         if rs.enabled:
@@ -218,6 +224,7 @@ def create_runtime(
         signer=signer,
         secrets=secrets,
         subscribers=[events_subscriber, ownership_subscriber],
+        calendar=calendar,
     )
 
 
@@ -293,6 +300,14 @@ async def _lists_refresher(runtime: Runtime) -> None:
             await refresh_lists(runtime)
 
 
+def start_calendar(runtime: Runtime) -> None:
+    """Start re-deciding open subjects on the rule calendar's boundaries (at once, for any passed while the
+    service was down, then as the service clock passes each), when rescreens are enabled."""
+    if runtime.calendar is not None and runtime.settings.rescreen.enabled:
+        interval = runtime.settings.rescreen.calendar_check_s
+        runtime.tasks.append(asyncio.create_task(runtime.calendar.run(interval)))
+
+
 def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     """The FastStream app of `screening serve`, and its runtime."""
     settings = settings or Settings()
@@ -308,6 +323,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     @app.after_startup
     async def start_ops() -> None:
         await start_ops_server(runtime)
+        start_calendar(runtime)  # the broker is up: a boundary passed while down is rescreened now
 
     @app.on_shutdown
     async def flush_offsets() -> None:

@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from screening import verify_command
 
     verify_command.register(commands)
+    from screening import calendar_command
+
+    calendar_command.register(commands)
     lists = commands.add_parser("lists", help="control lists")
     lists_sub = lists.add_subparsers(dest="lists_command", required=True)
     lists_load = lists_sub.add_parser("load", help="load list files into Redis for the running service")
@@ -221,6 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from screening import verify_command
 
         return verify_command.run(args)
+    if args.command == "calendar":
+        from screening import calendar_command
+
+        return calendar_command.run(args)
     if args.command == "lists":
         return asyncio.run(run_lists_load(args.files))
     if args.command == "ownership":

@@ -147,6 +147,11 @@ class RescreenSettings(BaseModel):
         default=0.5, ge=0, description="Wait before a rescreen, so a burst of changes is one rescreen"
     )
     retry_s: float = Field(default=30.0, gt=0, description="Wait before retrying a failed rescreen")
+    calendar_check_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the service clock is compared with the rule calendar's next boundary",
+    )
 
 
 class LimitsSettings(BaseModel):

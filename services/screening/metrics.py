@@ -49,7 +49,7 @@ RETRIED_OPERATIONS = ("ownership", "publish", "batch")
 """What the error policy retries: an ownership read, a publish, a whole batch."""
 BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
-RESCREEN_CAUSES = ("lists", "ownership")
+RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
 
 

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
 from screening.adapters.redis_store import RedisDecisionLedger, RedisListsStore, RedisOwnershipRegistry
+from screening.calendar_watch import BoundaryWatcher
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.health import ConsumerHealth
@@ -57,3 +58,5 @@ class Runtime:
     subscribers: list[Any] = field(default_factory=list)
     """The FastStream subscribers (their `.consumer` once started), for lag and health."""
     signer: DecisionSigner | None = None
+    calendar: BoundaryWatcher | None = None
+    """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""

@@ -78,7 +78,13 @@ class RescreenAborted(RuntimeError):
 def decision_digest(decision: Decision) -> str:
     """What a rescreen compares: the outcome and the set of (code, outcome, party_role, line_id) of the
     reasons. Messages, evidence, versions and times are left out: they change without the answer changing."""
-    keys = sorted({(r.code, r.outcome.value, r.party_role or "", r.line_id or "") for r in decision.reasons})
+    keys = sorted(
+        {
+            (r.code, r.outcome.value, r.party_role or "", r.line_id or "")
+            for r in decision.reasons
+            if r.code != ReasonCode.DECISION_DATE  # says as of when; the answer is in the other reasons
+        }
+    )
     text = "\n".join("|".join(key) for key in keys)
     return f"{decision.outcome.value}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
 
@@ -309,10 +315,12 @@ class ScreeningService:
         await asyncio.gather(*writes)
 
     # ----------------------------------------------------------------------------------------- rescreen
-    async def rescreen(self, events: Sequence[Event]) -> list[Decision]:
+    async def rescreen(self, events: Sequence[Event], cause: str | None = None) -> list[Decision]:
         """Re-decide open subjects' latest events (`trigger="rescreen"`, no ledger: a rescreen is a new
-        decision of an already decided event). Raises `RescreenAborted` when the lists or the registry are
-        unavailable: a rescreen would turn an outage into a `hold` for every open subject."""
+        decision of an already decided event), each as of the later of its own date and the service clock's
+        date; `cause` (lists, ownership, ruleset_date) is named in the decision's evidence. Raises
+        `RescreenAborted` when the lists or the registry are unavailable: a rescreen would turn an outage
+        into a `hold` for every open subject."""
         context = await self.context_for(events)
         if context.lists is None or not context.ownership.available:
             raise RescreenAborted(context.ownership.error or "control lists are not loaded")
@@ -320,7 +328,9 @@ class ScreeningService:
         decisions: list[Decision] = []
         for event in events:
             try:
-                decisions.append(self.engine.decide(event, context, now, RESCREEN))
+                decisions.append(
+                    self.engine.decide(event, context, now, RESCREEN, as_of=now.date(), cause=cause)
+                )
             except Exception as error:
                 log.exception("the engine failed on event %s during a rescreen", event.event_id[:200])
                 rejected = Rejected(

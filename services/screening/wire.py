@@ -99,6 +99,10 @@ class OrderEventV1(_Wire):
     intermediaries: list[PartyV1] = Field(default_factory=list)
     ship_from_country: CountryCode | None = None
     ship_to_country: CountryCode | None = None
+    ship_date: date | None = Field(
+        default=None,
+        description="Additive: the requested ship date; the order is decided as of it (else occurred_at)",
+    )
     items: list[ItemV1] = Field(min_length=1)
     end_use: str | None = None
     licenses: list[LicenceV1] = Field(default_factory=list)
@@ -326,6 +330,7 @@ def order_to_domain(wire: OrderEventV1, received_at: datetime | None = None) -> 
         ),
         ship_from_country=wire.ship_from_country,
         ship_to_country=wire.ship_to_country,
+        ship_date=wire.ship_date,
         items=tuple(
             model.Item(
                 line_id=item.line_id,

@@ -27,6 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from screening.app import Runtime, create_runtime, refresh_lists
 from screening.config import KafkaSettings, MetricsSettings, RedisSettings, ResilienceSettings, Settings
 from screening.domain.names import ScreeningLists
+from screening.service import Clock
 
 pytestmark = pytest.mark.integration
 
@@ -155,17 +156,22 @@ async def start_service(services: Services) -> AsyncIterator[object]:
         metrics_port: int | None = None,
         lists: ScreeningLists | None = None,
         resilience: ResilienceSettings | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
         **kafka: object,
     ) -> RunningService:
         """`lists` are screened against instead of loading the shipped snapshot again (saves its ~3 s
-        index build); `resilience` replaces the error-policy settings."""
-        settings = make_settings(services, redis_url, **kafka)
+        index build); `resilience` replaces the error-policy settings; `clock` is the service clock;
+        `settings` of a service started before start another process on the same topics and Redis keys."""
+        fresh = settings is None
+        settings = settings or make_settings(services, redis_url, **kafka)
         if metrics_port is not None:  # Prometheus metrics on; the test starts the ops server on this port
             settings.metrics = MetricsSettings(enabled=True, host="127.0.0.1", port=metrics_port)
         if resilience is not None:
             settings.resilience = resilience
-        await create_topics(settings)
-        runtime = create_runtime(settings)
+        if fresh:
+            await create_topics(settings)
+        runtime = create_runtime(settings, clock=clock) if clock is not None else create_runtime(settings)
         if lists is not None:
             runtime.lists.current = lists
         else:

@@ -137,7 +137,7 @@ async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
         "outcome": {"allow", "hold", "deny"},
         "trigger": {"event", "rescreen", "review"},
         "error_kind": {"invalid_json", "schema", "too_large", "invalid_header", "processing"},
-        "cause": {"lists", "ownership"},
+        "cause": {"lists", "ownership", "ruleset_date"},
         "operation": {"ownership", "publish", "batch"},
         "error": {"transient", "permanent"},
     }

@@ -94,6 +94,9 @@ class PartyProfile:
     stale: bool = False
     owner_reviews: tuple[OwnerListMatch, ...] = ()
     """Possible list entries of the party's owners that are not evidence enough to call them listed."""
+    named_recipient_hits: tuple[ListHit, ...] = ()
+    """Matches of the party's names on the ruleset's named recipients of its country (the UAE government
+    and the UAE supplement's entities: R04), matched like any list."""
 
     @property
     def headquarters_country(self) -> str | None:

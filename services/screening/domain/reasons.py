@@ -106,12 +106,13 @@ class ReasonCode(StrEnum):
         "IS_INFORMED_WATCHLIST",
         Family.DESTINATION,
         "R13",
-        (DENY, ALLOW),
+        (DENY, HOLD, ALLOW),
         "From 9 Apr 2025: a model named in the ruleset's is-informed list (H20, MI308, MI309), found by "
         "catalogue row or by name or alias in the product string (no catalogue row needed), or a chip "
         "outside 3A090 at or above the H20's memory (4,000 GB/s) or interconnect (900 GB/s) bandwidth, going "
         "to China/HK/Macau/D:5 or for any party headquartered (or ultimately owned) there. **deny** without "
-        "a licence, **allow** with one",
+        "a licence, **allow** with one; **hold** when only a country whose D:5 status is unsettled on the "
+        "date (Cambodia 7 Nov 2025 – 2 Feb 2026) brings the line under the notice",
         "BIS is-informed letter of 9 Apr 2025 (NVIDIA 8-K of 15 Apr 2025)",
     )
     H200_CASE_BY_CASE = (
@@ -130,10 +131,12 @@ class ReasonCode(StrEnum):
         Family.DESTINATION,
         "R15",
         (DENY, HOLD),
-        "From 13 May 2025: a PRC-designed 3A090-level IC (Ascend 910B/C/D...) in any transaction, including "
-        "remote leases. **hold** when the declared use is evaluation, teardown or benchmarking (the "
-        "guidance's exception needs review)",
-        "BIS GP10 guidance of 13 May 2025",
+        "From 13 May 2025, a PRC-designed IC meeting 3A090 in any transaction, remote leases included. A "
+        "model the guidance names (ruleset `models`: Ascend 910B, 910C, 910D and their variants): **deny**, "
+        "or **hold** when the declared use is evaluation, teardown or benchmarking (its exception). "
+        "Another PRC-designed 3A090 IC (the 2019 Ascend 910, the Hanguang 800): **hold** for review of "
+        "whether it was produced in breach of the EAR (`evidence.named_in_guidance` is null)",
+        "BIS GP10 guidance of 13 May 2025 (regulation.md §3.5, §5.4, §8 R15); 15 CFR 736.2(b)(10)",
     )
 
     # --- parties and lists -----------------------------------------------------------------------------
@@ -143,7 +146,7 @@ class ReasonCode(StrEnum):
         "R06",
         (DENY, HOLD),
         "A party (any role) strongly matches a list entry: **deny** for EL, SDN, DPL, MEU; **hold** for UVL, "
-        "SSI, CMIC, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`); a list the policy does not name takes "
+        "SSI, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`); a list the policy does not name takes "
         "`[lists] default` (hold), noted in `evidence.list_policy`",
         "15 CFR 744.11, Supp. 4 to Part 744; 31 CFR 501",
     )
@@ -156,6 +159,17 @@ class ReasonCode(StrEnum):
         "15 CFR 744.11; Supp. 3 to Part 732",
     )
 
+    NON_EXPORT_LIST_MATCH = (
+        "NON_EXPORT_LIST_MATCH",
+        Family.PARTIES,
+        "R06",
+        (ALLOW,),
+        "A party matches (strongly or weakly) an entry of a list that restricts something other than exports "
+        "(ruleset `[lists] record`: NS-CMIC, a securities-investment restriction). Recorded for the reviewer "
+        "with the entry, alias and score; no hold, no deny. The same list is ignored for owners",
+        "regulation.md §0: NS-CMIC restricts securities investment and is not an export-screening list "
+        "(OFAC, 10 Dec 2021; E.O. 13959)",
+    )
     NAME_OBFUSCATED = (
         "NAME_OBFUSCATED",
         Family.PARTIES,
@@ -407,6 +421,20 @@ class ReasonCode(StrEnum):
     )
 
     # --- lifecycle -------------------------------------------------------------------------------------
+    DECISION_DATE = (
+        "DECISION_DATE",
+        Family.LIFECYCLE,
+        "—",
+        (ALLOW,),
+        "Any decision not made as of its `occurred_at` (without this reason, it was): the date its rules "
+        "applied as of and why (`evidence.decided_as_of`, `basis`, `why`). An "
+        "order: its `ship_date`, else its own date (`occurred_at`, or `received_at` when that is "
+        "implausibly later); a ship date before the event's own date is not believed. A lease: each day of "
+        "its access period not passed on which the rules differ (`evidence.dates_considered`, with the "
+        "outcome on each); the strictest counts. A rescreen: no earlier than the rescreen's date",
+        "regulation.md §8 (rules are date-aware); what is open is screened against the rules of the day "
+        "the goods move or the compute is used",
+    )
     ORDER_CANCELLED = (
         "ORDER_CANCELLED",
         Family.LIFECYCLE,

@@ -302,6 +302,19 @@ def mentions(text: str, words: Sequence[str]) -> bool:
     return any(re.search(rf"\b{re.escape(str(word).casefold())}", folded) for word in words)
 
 
+def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
+    """The first of `terms` that `text` mentions as a whole word or phrase (case-insensitive; a term
+    ending in `*` matches any ending: "weapon*" finds "weapons" and "weaponry"), or None. Typographic
+    apostrophes count as straight ones."""
+    folded = text.casefold().replace("\u2019", "'")
+    for term in terms:
+        word = str(term).casefold()
+        pattern = rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b"
+        if re.search(pattern, folded):
+            return str(term)
+    return None
+
+
 def is_lease(event: Event) -> bool:
     """Whether `event` is a lease (for rules that only speak about leases)."""
     return isinstance(event, Lease)

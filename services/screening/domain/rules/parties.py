@@ -18,7 +18,9 @@ from screening.domain.rules.inputs import Input
 class ListedPartyRule:
     """R06: a strong match takes the list's outcome (`[lists]`); a weaker one is held for adjudication.
 
-    A list the policy does not name takes the policy's default (hold): a new list never fails open.
+    A list the policy does not name takes the policy's default (hold): a new list never fails open. A
+    match on a record-only list (NS-CMIC, an investment restriction) is recorded with an `allow` outcome
+    (`NON_EXPORT_LIST_MATCH`): the reviewer sees it, nothing is held for it.
     """
 
     rule_id: ClassVar[str] = "R06"
@@ -26,7 +28,11 @@ class ListedPartyRule:
     title: ClassVar[str] = "A party on a control list (Entity List, SDN, DPL, MEU and the others)"
     citation: ClassVar[str] = "15 CFR 744.11, Supp. 4 to Part 744; 31 CFR 501"
     inputs: ClassVar[tuple[Input, ...]] = (Input.PARTY_NAMES, Input.PARTY_COUNTRY, Input.LIST_MATCHES)
-    codes: ClassVar[tuple[ReasonCode, ...]] = (ReasonCode.LISTED_PARTY, ReasonCode.POSSIBLE_LIST_MATCH)
+    codes: ClassVar[tuple[ReasonCode, ...]] = (
+        ReasonCode.LISTED_PARTY,
+        ReasonCode.POSSIBLE_LIST_MATCH,
+        ReasonCode.NON_EXPORT_LIST_MATCH,
+    )
     scope: ClassVar[Scope] = Scope.PARTIES
     Params: ClassVar[type[Parameters]] = ListPolicy
 
@@ -43,6 +49,12 @@ class ListedPartyRule:
                 code = ReasonCode.LISTED_PARTY if hit.strong else ReasonCode.POSSIBLE_LIST_MATCH
                 evidence: dict[str, object] = {"list_hit": hit.evidence()}
                 unnamed = ""
+                if self.policy.record_only(hit.entry.source):
+                    code = ReasonCode.NON_EXPORT_LIST_MATCH
+                    unnamed = (
+                        f"; {hit.entry.source} restricts investment, not exports: recorded for review, "
+                        "no export consequence"
+                    )
                 if not self.policy.names(hit.entry.source):
                     evidence["list_policy"] = (
                         f"none for {hit.entry.source}: default {self.policy.default.value}"
