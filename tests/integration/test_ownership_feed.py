@@ -69,7 +69,10 @@ async def test_a_buyer_owned_through_a_three_level_chain_by_a_listed_company_is_
         )
 
     await wait_until(loaded)
-    await svc.send(k.orders_topic, "SO-1", order_to_buyer("chain-in-force", "2026-12-01T10:00:00Z"))
+    # Decided now, with the Affiliates rule in force again (from 2026-11-10): dated when it is sent, so the
+    # test does not depend on the day it runs.
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    await svc.send(k.orders_topic, "SO-1", order_to_buyer("chain-in-force", now))
     # A past event is stamped with its occurred_at (the broker refuses future times): the service holds an
     # event dated far from when it was received, and decides it as of the later date (EVENT_DATE_IMPLAUSIBLE).
     stamp = int(datetime(2026, 8, 1, 10, tzinfo=UTC).timestamp() * 1000)
