@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.kafka import (
     EventConsumer,
     OffsetCommitter,
@@ -43,7 +44,7 @@ from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
-from screening.ports import OpenSubjects
+from screening.ports import OpenHoldsStore, OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
@@ -70,11 +71,12 @@ def create_runtime(
     ledger: Any = None,
     subjects: OpenSubjects | None = None,
     clock: Clock = utc_now,
+    holds: OpenHoldsStore | None = None,
 ) -> Runtime:
     """Build the broker, adapters, service and handlers (no connection is made here).
 
-    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones);
-    `clock` is the service clock (tests move it across rule-calendar boundaries).
+    `registry`, `ledger`, `subjects` and `holds` replace the Redis adapters (component tests pass
+    in-memory ones); `clock` is the service clock (tests move it across rule-calendar boundaries).
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
@@ -83,7 +85,12 @@ def create_runtime(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
     ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
-    subjects = subjects or RedisOpenSubjects(redis_client, settings.redis.prefix)
+    if holds is None:
+        holds = RedisOpenHolds(redis_client, settings.redis.prefix)
+    if subjects is None:
+        # The open holds are written in the same transaction as the open subjects.
+        stager = holds if isinstance(holds, RedisOpenHolds) else None
+        subjects = RedisOpenSubjects(redis_client, settings.redis.prefix, stager)
     lists = ListsHolder()
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
     resilience = settings.resilience
@@ -95,7 +102,15 @@ def create_runtime(
     )
     rs = settings.rescreen
     service = ScreeningService(
-        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics, clock
+        engine,
+        lists,
+        registry,
+        ledger,
+        subjects if rs.enabled else None,
+        policy,
+        metrics,
+        clock,
+        holds=holds,
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -219,6 +234,7 @@ def create_runtime(
         committer=committer,
         health=health,
         subjects=subjects,
+        holds=holds,
         rescreens=rescreens,
         redis=redis_client,
         signer=signer,

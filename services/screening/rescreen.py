@@ -31,7 +31,7 @@ from screening.domain.model import Decision, Event
 from screening.kinds import KINDS
 from screening.metrics import Metrics
 from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher
-from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest
+from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest, hold_changes
 
 __all__ = [
     "CAUSES",
@@ -152,7 +152,10 @@ class Rescreener:
             ]
             if pending:
                 await asyncio.gather(*pending)
-            await self._subjects.update_digests([(s, digest) for s, _, digest in current])
+            holds = hold_changes((decision, s.event) for s, decision, _ in current)
+            await self._subjects.update_digests(
+                [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
+            )
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:

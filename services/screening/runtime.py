@@ -15,7 +15,7 @@ from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.health import ConsumerHealth
 from screening.metrics import Metrics
-from screening.ports import OpenSubjects
+from screening.ports import OpenHoldsStore, OpenSubjects
 from screening.rescreen import RescreenScheduler
 from screening.service import ScreeningService
 from screening.signing import DecisionSigner
@@ -50,6 +50,8 @@ class Runtime:
     committer: OffsetCommitter
     health: ConsumerHealth
     subjects: OpenSubjects
+    holds: OpenHoldsStore
+    """The held subjects awaiting review (what the review page lists)."""
     rescreens: RescreenScheduler
     redis: Any
     secrets: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from screening.codec import encode_decision
 from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_for
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
@@ -32,6 +33,9 @@ from screening.ports import (
     ANY_CONTENT,
     DecisionLedger,
     DecodedEvent,
+    HeldDecision,
+    HoldChanges,
+    OpenHoldsStore,
     OpenSubject,
     OpenSubjects,
     OwnershipSource,
@@ -111,6 +115,29 @@ def subject_changes(
     return opened, closed
 
 
+def hold_changes(published: Iterable[tuple[Decision, bytes | None]]) -> HoldChanges:
+    """What published decisions, in publishing order, do to the open holds: the last decision of a
+    subject wins; a hold (whatever its trigger) keeps the subject in the review queue with that decision
+    and the event it decided (None for a dead-lettered message), anything else takes it out."""
+    latest: dict[tuple[str, str], tuple[Decision, bytes | None]] = {}
+    for decision, event in published:
+        latest[(decision.subject_kind, decision.subject_id)] = (decision, event)
+    held = [
+        HeldDecision(
+            decision.subject_kind,
+            decision.subject_id,
+            decision.decision_id,
+            encode_decision(decision),
+            decision.decided_at,
+            event or None,
+        )
+        for decision, event in latest.values()
+        if decision.outcome is Outcome.HOLD
+    ]
+    released = [key for key, (decision, _) in latest.items() if decision.outcome is not Outcome.HOLD]
+    return HoldChanges(held=held, released=released)
+
+
 def _raw_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
@@ -128,12 +155,14 @@ class ScreeningService:
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
+        holds: OpenHoldsStore | None = None,
     ) -> None:
         self.engine = engine
         self._lists = lists
         self._ownership = ownership
         self._ledger = ledger
         self._subjects = subjects
+        self._holds = holds
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
@@ -301,18 +330,32 @@ class ScreeningService:
 
     async def confirm(self, published: Sequence[tuple[Received, Decision]]) -> None:
         """Record decisions as published, after the broker acknowledged them: the ledger (event id and
-        content digest) and the open subjects, in one wait. `published` is in consumption order."""
+        content digest), and the open subjects with the open holds in one write, in one wait.
+        `published` is in consumption order."""
         if not published:
             return
         remembered = [(decision.event_id, _digest_of(item)) for item, decision in published]
         writes = [self._ledger.remember(remembered)]
+        holds = None
+        if self._holds is not None:
+            holds = hold_changes(
+                (decision, item.raw if isinstance(item, DecodedEvent) else None)
+                for item, decision in published
+            )
         if self._subjects is not None:
             opened, closed = subject_changes(
                 (decision, item.event, item.raw) if isinstance(item, DecodedEvent) else (decision, None, None)
                 for item, decision in published
             )
-            writes.append(self._subjects.record(opened, closed))
+            writes.append(self._subjects.record(opened, closed, holds))
+        elif holds is not None:
+            writes.append(self._holds.record(holds))  # type: ignore[union-attr]
         await asyncio.gather(*writes)
+
+    @property
+    def holds(self) -> OpenHoldsStore | None:
+        """The open holds store (None when the service keeps none)."""
+        return self._holds
 
     # ----------------------------------------------------------------------------------------- rescreen
     async def rescreen(self, events: Sequence[Event], cause: str | None = None) -> list[Decision]:
