@@ -28,6 +28,7 @@ from screening.adapters.redis_store import (
     RedisListsStore,
     RedisOwnershipRegistry,
 )
+from screening.adapters.reviews import ReviewConsumer
 from screening.adapters.security import (
     check_kafka_login,
     create_redis_client,
@@ -40,6 +41,7 @@ from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
+from screening.domain.review import ReviewPolicy
 from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
@@ -101,6 +103,9 @@ def create_runtime(
         batch_attempts=resilience.batch_attempts,
     )
     rs = settings.rescreen
+    review_policy = ReviewPolicy(
+        ruleset.list_policy.deny_lists, reviewers=frozenset(settings.reviews.reviewers)
+    )
     service = ScreeningService(
         engine,
         lists,
@@ -111,6 +116,8 @@ def create_runtime(
         metrics,
         clock,
         holds=holds,
+        review_policy=review_policy,
+        decoder=EventDecoder(settings.limits),
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -176,6 +183,20 @@ def create_runtime(
         resilience.dlq_value_bytes,
     )
 
+    reviews = ReviewConsumer(
+        service,
+        send,
+        k.decisions_topic,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        events.gate,
+        settings.limits.max_message_bytes,
+        resilience.dlq_value_bytes,
+    )
+
     events_subscriber = broker.subscriber(
         *kinds_by_topic,
         group_id=k.group_id,
@@ -208,7 +229,24 @@ def create_runtime(
     async def apply_ownership(message: KafkaMessage) -> None:
         await ownership(message)
 
+    reviews_subscriber = broker.subscriber(
+        k.reviews_topic,
+        group_id=k.reviews_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @reviews_subscriber
+    async def apply_reviews(message: KafkaMessage) -> None:
+        await reviews(message)
+
     events.consumer = lambda: getattr(events_subscriber, "consumer", None)
+    reviews.consumer = lambda: getattr(reviews_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
     redis_security, kafka_login = settings.redis.security, settings.kafka.security
     secrets = tuple(
@@ -239,8 +277,9 @@ def create_runtime(
         redis=redis_client,
         signer=signer,
         secrets=secrets,
-        subscribers=[events_subscriber, ownership_subscriber],
+        subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber],
         calendar=calendar,
+        reviews=reviews,
     )
 
 

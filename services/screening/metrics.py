@@ -51,6 +51,10 @@ BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
 RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
+REVIEW_RESULTS = (("release", "released"), ("release", "recorded"), ("confirm", "confirmed"))
+"""(action, result) pairs of applied reviews, pre-created so that releases and confirms rate from zero."""
+REVIEW_WAIT_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 7 * 86400)
+"""Time to review, from a hold's first decision to the review that decided it (seconds)."""
 
 
 class Metrics:
@@ -88,6 +92,11 @@ class Metrics:
 
     def batch_failed(self, error: str) -> None:
         """One attempt at a batch failed (`error`: one of `BATCH_ERRORS`); it is retried or split."""
+
+    def reviewed(self, action: str, result: str, waited_s: float | None) -> None:
+        """A review was applied: `action` (release, confirm, request_info) with `result` (released,
+        confirmed: a decision published; recorded: the hold stands), `waited_s` after its hold's run
+        began (None when the review decided nothing)."""
 
 
 class RoundTripStats(Protocol):
@@ -314,6 +323,20 @@ class PrometheusMetrics(Metrics):
             ["error"],
             registry=r,
         )
+        self.reviews = Counter(
+            "screening_reviews",
+            "Reviews applied, by action (release, confirm, request_info) and result (released, confirmed: "
+            "a decision published; recorded: the hold stands, e.g. the first of two reviewers)",
+            ["action", "result"],
+            registry=r,
+        )
+        self.review_wait = Histogram(
+            "screening_review_wait_seconds",
+            "Time to review: from the first decision of a hold to the review decision that released or "
+            "confirmed it",
+            buckets=REVIEW_WAIT_BUCKETS,
+            registry=r,
+        )
         self._state = _StateCollector()
         r.register(self._state)
         if process:
@@ -335,6 +358,8 @@ class PrometheusMetrics(Metrics):
             self.retries.labels(operation)
         for error in BATCH_ERRORS:
             self.failed_batches.labels(error)
+        for action, result in REVIEW_RESULTS:
+            self.reviews.labels(action, result)
 
     def watch(self, provider: Callable[[], ServiceState]) -> None:
         """Export the state `provider` returns at each scrape (replaces an earlier provider)."""
@@ -411,3 +436,8 @@ class PrometheusMetrics(Metrics):
             if cause in RESCREEN_CAUSES:
                 self.rescreens.labels(cause).inc()
         self.rescreen_changed.inc(published)
+
+    def reviewed(self, action: str, result: str, waited_s: float | None) -> None:
+        self.reviews.labels(action, result).inc()
+        if waited_s is not None:
+            self.review_wait.observe(max(0.0, waited_s))

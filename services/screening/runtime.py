@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
 from screening.adapters.redis_store import RedisDecisionLedger, RedisListsStore, RedisOwnershipRegistry
+from screening.adapters.reviews import ReviewConsumer
 from screening.calendar_watch import BoundaryWatcher
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
@@ -62,3 +63,5 @@ class Runtime:
     signer: DecisionSigner | None = None
     calendar: BoundaryWatcher | None = None
     """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""
+    reviews: ReviewConsumer | None = None
+    """The handler of the reviews topic."""

@@ -21,13 +21,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from screening.codec import encode_decision
+from screening.codec import (
+    DecodedReview,
+    EventDecoder,
+    decision_from_mapping,
+    encode_decision,
+    review_from_mapping,
+    review_to_json,
+)
 from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_for
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
 from screening.domain.profiles import OwnershipSnapshot
 from screening.domain.reasons import ReasonCode
-from screening.kinds import closes_subject
+from screening.domain.review import Review, ReviewOutcome, ReviewPolicy, ReviewRejected, judge
+from screening.kinds import KINDS, closes_subject
 from screening.metrics import Metrics
 from screening.ports import (
     ANY_CONTENT,
@@ -73,6 +81,21 @@ class Verdict:
 
     decision: Decision | None
     dead_letter: Rejected | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewVerdict:
+    """What the service made of one message of the reviews topic.
+
+    `outcome` is the applied review (its decision to publish, or None when it was recorded on the hold);
+    None for a redelivered review (applied before) and for a rejected one, which `dead_letter` explains.
+    `held_since` is when the reviewed hold's run began (time to review).
+    """
+
+    outcome: ReviewOutcome | None
+    dead_letter: Rejected | None = None
+    digest: str = ""
+    held_since: datetime | None = None
 
 
 class RescreenAborted(RuntimeError):
@@ -156,6 +179,8 @@ class ScreeningService:
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
         holds: OpenHoldsStore | None = None,
+        review_policy: ReviewPolicy | None = None,
+        decoder: EventDecoder | None = None,
     ) -> None:
         self.engine = engine
         self._lists = lists
@@ -163,6 +188,8 @@ class ScreeningService:
         self._ledger = ledger
         self._subjects = subjects
         self._holds = holds
+        self.review_policy = review_policy or ReviewPolicy(engine.ruleset.list_policy.deny_lists)
+        self._decoder = decoder or EventDecoder()
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
@@ -357,6 +384,127 @@ class ScreeningService:
         """The open holds store (None when the service keeps none)."""
         return self._holds
 
+    # ------------------------------------------------------------------------------------------ reviews
+    async def review(self, received: Sequence[DecodedReview | Rejected]) -> list[ReviewVerdict]:
+        """Apply a batch of reviews in order; one verdict per message.
+
+        One ledger read (a review applied before is not applied again), one read of the reviewed
+        subjects' open holds (raises when it fails: a review is never judged against a hold it could not
+        see; the batch is retried). Each review must name its subject's current hold, by a reviewer who
+        may review (`ReviewPolicy`); a release that needs four eyes and has one reviewer so far, and a
+        request for information, are recorded and leave the hold standing. Reviews of one subject in
+        the batch see each other in order.
+        """
+        holds = self._require_holds()
+        reviews = [item for item in received if isinstance(item, DecodedReview)]
+        applied = await self._ledger.decided([_review_key(item.review) for item in reviews])
+        keys = [(item.review.kind, item.review.subject_id) for item in reviews]
+        views = await holds.current(keys)
+        state: dict[tuple[str, str], tuple[Decision | None, list[Review], datetime | None]] = {}
+        for key, view in views.items():
+            try:
+                stored = decision_from_mapping(view.decision)
+                earlier = [review_from_mapping(review) for review in view.reviews]
+            except ValueError as error:
+                log.error("the open hold of %s cannot be read: %s", key, error)
+                continue  # its reviews are rejected below: no hold to judge them against
+            state[key] = (stored, earlier, view.held_since)
+        now = self._clock()
+        verdicts: list[ReviewVerdict] = []
+        for item in received:
+            if isinstance(item, Rejected):
+                verdicts.append(ReviewVerdict(None, item))
+                continue
+            review = item.review
+            before = applied.get(_review_key(review), frozenset())
+            if item.digest in before or ANY_CONTENT in before:
+                verdicts.append(ReviewVerdict(None))  # a redelivery: applied already
+                continue
+            key = (review.kind, review.subject_id)
+            held, earlier, since = state.get(key, (None, [], None))
+            try:
+                if before:
+                    raise ReviewRejected(f"review id {review.review_id[:200]!r} was used for another review")
+                outcome = judge(held, earlier, review, self.review_policy, now)
+            except ReviewRejected as error:
+                rejected = Rejected(str(error), "review", subject_id=review.subject_id, kind=review.kind)
+                verdicts.append(ReviewVerdict(None, rejected, item.digest))
+                continue
+            pending = outcome.decision is None
+            state[key] = (held, list(outcome.reviews), since) if pending else (None, [], None)
+            verdicts.append(ReviewVerdict(outcome, None, item.digest, since))
+        return verdicts
+
+    async def confirm_reviews(self, applied: Sequence[ReviewVerdict]) -> None:
+        """Record applied reviews after their decisions were acknowledged: the ledger (review ids), the
+        open holds (a decided hold leaves the queue, a recorded review joins its hold) and the open
+        subjects. A released subject stays open for rescreens, with the decision the engine makes of its
+        event now as the one to compare with, so a rescreen on unchanged data does not raise the released
+        hold again; a confirmed (denied) subject is closed: a reviewer's deny is not undone by a rescreen.
+        """
+        outcomes = [(verdict, verdict.outcome) for verdict in applied if verdict.outcome is not None]
+        if not outcomes:
+            return
+        holds = self._require_holds()
+        remembered = [(_review_key(outcome.review), verdict.digest) for verdict, outcome in outcomes]
+        released = [o for _, o in outcomes if o.released]
+        confirmed = [o for _, o in outcomes if o.confirmed]
+        changes = HoldChanges(
+            released=[(o.review.kind, o.review.subject_id) for o in released + confirmed],
+            reviews=[
+                (o.review.kind, o.review.subject_id, review_to_json(o.review))
+                for _, o in outcomes
+                if o.decision is None
+            ],
+        )
+        writes = [self._ledger.remember(remembered)]
+        if self._subjects is None:
+            writes.append(holds.record(changes))
+        else:
+            updates = await self._released_references(released)
+            closed = [(o.review.kind, o.review.subject_id) for o in confirmed]
+            writes.append(self._subjects.update_digests(updates, changes))
+            if closed:
+                writes.append(self._subjects.record([], closed))
+        await asyncio.gather(*writes)
+
+    async def _released_references(self, released: Sequence[ReviewOutcome]) -> list[tuple[OpenSubject, str]]:
+        """(the subject as stored, the digest a rescreen compares with from now on) for each released
+        subject: what the engine decides of its event now (with the clearances the release made)."""
+        holds = self._require_holds()
+        keys = [(o.review.kind, o.review.subject_id) for o in released]
+        if not keys:
+            return []
+        raw_events = await holds.events_of(keys)
+        found: list[tuple[OpenSubject, bytes, Event]] = []
+        for outcome in released:
+            key = (outcome.review.kind, outcome.review.subject_id)
+            raw = raw_events.get(key)
+            if raw is None:
+                continue
+            decoded = self._decoder.decode(KINDS[key[0]], raw)
+            if isinstance(decoded, DecodedEvent):
+                stored = OpenSubject(key[0], key[1], raw, decision_digest(outcome.held))
+                found.append((stored, raw, decoded.event))
+        if not found:
+            return []
+        context = await self.context_for([event for _, _, event in found])
+        now = self._clock()
+        updates = []
+        for stored, _, event in found:
+            try:
+                reference = self.engine.decide(event, context, now, RESCREEN)
+            except Exception:  # the subject keeps its digest: a rescreen may raise the hold again
+                log.exception("re-deciding released %s %s failed", stored.kind, stored.subject_id[:200])
+                continue
+            updates.append((stored, decision_digest(reference)))
+        return updates
+
+    def _require_holds(self) -> OpenHoldsStore:
+        if self._holds is None:
+            raise RuntimeError("this service keeps no open holds: reviews cannot be applied")
+        return self._holds
+
     # ----------------------------------------------------------------------------------------- rescreen
     async def rescreen(self, events: Sequence[Event], cause: str | None = None) -> list[Decision]:
         """Re-decide open subjects' latest events (`trigger="rescreen"`, no ledger: a rescreen is a new
@@ -387,6 +535,11 @@ class ScreeningService:
                     self._hold(rejected, ENGINE_ERROR, rejected.error, context, now, False, RESCREEN)
                 )
         return decisions
+
+
+def _review_key(review: Review) -> str:
+    """The ledger key of a review (apart from every event id)."""
+    return f"review:{review.review_id}"
 
 
 def _digest_of(item: Received) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from screening.domain import model
 from screening.domain.ownership import OwnershipRecordError, record_from_mapping
+from screening.domain.review import Review, ReviewAction
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
@@ -267,7 +268,8 @@ class DlqRecordV1(_Wire):
     )
     error: str
     error_kind: str = Field(
-        description="invalid_json, schema, too_large, invalid_header, or processing (the service failed)"
+        description="invalid_json, schema, too_large, invalid_header, processing (the service failed), or "
+        "review (a review that cannot be applied: stale, of no open hold, by a reviewer not allowed)"
     )
     rejected_at: datetime
     value_length: int | None = Field(default=None, description="Additive: bytes in the original value")
@@ -384,6 +386,21 @@ def lease_to_domain(wire: LeaseEventV1, received_at: datetime | None = None) -> 
         licences=_licences(wire.licenses),
         title_transfer=wire.title_transfer,
         received_at=received_at,
+    )
+
+
+def review_to_domain(wire_review: ReviewV1) -> Review:
+    """Convert a validated review to the domain type."""
+    return Review(
+        review_id=wire_review.review_id,
+        kind=wire_review.subject.kind,
+        subject_id=wire_review.subject.id,
+        decision_id=wire_review.decision_id,
+        action=ReviewAction(wire_review.action),
+        reviewer=wire_review.reviewer,
+        reason=wire_review.reason,
+        reviewed_at=wire_review.reviewed_at,
+        false_positive_entries=tuple(dict.fromkeys(wire_review.false_positive_entries)),
     )
 
 

@@ -20,12 +20,14 @@ class Family(StrEnum):
     CLASSIFICATION = "Classification (R01–R03)"
     DESTINATION = "Destination, headquarters and item rules (R04, R05, R13–R15)"
     PARTIES = "Parties and lists (R06)"
+    LICENCES = "Licences on file (R04, R05, R13, R14)"
     OWNERSHIP = "Ownership (R09–R12)"
     LEASES = "Leases (R16, R17, R20)"
     END_USE = "End use and red flags (R18, R19)"
     COMPLETENESS = "Completeness: inputs the rules need (fail closed)"
     LIFECYCLE = "Order lifecycle"
     SERVICE = "Service failures and rejected events"
+    REVIEW = "Reviews"
 
 
 class ReasonCode(StrEnum):
@@ -493,4 +495,26 @@ class ReasonCode(StrEnum):
         "The event's `occurred_at` is far from when the service received it; it is decided as of the later "
         "of the two",
         "Contract failure semantics",
+    )
+
+    # --- reviews ---------------------------------------------------------------------------------------
+    REVIEW_RELEASED = (
+        "REVIEW_RELEASED",
+        Family.REVIEW,
+        "—",
+        (ALLOW,),
+        "Reviewers released a hold (`trigger: review`): one reviewer, or two different ones when the hold "
+        "carries a possible match against a deny list, an ownership reason or a red flag (four eyes). "
+        "`evidence.reviews` holds every review; the released reasons are kept downgraded to `allow` with "
+        "`evidence.outcome_before_review`",
+        "Supp. 3 to Part 732 (resolving red flags); 15 CFR 762 (records)",
+    )
+    REVIEW_CONFIRMED = (
+        "REVIEW_CONFIRMED",
+        Family.REVIEW,
+        "—",
+        (DENY,),
+        "A reviewer confirmed a hold: the transaction is denied (`trigger: review`); `evidence.reviews` "
+        "holds the review, the held reasons are kept as they were",
+        "Supp. 3 to Part 732; 15 CFR 762 (records)",
     )
