@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from screening.adapters.clearances import RedisClearances
 from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.kafka import (
     EventConsumer,
@@ -118,6 +119,7 @@ def create_runtime(
         holds=holds,
         review_policy=review_policy,
         decoder=EventDecoder(settings.limits),
+        clearances=RedisClearances(redis_client, settings.redis.prefix),
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,

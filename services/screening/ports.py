@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from screening.domain.clearances import Clearance
 from screening.domain.model import Event, Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot
@@ -214,4 +215,17 @@ class OpenHoldsStore(OpenHolds, Protocol):
 
     async def events_of(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
         """The event each held subject's hold decided, as consumed (absent for a dead-lettered message)."""
+        ...
+
+
+class ClearanceStore(Protocol):
+    """The cleared matches (reviewers' false positives), by party identity."""
+
+    async def for_parties(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
+        """The clearances of each of `identities` that has any (one read for a batch). Never raises: a
+        store that cannot be read gives none (the matches are held)."""
+        ...
+
+    async def store(self, clearances: Sequence[Clearance]) -> None:
+        """Remember `clearances` (replacing a party's earlier clearance of the same entry)."""
         ...

@@ -29,7 +29,9 @@ from screening.codec import (
     review_from_mapping,
     review_to_json,
 )
+from screening.domain.clearances import Clearance, cleared_parties, entry_fingerprint, party_identity
 from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_for
+from screening.domain.lists import ListEntry
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
 from screening.domain.profiles import OwnershipSnapshot
@@ -39,6 +41,7 @@ from screening.kinds import KINDS, closes_subject
 from screening.metrics import Metrics
 from screening.ports import (
     ANY_CONTENT,
+    ClearanceStore,
     DecisionLedger,
     DecodedEvent,
     HeldDecision,
@@ -181,6 +184,7 @@ class ScreeningService:
         holds: OpenHoldsStore | None = None,
         review_policy: ReviewPolicy | None = None,
         decoder: EventDecoder | None = None,
+        clearances: ClearanceStore | None = None,
     ) -> None:
         self.engine = engine
         self._lists = lists
@@ -190,6 +194,8 @@ class ScreeningService:
         self._holds = holds
         self.review_policy = review_policy or ReviewPolicy(engine.ruleset.list_policy.deny_lists)
         self._decoder = decoder or EventDecoder()
+        self._clearances = clearances
+        self._entries: tuple[str, dict[str, ListEntry]] | None = None
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
@@ -346,14 +352,20 @@ class ScreeningService:
         """The current lists and one ownership read for every party of `events`; while the registry is
         unreachable the read is retried with backoff, then the snapshot says unavailable (a hold)."""
         parties = [party for event in events for party in event.parties]
-        snapshot = await self._ownership.snapshot(parties)
+        # The clearances are read beside the ownership records: the batch waits for one round trip.
+        snapshot, clearances = await asyncio.gather(
+            self._ownership.snapshot(parties), self._cleared([party_identity(p) for p in parties])
+        )
         for delay in self._retry.delays():
             if snapshot.available:
                 break
             self._metrics.retried("ownership")
             await asyncio.sleep(delay)
             snapshot = await self._ownership.snapshot(parties)
-        return BatchContext(lists=self._lists(), ownership=snapshot)
+        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances)
+
+    async def _cleared(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
+        return await self._clearances.for_parties(identities) if self._clearances is not None else {}
 
     async def confirm(self, published: Sequence[tuple[Received, Decision]]) -> None:
         """Record decisions as published, after the broker acknowledged them: the ledger (event id and
@@ -457,41 +469,88 @@ class ScreeningService:
                 if o.decision is None
             ],
         )
+        subjects = await self._released_subjects(released)
+        if self._clearances is not None:
+            # Stored before anything else: the next event of the party must find them.
+            await self._clearances.store(self._clearances_made(subjects))
         writes = [self._ledger.remember(remembered)]
         if self._subjects is None:
             writes.append(holds.record(changes))
         else:
-            updates = await self._released_references(released)
+            updates = await self._references(subjects)
             closed = [(o.review.kind, o.review.subject_id) for o in confirmed]
             writes.append(self._subjects.update_digests(updates, changes))
             if closed:
                 writes.append(self._subjects.record([], closed))
         await asyncio.gather(*writes)
 
-    async def _released_references(self, released: Sequence[ReviewOutcome]) -> list[tuple[OpenSubject, str]]:
-        """(the subject as stored, the digest a rescreen compares with from now on) for each released
-        subject: what the engine decides of its event now (with the clearances the release made)."""
-        holds = self._require_holds()
+    async def _released_subjects(
+        self, released: Sequence[ReviewOutcome]
+    ) -> list[tuple[ReviewOutcome, OpenSubject, Event]]:
+        """Each released subject as stored (its hold's event and the hold's digest), with its event."""
         keys = [(o.review.kind, o.review.subject_id) for o in released]
         if not keys:
             return []
-        raw_events = await holds.events_of(keys)
-        found: list[tuple[OpenSubject, bytes, Event]] = []
-        for outcome in released:
-            key = (outcome.review.kind, outcome.review.subject_id)
+        raw_events = await self._require_holds().events_of(keys)
+        found: list[tuple[ReviewOutcome, OpenSubject, Event]] = []
+        for outcome, key in zip(released, keys, strict=True):
             raw = raw_events.get(key)
-            if raw is None:
-                continue
-            decoded = self._decoder.decode(KINDS[key[0]], raw)
-            if isinstance(decoded, DecodedEvent):
+            decoded = self._decoder.decode(KINDS[key[0]], raw) if raw is not None else None
+            if raw is not None and isinstance(decoded, DecodedEvent):
                 stored = OpenSubject(key[0], key[1], raw, decision_digest(outcome.held))
-                found.append((stored, raw, decoded.event))
-        if not found:
+                found.append((outcome, stored, decoded.event))
+        return found
+
+    def _clearances_made(
+        self, released: Sequence[tuple[ReviewOutcome, OpenSubject, Event]]
+    ) -> list[Clearance]:
+        """The clearances releases make: each party whose false-positive match they named, against the
+        entry as the loaded lists hold it now (an entry no longer listed needs none)."""
+        lists = self._lists()
+        if lists is None:
             return []
-        context = await self.context_for([event for _, _, event in found])
+        if self._entries is None or self._entries[0] != lists.version:
+            self._entries = (lists.version, {entry.entry_id: entry for entry in lists.entries})
+        entries = self._entries[1]
+        made: list[Clearance] = []
+        for outcome, _, event in released:
+            decision = outcome.decision
+            fps = [entry for review in outcome.reviews for entry in review.false_positive_entries]
+            if decision is None or not fps:
+                continue
+            reviewers = tuple(
+                dict.fromkeys(r.reviewer for r in outcome.reviews if r.action.value == "release")
+            )
+            for party, entry_id in cleared_parties(event, outcome.held.reasons, fps):
+                entry = entries.get(entry_id)
+                if entry is None:
+                    continue
+                made.append(
+                    Clearance(
+                        party=party_identity(party),
+                        entry_id=entry_id,
+                        entry_hash=entry_fingerprint(entry),
+                        reviewers=reviewers,
+                        cleared_at=decision.decided_at,
+                        review_id=outcome.review.review_id,
+                        lists_version=lists.version,
+                        party_name=party.name,
+                        entry_name=entry.name,
+                    )
+                )
+        return made
+
+    async def _references(
+        self, released: Sequence[tuple[ReviewOutcome, OpenSubject, Event]]
+    ) -> list[tuple[OpenSubject, str]]:
+        """(the subject as stored, the digest a rescreen compares with from now on) for each released
+        subject: what the engine decides of its event now, with the clearances the release made."""
+        if not released:
+            return []
+        context = await self.context_for([event for _, _, event in released])
         now = self._clock()
         updates = []
-        for stored, _, event in found:
+        for _, stored, event in released:
             try:
                 reference = self.engine.decide(event, context, now, RESCREEN)
             except Exception:  # the subject keeps its digest: a rescreen may raise the hold again

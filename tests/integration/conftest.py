@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -110,6 +110,8 @@ class RunningService:
     settings: Settings
     runtime: Runtime
     producer: AIOKafkaProducer
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Stopped after the test (a test's own consumers)."""
 
     async def send(self, topic: str, key: str | None, value: bytes | None) -> None:
         await self.producer.send_and_wait(topic, value=value, key=key.encode() if key else None)
@@ -181,6 +183,8 @@ async def start_service(services: Services) -> AsyncIterator[object]:
 
     yield start
     for running in started:
+        for cleanup in running.cleanups:
+            await cleanup()
         await running.runtime.rescreens.stop()
         await running.producer.stop()
         await running.runtime.broker.stop()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from screening.domain.ownership import OwnershipRecord
 from tests.integration.conftest import RunningService, wait_until
@@ -36,17 +38,34 @@ def review(decision: dict[str, Any], action: str, reviewer: str, **fields: Any) 
 
 
 class Reader:
-    """Reads a topic from the beginning, keeping what it read: each call returns what arrived since."""
+    """Reads a topic from its beginning with one consumer: each call returns what arrived since the last."""
 
     def __init__(self, svc: RunningService, topic: str) -> None:
-        self.svc, self.topic, self.seen = svc, topic, 0
+        self.svc, self.topic = svc, topic
+        self.consumer: AIOKafkaConsumer | None = None
 
     async def next(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        found = await self.svc.read(self.topic, self.seen + count, timeout)
-        values = [orjson.loads(value) for _, value in found if value is not None]
-        fresh = values[self.seen :]
-        self.seen = len(values)
-        return fresh
+        """The next `count` records (and anything else that arrives within a moment after them)."""
+        if self.consumer is None:
+            self.consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.svc.settings.kafka.bootstrap_servers, enable_auto_commit=False
+            )
+            await self.consumer.start()
+            self.svc.cleanups.append(self.consumer.stop)
+            # `create_topics` gives every record topic 3 partitions.
+            assigned = [TopicPartition(self.topic, p) for p in range(3)]
+            self.consumer.assign(assigned)
+            await self.consumer.seek_to_beginning(*assigned)
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            found += self._values(await self.consumer.getmany(timeout_ms=300))
+        found += self._values(await self.consumer.getmany(timeout_ms=1500))
+        return found
+
+    @staticmethod
+    def _values(batch: dict[Any, list[Any]]) -> list[dict[str, Any]]:
+        return [orjson.loads(r.value) for records in batch.values() for r in records if r.value is not None]
 
 
 async def held_order(svc: RunningService, order_id: str, **fields: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from screening.domain.calendar import boundary_days, rule_calendar
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.clearances import Clearances, party_identity
 from screening.domain.dating import dating
 from screening.domain.list_links import (
     ListIdentities,
@@ -60,6 +61,8 @@ class BatchContext:
     """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+    clearances: Clearances = field(default_factory=dict)
+    """The batch's parties' cleared matches, by party identity and entry id (read by the service)."""
 
 
 class ScreeningEngine:
@@ -270,6 +273,7 @@ class ScreeningEngine:
             stale=stale,
             owner_reviews=reviews,
             named_recipient_hits=named,
+            clearances=context.clearances.get(party_identity(party), {}) if context.clearances else {},
         )
 
     def _owner_status(self, context: BatchContext) -> Mapping[str, OwnerListStatus]:

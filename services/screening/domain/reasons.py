@@ -172,6 +172,18 @@ class ReasonCode(StrEnum):
         "regulation.md §0: NS-CMIC restricts securities investment and is not an export-screening list "
         "(OFAC, 10 Dec 2021; E.O. 13959)",
     )
+    LIST_MATCH_CLEARED = (
+        "LIST_MATCH_CLEARED",
+        Family.PARTIES,
+        "R06",
+        (ALLOW,),
+        "A possible match a reviewer released as a false positive for this party (same party identity, same "
+        "list entry, entry content unchanged since: its SHA-256 matches). `evidence.clearance` says who "
+        "cleared it, when and on which review. Never clears a match the list policy denies. When the entry "
+        "changes in a new list version the clearance lapses and the match is held again "
+        "(`POSSIBLE_LIST_MATCH` with `evidence.clearance_lapsed`)",
+        "15 CFR 744.11; Supp. 3 to Part 732 (the exporter's own adjudication, kept on record)",
+    )
     NAME_OBFUSCATED = (
         "NAME_OBFUSCATED",
         Family.PARTIES,
