@@ -24,6 +24,7 @@ from screening.adapters.kafka import (
     raw_batch_decoder,
     raw_batch_parser,
 )
+from screening.adapters.licences import LicenceConsumer, RedisLicenceStore
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
@@ -104,6 +105,7 @@ def create_runtime(
         batch_attempts=resilience.batch_attempts,
     )
     rs = settings.rescreen
+    licence_store = RedisLicenceStore(redis_client, settings.redis.prefix)
     review_policy = ReviewPolicy(
         ruleset.list_policy.deny_lists, reviewers=frozenset(settings.reviews.reviewers)
     )
@@ -120,6 +122,8 @@ def create_runtime(
         review_policy=review_policy,
         decoder=EventDecoder(settings.limits),
         clearances=RedisClearances(redis_client, settings.redis.prefix),
+        licences=licence_store,
+        trust_event_licences=settings.licences.trust_event_licences,
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -199,6 +203,18 @@ def create_runtime(
         resilience.dlq_value_bytes,
     )
 
+    licences = LicenceConsumer(
+        licence_store,
+        send,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        settings.limits.max_message_bytes,
+        resilience.dlq_value_bytes,
+    )
+
     events_subscriber = broker.subscriber(
         *kinds_by_topic,
         group_id=k.group_id,
@@ -247,7 +263,24 @@ def create_runtime(
     async def apply_reviews(message: KafkaMessage) -> None:
         await reviews(message)
 
+    licences_subscriber = broker.subscriber(
+        k.licences_topic,
+        group_id=k.licences_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @licences_subscriber
+    async def apply_licences(message: KafkaMessage) -> None:
+        await licences(message)
+
     events.consumer = lambda: getattr(events_subscriber, "consumer", None)
+    licences.consumer = lambda: getattr(licences_subscriber, "consumer", None)
     reviews.consumer = lambda: getattr(reviews_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
     redis_security, kafka_login = settings.redis.security, settings.kafka.security
@@ -279,8 +312,9 @@ def create_runtime(
         redis=redis_client,
         signer=signer,
         secrets=secrets,
-        subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber],
+        subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber, licences_subscriber],
         calendar=calendar,
+        licences=licence_store,
         reviews=reviews,
     )
 

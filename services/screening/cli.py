@@ -1,4 +1,5 @@
-"""The `screening` command: serve, check, match, verify, lists load, ownership load, bench."""
+"""The `screening` command: serve, check, match, verify, lists / ownership / licences load, topics create,
+history, archive, bench."""
 
 from __future__ import annotations
 
@@ -59,17 +60,20 @@ async def run_check(
     ownership_files: Sequence[Path],
     out: BinaryIO | None = None,
     batch_size: int = 500,
+    licence_files: Sequence[Path] = (),
 ) -> int:
     """Screen JSONL events with in-memory adapters; print one decision per event, in input order.
 
-    Every line that is not a valid event is reported on stderr with its number (and held, when it names
-    its subject); the exit status is then 1.
+    Licences on file come from `licence_files` (none: every licence an event names is held as not on
+    file). Every line that is not a valid event (or licence) is reported on stderr with its number (and
+    held, when it names its subject); the exit status is then 1.
     """
+    from screening.adapters.licences import InMemoryLicenceStore, load_licence_file
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
     from screening.codec import EventDecoder, encode_decision
     from screening.domain.engine import ScreeningEngine
-    from screening.ports import Received
+    from screening.ports import Received, Rejected
     from screening.resources import load_catalogue, load_lists, load_ruleset
     from screening.service import ScreeningService
 
@@ -78,11 +82,26 @@ async def run_check(
     lists = load_lists(list_files, ruleset)
     records = [record for path in ownership_files for record in load_ownership_file(path)]
     registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
+    failures = 0
+    licences = InMemoryLicenceStore()
+    for licence_file in licence_files:
+        for number, found in load_licence_file(licence_file):
+            if isinstance(found, Rejected):
+                failures += 1
+                print(
+                    f"{licence_file}:{number}: invalid licence ({found.error_kind}): {found.error}",
+                    file=sys.stderr,
+                )
+            else:
+                await licences.upsert([found])
     service = ScreeningService(
-        ScreeningEngine(ruleset, load_catalogue()), lambda: lists, registry, InMemoryDecisionLedger()
+        ScreeningEngine(ruleset, load_catalogue()),
+        lambda: lists,
+        registry,
+        InMemoryDecisionLedger(),
+        licences=licences,
     )
     decoder = EventDecoder()
-    failures = 0
     batch: list[tuple[str, int, Received]] = []
 
     async def flush() -> None:
@@ -156,6 +175,41 @@ async def run_ownership_load(paths: Sequence[Path]) -> int:
     return 0
 
 
+async def run_licences_load(paths: Sequence[Path]) -> int:
+    """Load licences and NAC/ACA notifications (JSONL of `wire.LicenceRecordV1`) into Redis; every line
+    is checked first, and nothing is loaded when any line is invalid (each is reported with its number)."""
+    from screening.adapters.licences import RedisLicenceStore, load_licence_file
+    from screening.adapters.security import create_redis_client
+    from screening.config import Settings
+    from screening.domain.licensing import LicenceRecord
+    from screening.ports import Rejected
+
+    records: list[LicenceRecord] = []
+    invalid = 0
+    for path in paths:
+        for number, found in load_licence_file(path):
+            if isinstance(found, Rejected):
+                invalid += 1
+                print(
+                    f"{path}:{number}: invalid licence ({found.error_kind}): {found.error}", file=sys.stderr
+                )
+            else:
+                records.append(found)
+    if invalid:
+        print(f"licences load: {invalid} invalid line(s); nothing loaded", file=sys.stderr)
+        return 1
+    settings = Settings()
+    client = create_redis_client(settings.redis, 5.0)
+    try:
+        store = RedisLicenceStore(client, settings.redis.prefix)
+        for start in range(0, len(records), 1000):
+            await store.upsert(records[start : start + 1000])
+    finally:
+        await client.aclose()
+    print(orjson.dumps({"licences": len(records)}).decode())
+    return 0
+
+
 def run_serve() -> int:
     """Run the Kafka service until interrupted."""
     from screening.app import create_app
@@ -182,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="JSONL files of order/lease events, or - for stdin")
     check.add_argument("--lists", action="append", type=Path, default=[], help="CSL CSV or JSON (repeatable)")
     check.add_argument("--ownership", action="append", type=Path, default=[], help="ownership records JSONL")
+    check.add_argument(
+        "--licences",
+        action="append",
+        type=Path,
+        default=[],
+        help="licences on file, JSONL of licence records (repeatable; none: event licences are held)",
+    )
     from screening import match_command
 
     match_command.register(commands)
@@ -199,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     ownership_sub = ownership.add_subparsers(dest="ownership_command", required=True)
     ownership_load = ownership_sub.add_parser("load", help="load ownership records into Redis")
     ownership_load.add_argument("files", nargs="+", type=Path)
+    licences = commands.add_parser("licences", help="licences and NAC/ACA notifications on file")
+    licences_sub = licences.add_subparsers(dest="licences_command", required=True)
+    licences_load = licences_sub.add_parser("load", help="load licence records (JSONL) into Redis")
+    licences_load.add_argument("files", nargs="+", type=Path)
     bench = commands.add_parser("bench", help="measure throughput and latency through the real broker")
     bench.add_argument("--events", type=int, default=20000)
     bench.add_argument(
@@ -215,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve()
     _configure_logging("WARNING")
     if args.command == "check":
-        return asyncio.run(run_check(args.files, args.lists, args.ownership))
+        return asyncio.run(run_check(args.files, args.lists, args.ownership, licence_files=args.licences))
     if args.command == "match":
         from screening import match_command
 
@@ -232,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_lists_load(args.files))
     if args.command == "ownership":
         return asyncio.run(run_ownership_load(args.files))
+    if args.command == "licences":
+        return asyncio.run(run_licences_load(args.files))
     if args.command == "bench":
         from screening.bench import run_bench
 

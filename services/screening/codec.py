@@ -22,6 +22,7 @@ import orjson
 from pydantic import ValidationError
 
 from screening.config import LimitsSettings
+from screening.domain.licensing import LicenceRecord
 from screening.domain.model import (
     Decision,
     Event,
@@ -538,6 +539,29 @@ def decode_review(
     except JsonError as error:
         return Rejected(str(error), "invalid_json")
     return DecodedReview(wire.review_to_domain(validated), digest, raw)
+
+
+def decode_licence(
+    raw: bytes, max_bytes: int = 256 * 1024, headers: Iterable[tuple[str, bytes | None]] = ()
+) -> LicenceRecord | Rejected:
+    """Decode a licence record (`wire.LicenceRecordV1`); never raises."""
+    from screening import wire
+
+    if len(raw) > max_bytes:
+        return Rejected(f"message value is {len(raw)} bytes, more than the {max_bytes} allowed", "too_large")
+    problem = _header_problem(headers)
+    if problem is not None:
+        return Rejected(*problem)
+    try:
+        data = parse_json(raw)
+    except JsonError as error:
+        return Rejected(str(error), "invalid_json")
+    if not isinstance(data, dict):
+        return Rejected(f"expected a JSON object, got {type(data).__name__}", "invalid_json")
+    try:
+        return wire.licence_to_domain(wire.LicenceRecordV1.model_validate(data))
+    except ValidationError as error:
+        return Rejected(_first_errors(error), "schema")
 
 
 def review_to_json(review: Review) -> bytes:

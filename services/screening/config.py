@@ -183,6 +183,16 @@ class ReviewsSettings(BaseModel):
     )
 
 
+class LicencesSettings(BaseModel):
+    """Licences on file (the licence store, fed by `screening.licences.v1` and `screening licences load`)."""
+
+    trust_event_licences: bool = Field(
+        default=False,
+        description="Count a licence the event describes but the store does not hold without holding the "
+        "event (LICENCE_UNVERIFIED); off: only licences on file let an event through unheld",
+    )
+
+
 class LimitsSettings(BaseModel):
     """Input limits, checked when a message is decoded: a message over any of them is dead-lettered (and its
     subject held when it names one), so no algorithm ever sees unbounded input."""
@@ -260,6 +270,7 @@ class Settings(BaseSettings):
     lists: ListsSettings = Field(default_factory=ListsSettings)
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
     reviews: ReviewsSettings = Field(default_factory=ReviewsSettings)
+    licences: LicencesSettings = Field(default_factory=LicencesSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

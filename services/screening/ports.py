@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from screening.domain.clearances import Clearance
+from screening.domain.licensing import LicenceBook, LicenceRecord, Shortfall
 from screening.domain.model import Event, Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot
@@ -228,4 +229,35 @@ class ClearanceStore(Protocol):
 
     async def store(self, clearances: Sequence[Clearance]) -> None:
         """Remember `clearances` (replacing a party's earlier clearance of the same entry)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRequest:
+    """What one `allow` draws down: (licence number, line id, quantity) of one event."""
+
+    event_id: str
+    draws: Sequence[tuple[str, str, int]]
+
+
+class LicenceStore(Protocol):
+    """Licences and NAC/ACA notifications on file, and their draw-downs."""
+
+    async def book(self, numbers: Sequence[str]) -> LicenceBook:
+        """The records of `numbers` and how much of each is drawn (one read for a batch). Never raises: a
+        store that cannot be read gives a book with `available=False` (the events are held)."""
+        ...
+
+    async def draw(self, requests: Sequence[DrawRequest]) -> dict[str, tuple[Shortfall, ...]]:
+        """Draw every request down atomically, in order, each event all or nothing, each (event, line,
+        licence) once whatever the redeliveries; the events whose draw would exceed a balance are left out
+        and returned with their shortfalls. Raises when the store fails (the batch is tried again)."""
+        ...
+
+    async def upsert(self, records: Sequence[LicenceRecord]) -> None:
+        """Store or replace licences (their draw-downs so far are kept)."""
+        ...
+
+    async def delete(self, numbers: Sequence[str]) -> None:
+        """Remove licences (tombstones); their draw-downs are kept as history."""
         ...

@@ -146,6 +146,12 @@ class Rescreener:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
             current = [c for c in changed if (c[0].kind, c[0].subject_id) in fresh]
             report.superseded += len(changed) - len(current)
+            if current:  # an allow draws its licences down before it is published (or is held)
+                events_of = {(s.kind, s.subject_id): e for s, e in zip(subjects, events, strict=True)}
+                settled = await self._service.settle(
+                    [(events_of[(s.kind, s.subject_id)], d) for s, d, _ in current], RESCREEN
+                )
+                current = [(s, d, decision_digest(d)) for (s, _, _), d in zip(current, settled, strict=True)]
             pending = [
                 await self._send(self._topic, decision.subject_id.encode(), encode_decision(decision))
                 for _, decision, _ in current

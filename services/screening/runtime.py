@@ -9,6 +9,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
+from screening.adapters.licences import RedisLicenceStore
 from screening.adapters.redis_store import RedisDecisionLedger, RedisListsStore, RedisOwnershipRegistry
 from screening.adapters.reviews import ReviewConsumer
 from screening.calendar_watch import BoundaryWatcher
@@ -65,3 +66,5 @@ class Runtime:
     """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""
     reviews: ReviewConsumer | None = None
     """The handler of the reviews topic."""
+    licences: RedisLicenceStore | None = None
+    """The licence store (its balances are exported as metrics)."""

@@ -19,6 +19,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "decision.v1.schema.json": wire.DecisionV1,
     "dlq.v1.schema.json": wire.DlqRecordV1,
     "review.v1.schema.json": wire.ReviewV1,
+    "licence.v1.schema.json": wire.LicenceRecordV1,
 }
 
 

@@ -31,6 +31,7 @@ from screening.codec import (
 )
 from screening.domain.clearances import Clearance, cleared_parties, entry_fingerprint, party_identity
 from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_for
+from screening.domain.licensing import LicenceBook, draws_of
 from screening.domain.lists import ListEntry
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
@@ -44,8 +45,10 @@ from screening.ports import (
     ClearanceStore,
     DecisionLedger,
     DecodedEvent,
+    DrawRequest,
     HeldDecision,
     HoldChanges,
+    LicenceStore,
     OpenHoldsStore,
     OpenSubject,
     OpenSubjects,
@@ -185,6 +188,8 @@ class ScreeningService:
         review_policy: ReviewPolicy | None = None,
         decoder: EventDecoder | None = None,
         clearances: ClearanceStore | None = None,
+        licences: LicenceStore | None = None,
+        trust_event_licences: bool = False,
     ) -> None:
         self.engine = engine
         self._lists = lists
@@ -195,6 +200,8 @@ class ScreeningService:
         self.review_policy = review_policy or ReviewPolicy(engine.ruleset.list_policy.deny_lists)
         self._decoder = decoder or EventDecoder()
         self._clearances = clearances
+        self._licences = licences
+        self._trust_event_licences = trust_event_licences
         self._entries: tuple[str, dict[str, ListEntry]] | None = None
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
@@ -246,7 +253,8 @@ class ScreeningService:
         for index, item, reused in todo:
             if isinstance(item, DecodedEvent):
                 verdicts[index] = self._decide_one(item, reused_context if reused else context, now, reused)
-            elif item.subject_id and item.kind:
+                continue
+            if item.subject_id and item.kind:
                 hold = self._hold(
                     item,
                     INVALID_EVENT,
@@ -256,7 +264,57 @@ class ScreeningService:
                     reused,
                 )
                 verdicts[index] = Verdict(hold, item)
+        if self._licences is not None:
+            await self._draw_down(todo, verdicts, context, reused_context, now)
         return verdicts
+
+    async def _draw_down(
+        self,
+        todo: Sequence[tuple[int, Received, bool]],
+        verdicts: list[Verdict],
+        context: BatchContext,
+        reused_context: BatchContext,
+        now: datetime,
+    ) -> None:
+        """Draw the batch's `allow`s down on their licences (one call); an event whose draw would exceed a
+        balance is decided again with its shortfall: a hold (LICENCE_EXHAUSTED), drawing nothing."""
+        assert self._licences is not None
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for index, _, _ in todo
+            if (decision := verdicts[index].decision) is not None
+            and decision.outcome is Outcome.ALLOW
+            and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        if not shortfalls:
+            return
+        short = replace(context, licence_shortfalls=shortfalls)
+        short_reused = replace(reused_context, licence_shortfalls=shortfalls)
+        for index, item, reused in todo:
+            if isinstance(item, DecodedEvent) and item.event.event_id in shortfalls:
+                verdicts[index] = self._decide_one(item, short_reused if reused else short, now, reused)
+
+    async def settle(self, decided: Sequence[tuple[Event, Decision]], trigger: str) -> list[Decision]:
+        """Draw down the `allow`s about to be published outside the event path (a rescreen), as `decide`
+        does; an event whose draw would exceed a balance is decided again: LICENCE_EXHAUSTED."""
+        if self._licences is None:
+            return [decision for _, decision in decided]
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for _, decision in decided
+            if decision.outcome is Outcome.ALLOW and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        if not shortfalls:
+            return [decision for _, decision in decided]
+        short_events = [event for event, _ in decided if event.event_id in shortfalls]
+        context = replace(await self.context_for(short_events), licence_shortfalls=shortfalls)
+        now = self._clock()
+        return [
+            self.engine.decide(event, context, now, trigger) if event.event_id in shortfalls else decision
+            for event, decision in decided
+        ]
 
     async def screen(self, events: Sequence[Event]) -> list[Decision]:
         """Decide domain events directly (tools and tests that build events themselves): what `decide`
@@ -352,9 +410,12 @@ class ScreeningService:
         """The current lists and one ownership read for every party of `events`; while the registry is
         unreachable the read is retried with backoff, then the snapshot says unavailable (a hold)."""
         parties = [party for event in events for party in event.parties]
-        # The clearances are read beside the ownership records: the batch waits for one round trip.
-        snapshot, clearances = await asyncio.gather(
-            self._ownership.snapshot(parties), self._cleared([party_identity(p) for p in parties])
+        # Clearances and licences are read beside the ownership records: the batch waits for one round trip.
+        numbers = [licence.number for event in events for licence in event.licences]
+        snapshot, clearances, licences = await asyncio.gather(
+            self._ownership.snapshot(parties),
+            self._cleared([party_identity(p) for p in parties]),
+            self._licence_book(numbers),
         )
         for delay in self._retry.delays():
             if snapshot.available:
@@ -362,7 +423,13 @@ class ScreeningService:
             self._metrics.retried("ownership")
             await asyncio.sleep(delay)
             snapshot = await self._ownership.snapshot(parties)
-        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances)
+        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances, licences=licences)
+
+    async def _licence_book(self, numbers: Sequence[str]) -> LicenceBook | None:
+        if self._licences is None:
+            return None
+        book = await self._licences.book(numbers) if numbers else LicenceBook()
+        return replace(book, trust_event_licences=self._trust_event_licences)
 
     async def _cleared(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
         return await self._clearances.for_parties(identities) if self._clearances is not None else {}
@@ -445,7 +512,41 @@ class ScreeningService:
             pending = outcome.decision is None
             state[key] = (held, list(outcome.reviews), since) if pending else (None, [], None)
             verdicts.append(ReviewVerdict(outcome, None, item.digest, since))
+        if self._licences is not None:
+            await self._draw_released(verdicts)
         return verdicts
+
+    async def _draw_released(self, verdicts: list[ReviewVerdict]) -> None:
+        """A release lets the goods move: draw its licences down (one call). A release the balance cannot
+        cover is dead-lettered with the shortfall and the hold stands."""
+        assert self._licences is not None
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for verdict in verdicts
+            if verdict.outcome is not None
+            and (decision := verdict.outcome.decision) is not None
+            and decision.outcome is Outcome.ALLOW
+            and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        for index, verdict in enumerate(verdicts):
+            outcome = verdict.outcome
+            if outcome is None or outcome.decision is None or not outcome.released:
+                continue
+            short = shortfalls.get(outcome.decision.event_id)
+            if short:
+                review = outcome.review
+                error = "; ".join(
+                    f"licence {s.number} has {s.remaining} units left, the release needs {s.needed}"
+                    for s in short
+                )
+                rejected = Rejected(
+                    f"the release cannot be applied: {error}; the hold stands",
+                    "review",
+                    subject_id=review.subject_id,
+                    kind=review.kind,
+                )
+                verdicts[index] = ReviewVerdict(None, rejected, verdict.digest)
 
     async def confirm_reviews(self, applied: Sequence[ReviewVerdict]) -> None:
         """Record applied reviews after their decisions were acknowledged: the ledger (review ids), the

@@ -205,6 +205,87 @@ class ReasonCode(StrEnum):
         "15 CFR 744.11; Supp. No. 3 to Part 732; contract failure semantics",
     )
 
+    # --- licences on file ------------------------------------------------------------------------------
+    LICENCE_VERIFIED = (
+        "LICENCE_VERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (ALLOW,),
+        "A licence or NAC/ACA the event names is in the licence store, active, within its dates, for the "
+        "parties it names; `evidence` has the stored record, the balance before this event and the lines "
+        "drawn down on `allow` (`draws`)",
+        "15 CFR 750.7 (licence terms and conditions), 740.8; 15 CFR 762 (records)",
+    )
+    LICENCE_UNVERIFIED = (
+        "LICENCE_UNVERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event describes a licence (ECCN or destination) the licence store does not hold: written only "
+        "in the event. The rules count it as described; held unless `licences.trust_event_licences` is set",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_UNKNOWN = (
+        "LICENCE_UNKNOWN",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence by number alone and the licence store does not hold it: what it covers "
+        "cannot be told. Held (whatever the trust setting)",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_EXPIRED = (
+        "LICENCE_EXPIRED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is not valid on the decision date (after `valid_until`, or before `valid_from`)",
+        "15 CFR 750.7(g) (validity period)",
+    )
+    LICENCE_REVOKED = (
+        "LICENCE_REVOKED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is revoked or suspended (`evidence.status`)",
+        "15 CFR 750.8 (revocation and suspension)",
+    )
+    LICENCE_MISMATCH = (
+        "LICENCE_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event's description of a stored licence contradicts the record: another type, an ECCN or a "
+        "destination the licence does not name",
+        "15 CFR 750.7",
+    )
+    LICENCE_PARTY_MISMATCH = (
+        "LICENCE_PARTY_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence names a consignee or end user and the event's buyer / end user (lessee) is "
+        "another party (by party id, else by name and country)",
+        "15 CFR 750.7 (parties to the licence); 740.8(b) (NAC: one consignee, one end user)",
+    )
+    LICENCE_EXHAUSTED = (
+        "LICENCE_EXHAUSTED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "Drawing this event's quantities down would exceed the licence's remaining quantity (checked "
+        "atomically with the draw-downs of the batch: the event is held instead of published as `allow`)",
+        "15 CFR 750.7 (licence quantity)",
+    )
+    LICENCES_UNAVAILABLE = (
+        "LICENCES_UNAVAILABLE",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence and the licence store cannot be read",
+        "Contract failure semantics (never allow on failure)",
+    )
+
     # --- ownership -------------------------------------------------------------------------------------
     OFAC_50 = (
         "OFAC_50",
