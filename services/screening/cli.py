@@ -210,6 +210,68 @@ async def run_licences_load(paths: Sequence[Path]) -> int:
     return 0
 
 
+async def run_topics_create(partitions: int, replication: int) -> int:
+    """Create the contract's topics (records kept five years, feeds compacted); print what was done."""
+    from screening.config import Settings
+    from screening.topics import ensure_topics
+
+    report = await ensure_topics(Settings().kafka, partitions, replication)
+    print(orjson.dumps(report.as_dict()).decode())
+    return 0
+
+
+async def run_history(args: argparse.Namespace) -> int:
+    """Print the story of one order or lease from the topics (and the licence store's draw-downs)."""
+    from screening.adapters.licences import RedisLicenceStore
+    from screening.adapters.security import create_redis_client
+    from screening.config import Settings
+    from screening.records import draws_in, history, render_history
+
+    settings = Settings()
+    story = await history(settings.kafka, args.subject, args.kind, args.timeout, args.all_partitions)
+    numbers = {number for _, number, _, _ in draws_in(story.records, settings.kafka.decisions_topic)}
+    if numbers and not args.no_redis:
+        client = create_redis_client(settings.redis, 5.0)
+        try:
+            store = RedisLicenceStore(client, settings.redis.prefix)
+            for number in numbers:
+                for field, units in (await store.draws_of(number)).items():
+                    event_id, _, line = field.rpartition("|")
+                    story.drawn[(number, event_id, line)] = units
+        except Exception as error:  # the topics are the record; the store only confirms
+            print(f"history: the licence store could not be read: {error}", file=sys.stderr)
+        finally:
+            await client.aclose()
+    if args.json:
+        for record in story.records:
+            print(orjson.dumps(record.as_line()).decode())
+    else:
+        print("\n".join(render_history(story, settings.kafka)))
+    return 0 if story.records else 1
+
+
+async def run_archive(args: argparse.Namespace) -> int:
+    """`screening archive --day D --out DIR` and `screening archive verify DIR`."""
+    from datetime import date
+
+    from screening.config import Settings
+    from screening.records import archive, verify_archive
+
+    if args.archive_command == "verify":
+        problems = verify_archive(args.folder)
+        for problem in problems:
+            print(f"archive verify: {problem}", file=sys.stderr)
+        if not problems:
+            print(f"archive verify: {args.folder} is intact")
+        return 1 if problems else 0
+    if not args.day or not args.out:
+        print("archive: give --day YYYY-MM-DD and --out DIR (or: archive verify DIR)", file=sys.stderr)
+        return 2
+    manifest = await archive(Settings().kafka, date.fromisoformat(args.day), args.out, args.timeout)
+    print(orjson.dumps({name: f["records"] for name, f in manifest["files"].items()}).decode())
+    return 0
+
+
 def run_serve() -> int:
     """Run the Kafka service until interrupted."""
     from screening.app import create_app
@@ -264,6 +326,29 @@ def build_parser() -> argparse.ArgumentParser:
     licences_sub = licences.add_subparsers(dest="licences_command", required=True)
     licences_load = licences_sub.add_parser("load", help="load licence records (JSONL) into Redis")
     licences_load.add_argument("files", nargs="+", type=Path)
+    topics = commands.add_parser("topics", help="the contract's topics")
+    topics_sub = topics.add_subparsers(dest="topics_command", required=True)
+    topics_create = topics_sub.add_parser(
+        "create", help="create them (records kept five years, feeds compacted); raise a shorter retention"
+    )
+    topics_create.add_argument("--partitions", type=int, default=3)
+    topics_create.add_argument("--replication", type=int, default=1)
+    history = commands.add_parser("history", help="the story of an order or lease, from the topics")
+    history.add_argument("subject", help="the order_id or lease_id")
+    history.add_argument("--kind", choices=["order", "lease"], default=None)
+    history.add_argument("--timeout", type=float, default=60.0, help="seconds to read the topics")
+    history.add_argument("--all-partitions", action="store_true", help="read every partition, not the key's")
+    history.add_argument("--json", action="store_true", help="one JSON record per line")
+    history.add_argument("--no-redis", action="store_true", help="do not confirm draw-downs in the store")
+    archive = commands.add_parser(
+        "archive", help="a day's decisions and reviews as compressed JSONL with a manifest of SHA-256 hashes"
+    )
+    archive.add_argument("--day", help="the UTC day, YYYY-MM-DD")
+    archive.add_argument("--out", type=Path, help="the folder to write")
+    archive.add_argument("--timeout", type=float, default=300.0)
+    archive_sub = archive.add_subparsers(dest="archive_command")
+    archive_verify = archive_sub.add_parser("verify", help="check an archive's hashes, sizes and records")
+    archive_verify.add_argument("folder", type=Path)
     bench = commands.add_parser("bench", help="measure throughput and latency through the real broker")
     bench.add_argument("--events", type=int, default=20000)
     bench.add_argument(
@@ -299,6 +384,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_ownership_load(args.files))
     if args.command == "licences":
         return asyncio.run(run_licences_load(args.files))
+    if args.command == "topics":
+        return asyncio.run(run_topics_create(args.partitions, args.replication))
+    if args.command == "history":
+        return asyncio.run(run_history(args))
+    if args.command == "archive":
+        return asyncio.run(run_archive(args))
     if args.command == "bench":
         from screening.bench import run_bench
 

@@ -5,12 +5,15 @@ Records are kept five years (15 CFR 762.6: export records are kept five years fr
 reexport or the last transaction): the events, the decisions, the reviews and the dead letters are
 created with `retention.ms` of `kafka.records_retention_days` (at least 1,827 days: five years with
 their leap days), whatever the broker's default (the development broker keeps logs 24 hours). An
-existing record topic whose retention is shorter is altered to it. The ownership and licence feeds are
+existing record topic whose retention is shorter is altered to it (with Kafka's AlterConfigs, which sets
+the topic's whole dynamic configuration: `cleanup.policy`, `retention.ms` and `retention.bytes`; other
+per-topic overrides on such a topic go back to the broker's defaults). The ownership and licence feeds are
 compacted: the latest record per key is kept for good, a tombstone deletes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,17 +113,29 @@ async def ensure_topics(
         wanted_ms = kafka.records_retention_days * DAY_MS
         short = [name for name in records if not _keeps(current.get(name), wanted_ms)]
         if short:
-            await admin.alter_configs(
+            responses = await admin.alter_configs(
                 [
                     ConfigResource(ConfigResourceType.TOPIC, name, configs=record_configs(kafka))
                     for name in short
                 ]
             )
+            for response in responses:
+                for error_code, message, _, name in getattr(response, "resources", []):
+                    if error_code:
+                        raise RuntimeError(
+                            f"cannot set the retention of {name}: error {error_code}: {message}"
+                        )
             report.retention_raised = [name for name in short if name not in report.created]
         report.unchanged = [
             topic.name for topic in wanted if topic.name not in report.created and topic.name not in short
         ]
         report.retention_ms = await _retention(admin, records)
+        # A new configuration reaches the broker's answers a moment later: read until it shows.
+        for _ in range(50):
+            if all(_keeps(report.retention_ms.get(name), wanted_ms) for name in records):
+                break
+            await asyncio.sleep(0.1)
+            report.retention_ms = await _retention(admin, records)
     finally:
         await admin.close()
     return report

@@ -24,13 +24,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from screening.domain.classification import ItemResult
 from screening.domain.model import Event, Lease, Licence, Order, Outcome, Party, Reason
-from screening.domain.reasons import ReasonCode
+from screening.domain.reasons import Family, ReasonCode
 
 ACTIVE = "active"
 STATUSES = (ACTIVE, "revoked", "suspended")
@@ -214,10 +214,6 @@ def check_licences(
         if record is None:
             reasons += _not_on_file(claimed, claim, book.trust_event_licences)
             continue
-        problems = _problems(event, claimed, record, on, shortfalls)
-        if problems:
-            reasons += problems
-            continue
         lines = [
             item
             for item in items
@@ -225,6 +221,14 @@ def check_licences(
         ]
         draws = {item.classification.line_id: _quantity(event, item.classification.line_id) for item in lines}
         drawn_lines.update(draws)
+        problems = _problems(event, claimed, record, on, shortfalls)
+        if problems:
+            # A reviewer may release the hold: the allow it makes draws these lines down.
+            reasons += [
+                replace(problem, evidence={**problem.evidence, "draw_on_allow": draws})
+                for problem in problems
+            ]
+            continue
         remaining = book.remaining(record.number)
         reasons.append(
             Reason(
@@ -361,16 +365,18 @@ def _hold(code: ReasonCode, message: str, evidence: dict[str, Any]) -> Reason:
 
 
 def draws_of(reasons: Iterable[Reason]) -> list[tuple[str, str, int]]:
-    """(licence number, line id, quantity) to draw down for an `allow` made of `reasons`: what its
-    `LICENCE_VERIFIED` reasons say."""
+    """(licence number, line id, quantity) to draw down for an `allow` made of `reasons`: what its licence
+    reasons say (`LICENCE_VERIFIED`, or a licence hold a reviewer released), each line once."""
     found: list[tuple[str, str, int]] = []
+    seen: set[tuple[str, str]] = set()
     for reason in reasons:
-        if reason.code is not ReasonCode.LICENCE_VERIFIED:
+        if reason.code.family is not Family.LICENCES or reason.outcome is not Outcome.ALLOW:
             continue
         number = reason.evidence.get("licence_on_file", {}).get("number")
         draws = reason.evidence.get("draw_on_allow")
         if isinstance(number, str) and isinstance(draws, Mapping):
-            found += [
-                (number, str(line), int(quantity)) for line, quantity in draws.items() if int(quantity) > 0
-            ]
+            for line, quantity in draws.items():
+                if int(quantity) > 0 and (number, str(line)) not in seen:
+                    seen.add((number, str(line)))
+                    found.append((number, str(line), int(quantity)))
     return found
