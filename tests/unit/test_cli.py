@@ -53,7 +53,16 @@ def test_match_reads_jsonl_from_stdin_one_answer_per_line(capsys: pytest.Capture
 
 def test_check_prints_one_decision_per_event_in_input_order(capsys: pytest.CaptureFixture[str]) -> None:
     events = demo_path("events.jsonl")
-    code = main(["check", str(events), "--ownership", str(demo_path("ownership.jsonl"))])
+    code = main(
+        [
+            "check",
+            str(events),
+            "--ownership",
+            str(demo_path("ownership.jsonl")),
+            "--licences",
+            str(demo_path("licences.jsonl")),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     decided = [orjson.loads(line)["event_id"] for line in out.splitlines()]
