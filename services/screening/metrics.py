@@ -125,6 +125,36 @@ class ServiceState:
     """Records behind the end of the partition, by (topic, partition)."""
     consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
+    holds: HoldsState | None = None
+    """The review queue (None when it could not be read)."""
+    licences: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """(quantity limit, units drawn) of each licence with a quantity limit."""
+    review_sla_s: float | None = None
+    """How long a hold may wait for review (`reviews.sla_s`)."""
+
+
+HOLD_AGE_BOUNDS = (
+    ("1h", 3600.0),
+    ("4h", 4 * 3600.0),
+    ("24h", 86400.0),
+    ("72h", 3 * 86400.0),
+    ("7d", 7 * 86400.0),
+)
+"""The ages open holds are counted at (label, seconds): `screening_open_holds_older_than{age}`."""
+NEAR_EXHAUSTION = 0.1
+"""A licence with at most this share of its quantity left is near exhaustion."""
+
+
+@dataclass(frozen=True)
+class HoldsState:
+    """The review queue at scrape time."""
+
+    total: int
+    oldest_age_s: float | None
+    older_than: Mapping[str, int]
+    """Open holds at least as old as each `HOLD_AGE_BOUNDS` label."""
+    by_reason: Mapping[str, int]
+    """Open holds each hold reason code is on."""
 
 
 class BatchHistogram(Collector):
@@ -189,9 +219,30 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck) = (
+        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck, *review) = (
             _state_families()
         )
+        holds_total, holds_oldest, holds_older, holds_reason, sla, balance, licence_states = review
+        if state.holds is not None:
+            holds_total.add_metric([], state.holds.total)
+            if state.holds.oldest_age_s is not None:
+                holds_oldest.add_metric([], state.holds.oldest_age_s)
+            for label, _ in HOLD_AGE_BOUNDS:
+                holds_older.add_metric([label], state.holds.older_than.get(label, 0))
+            for code, count in sorted(state.holds.by_reason.items()):
+                holds_reason.add_metric([code], count)
+        if state.review_sla_s is not None:
+            sla.add_metric([], state.review_sla_s)
+        counted = {"ok": 0, "near_exhaustion": 0, "exhausted": 0}
+        for number, (limit, drawn) in sorted(state.licences.items()):
+            left = max(0, limit - drawn)
+            share = left / limit if limit else 0.0
+            kind = "exhausted" if left == 0 else "near_exhaustion" if share <= NEAR_EXHAUSTION else "ok"
+            counted[kind] += 1
+            if kind != "ok":  # a bounded set: only the licences that need attention get a series
+                balance.add_metric([number], share)
+        for kind, count in counted.items():
+            licence_states.add_metric([kind], count)
         info.add_metric([], dict(state.versions))
         for store, stats in sorted(state.redis.items()):
             for operation, count in sorted(stats.by_operation.items()):
@@ -211,6 +262,7 @@ class _StateCollector(Collector):
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
         yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
+        yield from review
 
 
 def _state_families() -> tuple[Any, ...]:
@@ -245,6 +297,32 @@ def _state_families() -> tuple[Any, ...]:
             "screening_consumer_stuck_seconds",
             "Seconds since the partition's last commit while it has records left to consume (0 when none)",
             labels=["topic", "partition"],
+        ),
+        GaugeMetricFamily("screening_open_holds", "Held subjects waiting for review"),
+        GaugeMetricFamily(
+            "screening_open_holds_oldest_age_seconds",
+            "Age of the oldest open hold (since its run of holds began)",
+        ),
+        GaugeMetricFamily(
+            "screening_open_holds_older_than",
+            "Open holds at least this old (1h, 4h, 24h, 72h, 7d)",
+            labels=["age"],
+        ),
+        GaugeMetricFamily(
+            "screening_open_holds_by_reason", "Open holds carrying each hold reason code", labels=["code"]
+        ),
+        GaugeMetricFamily(
+            "screening_review_sla_seconds", "How long a hold may wait for review (reviews.sla_s)"
+        ),
+        GaugeMetricFamily(
+            "screening_licence_remaining_ratio",
+            "Share of the quantity left, for licences near exhaustion (<= 10%) or exhausted",
+            labels=["licence"],
+        ),
+        GaugeMetricFamily(
+            "screening_licences",
+            "Licences with a quantity limit, by state: ok, near_exhaustion (<= 10% left), exhausted",
+            labels=["state"],
         ),
     )
 

@@ -181,6 +181,8 @@ class HeldDecision:
     decided_at: datetime
     event: bytes | None = None
     """The event the hold decided, as consumed (None for the hold of a dead-lettered message)."""
+    codes: tuple[str, ...] = ()
+    """The codes of its hold reasons (what the review queue is waiting on, for metrics)."""
 
 
 @dataclass(frozen=True, slots=True)

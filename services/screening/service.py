@@ -159,6 +159,7 @@ def hold_changes(published: Iterable[tuple[Decision, bytes | None]]) -> HoldChan
             encode_decision(decision),
             decision.decided_at,
             event or None,
+            tuple(sorted({r.code.value for r in decision.reasons if r.outcome is Outcome.HOLD})),
         )
         for decision, event in latest.values()
         if decision.outcome is Outcome.HOLD

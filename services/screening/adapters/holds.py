@@ -7,12 +7,13 @@ Keys (under the configured prefix; see the key table in `screening.adapters.redi
 | `holds:v1` | hash | `{kind}:{subject_id}` → the subject's current hold, decision JSON as published |
 | `holds:v1:since` | sorted set | `{kind}:{subject_id}` scored by when its run of holds began (epoch s) |
 | `holds:v1:events` | hash | `{kind}:{subject_id}` → the event the hold decided, as consumed |
+| `holds:v1:codes` | hash | `{kind}:{subject_id}` → the codes of its hold reasons, space-separated (metrics) |
 | `holds:v1:reviews:{kind}:{subject_id}` | list | reviews recorded on the subject's hold (review JSON) |
 
 A hold replaces the subject's earlier hold in `holds:v1` and keeps the earliest `since` (ZADD NX): a
 subject held again by a newer event or a rescreen stays as old in the queue as its first hold. Reviews are
 appended (RPUSH) and read back only for the decision they name, so a review of an earlier hold never
-counts towards the current one. A decision that is not a hold (or a close) removes all four.
+counts towards the current one. A decision that is not a hold (or a close) removes them all.
 
 The writes are staged into the caller's MULTI (`stage`): the pipeline writes a batch's holds in the same
 transaction as its open subjects, one round trip per batch.
@@ -48,6 +49,7 @@ class RedisOpenHolds:
         self._hash = f"{prefix}holds:v1"
         self._since = f"{prefix}holds:v1:since"
         self._events = f"{prefix}holds:v1:events"
+        self._codes = f"{prefix}holds:v1:codes"
         self._reviews = f"{prefix}holds:v1:reviews:"
         self.stats = RoundTrips()
 
@@ -67,6 +69,10 @@ class RedisOpenHolds:
             events = {hold_field(h.kind, h.subject_id): h.event for h in changes.held if h.event is not None}
             if events:
                 pipe.hset(self._events, mapping=events)
+            pipe.hset(
+                self._codes,
+                mapping={hold_field(h.kind, h.subject_id): " ".join(h.codes) for h in changes.held},
+            )
             eventless = [hold_field(h.kind, h.subject_id) for h in changes.held if h.event is None]
             if eventless:
                 pipe.hdel(self._events, *eventless)
@@ -74,6 +80,7 @@ class RedisOpenHolds:
             pipe.hdel(self._hash, *released)
             pipe.zrem(self._since, *released)
             pipe.hdel(self._events, *released)
+            pipe.hdel(self._codes, *released)
             pipe.delete(*(self._reviews + field for field in released))
         for kind, subject_id, review in changes.reviews:
             pipe.rpush(self._reviews + hold_field(kind, subject_id), review)
@@ -160,6 +167,16 @@ class RedisOpenHolds:
         total, oldest, *counts = await pipe.execute()
         oldest_age = max(0.0, epoch - float(oldest[0][1])) if oldest else None
         return int(total), oldest_age, [int(count) for count in counts]
+
+    async def by_reason(self) -> dict[str, int]:
+        """How many open holds each hold reason code is on (one round trip over short values)."""
+        self.stats.count("holds_stats")
+        values = await self._client.hvals(self._codes)
+        found: dict[str, int] = {}
+        for value in values:
+            for code in _text(value).split():
+                found[code] = found.get(code, 0) + 1
+        return found
 
     async def _views(self, fields: list[str]) -> list[tuple[Any, list[Any]]]:
         if not fields:
