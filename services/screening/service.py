@@ -312,8 +312,11 @@ class ScreeningService:
         short_events = [event for event, _ in decided if event.event_id in shortfalls]
         context = replace(await self.context_for(short_events), licence_shortfalls=shortfalls)
         now = self._clock()
+        as_of = now.date() if trigger == RESCREEN else None
         return [
-            self.engine.decide(event, context, now, trigger) if event.event_id in shortfalls else decision
+            self.engine.decide(event, context, now, trigger, as_of=as_of)
+            if event.event_id in shortfalls
+            else decision
             for event, decision in decided
         ]
 
@@ -654,7 +657,8 @@ class ScreeningService:
         updates = []
         for _, stored, event in released:
             try:
-                reference = self.engine.decide(event, context, now, RESCREEN)
+                # As a rescreen decides it (as of today), so that an unchanged subject compares equal.
+                reference = self.engine.decide(event, context, now, RESCREEN, as_of=now.date())
             except Exception:  # the subject keeps its digest: a rescreen may raise the hold again
                 log.exception("re-deciding released %s %s failed", stored.kind, stored.subject_id[:200])
                 continue
