@@ -25,11 +25,13 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-echo "demo: loading the shipped Consolidated Screening List and the demo ownership registry into Redis"
+echo "demo: loading the shipped Consolidated Screening List, the demo ownership registry and licences into Redis"
 $BIN/screening lists load services/screening/data/consolidated_2026-07-31.csv
 $BIN/screening ownership load services/screening/demo/ownership.jsonl
+$BIN/screening licences load services/screening/demo/licences.jsonl
 
-$BIN/python scripts/demo_stream.py --create-topics
+# The contract's topics, records kept five years (15 CFR 762); an existing shorter retention is raised.
+$BIN/screening topics create
 
 echo "demo: starting the service (logs in .cache/logs/service.log; metrics on :$SCREENING_METRICS__PORT)"
 $BIN/screening serve > .cache/logs/service.log 2>&1 &

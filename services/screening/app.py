@@ -15,6 +15,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from screening.adapters.clearances import RedisClearances
+from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.kafka import (
     EventConsumer,
     OffsetCommitter,
@@ -22,11 +24,13 @@ from screening.adapters.kafka import (
     raw_batch_decoder,
     raw_batch_parser,
 )
+from screening.adapters.licences import LicenceConsumer, RedisLicenceStore
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
     RedisOwnershipRegistry,
 )
+from screening.adapters.reviews import ReviewConsumer
 from screening.adapters.security import (
     check_kafka_login,
     create_redis_client,
@@ -39,11 +43,12 @@ from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
+from screening.domain.review import ReviewPolicy
 from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
-from screening.ports import OpenSubjects
+from screening.ports import OpenHoldsStore, OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
@@ -70,11 +75,12 @@ def create_runtime(
     ledger: Any = None,
     subjects: OpenSubjects | None = None,
     clock: Clock = utc_now,
+    holds: OpenHoldsStore | None = None,
 ) -> Runtime:
     """Build the broker, adapters, service and handlers (no connection is made here).
 
-    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones);
-    `clock` is the service clock (tests move it across rule-calendar boundaries).
+    `registry`, `ledger`, `subjects` and `holds` replace the Redis adapters (component tests pass
+    in-memory ones); `clock` is the service clock (tests move it across rule-calendar boundaries).
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
@@ -83,7 +89,12 @@ def create_runtime(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
     ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
-    subjects = subjects or RedisOpenSubjects(redis_client, settings.redis.prefix)
+    if holds is None:
+        holds = RedisOpenHolds(redis_client, settings.redis.prefix)
+    if subjects is None:
+        # The open holds are written in the same transaction as the open subjects.
+        stager = holds if isinstance(holds, RedisOpenHolds) else None
+        subjects = RedisOpenSubjects(redis_client, settings.redis.prefix, stager)
     lists = ListsHolder()
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
     resilience = settings.resilience
@@ -94,8 +105,25 @@ def create_runtime(
         batch_attempts=resilience.batch_attempts,
     )
     rs = settings.rescreen
+    licence_store = RedisLicenceStore(redis_client, settings.redis.prefix)
+    review_policy = ReviewPolicy(
+        ruleset.list_policy.deny_lists, reviewers=frozenset(settings.reviews.reviewers)
+    )
     service = ScreeningService(
-        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics, clock
+        engine,
+        lists,
+        registry,
+        ledger,
+        subjects if rs.enabled else None,
+        policy,
+        metrics,
+        clock,
+        holds=holds,
+        review_policy=review_policy,
+        decoder=EventDecoder(settings.limits),
+        clearances=RedisClearances(redis_client, settings.redis.prefix),
+        licences=licence_store,
+        trust_event_licences=settings.licences.trust_event_licences,
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -161,6 +189,32 @@ def create_runtime(
         resilience.dlq_value_bytes,
     )
 
+    reviews = ReviewConsumer(
+        service,
+        send,
+        k.decisions_topic,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        events.gate,
+        settings.limits.max_message_bytes,
+        resilience.dlq_value_bytes,
+    )
+
+    licences = LicenceConsumer(
+        licence_store,
+        send,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        settings.limits.max_message_bytes,
+        resilience.dlq_value_bytes,
+    )
+
     events_subscriber = broker.subscriber(
         *kinds_by_topic,
         group_id=k.group_id,
@@ -193,7 +247,41 @@ def create_runtime(
     async def apply_ownership(message: KafkaMessage) -> None:
         await ownership(message)
 
+    reviews_subscriber = broker.subscriber(
+        k.reviews_topic,
+        group_id=k.reviews_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @reviews_subscriber
+    async def apply_reviews(message: KafkaMessage) -> None:
+        await reviews(message)
+
+    licences_subscriber = broker.subscriber(
+        k.licences_topic,
+        group_id=k.licences_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @licences_subscriber
+    async def apply_licences(message: KafkaMessage) -> None:
+        await licences(message)
+
     events.consumer = lambda: getattr(events_subscriber, "consumer", None)
+    licences.consumer = lambda: getattr(licences_subscriber, "consumer", None)
+    reviews.consumer = lambda: getattr(reviews_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
     redis_security, kafka_login = settings.redis.security, settings.kafka.security
     secrets = tuple(
@@ -219,12 +307,15 @@ def create_runtime(
         committer=committer,
         health=health,
         subjects=subjects,
+        holds=holds,
         rescreens=rescreens,
         redis=redis_client,
         signer=signer,
         secrets=secrets,
-        subscribers=[events_subscriber, ownership_subscriber],
+        subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber, licences_subscriber],
         calendar=calendar,
+        licences=licence_store,
+        reviews=reviews,
     )
 
 

@@ -64,6 +64,20 @@ class KafkaSettings(BaseModel):
         default="screening.ownership.v1", description="Ownership records in (compacted)"
     )
     decisions_topic: str = Field(default="screening.decisions.v1", description="Decisions out")
+    reviews_topic: str = Field(
+        default="screening.reviews.v1", description="Reviews of held decisions in (keyed by subject id)"
+    )
+    reviews_group_id: str = Field(default="screening-reviews", description="Group of the reviews subscriber")
+    licences_topic: str = Field(
+        default="screening.licences.v1", description="Licences and NAC/ACA notifications in (compacted)"
+    )
+    licences_group_id: str = Field(default="screening-licences", description="Group of the licences feed")
+    records_retention_days: int = Field(
+        default=1827,
+        ge=1827,
+        description="How long the record topics (events, decisions, reviews, dead letters) keep records: at "
+        "least five years (15 CFR 762.6); set by `screening topics create`",
+    )
     dlq_topic: str = Field(default="screening.dlq.v1", description="Rejected messages out")
     max_records: int = Field(default=500, ge=1, description="Most records handed to one batch")
     batch_timeout_ms: int = Field(
@@ -154,6 +168,31 @@ class RescreenSettings(BaseModel):
     )
 
 
+class ReviewsSettings(BaseModel):
+    """Reviews of held decisions: who may review, and how long a hold may wait."""
+
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="Who may review (the review's `reviewer`); empty: anyone signed in (never a blank name)",
+    )
+    sla_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="How long a hold may wait for review; exported as screening_review_sla_seconds, which "
+        "the ScreeningHoldsOverSla alert compares the oldest hold with",
+    )
+
+
+class LicencesSettings(BaseModel):
+    """Licences on file (the licence store, fed by `screening.licences.v1` and `screening licences load`)."""
+
+    trust_event_licences: bool = Field(
+        default=False,
+        description="Count a licence the event describes but the store does not hold without holding the "
+        "event (LICENCE_UNVERIFIED); off: only licences on file let an event through unheld",
+    )
+
+
 class LimitsSettings(BaseModel):
     """Input limits, checked when a message is decoded: a message over any of them is dead-lettered (and its
     subject held when it names one), so no algorithm ever sees unbounded input."""
@@ -230,6 +269,8 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     lists: ListsSettings = Field(default_factory=ListsSettings)
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
+    reviews: ReviewsSettings = Field(default_factory=ReviewsSettings)
+    licences: LicencesSettings = Field(default_factory=LicencesSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)

@@ -31,7 +31,7 @@ from screening.domain.model import Decision, Event
 from screening.kinds import KINDS
 from screening.metrics import Metrics
 from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher
-from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest
+from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest, hold_changes
 
 __all__ = [
     "CAUSES",
@@ -146,13 +146,22 @@ class Rescreener:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
             current = [c for c in changed if (c[0].kind, c[0].subject_id) in fresh]
             report.superseded += len(changed) - len(current)
+            if current:  # an allow draws its licences down before it is published (or is held)
+                events_of = {(s.kind, s.subject_id): e for s, e in zip(subjects, events, strict=True)}
+                settled = await self._service.settle(
+                    [(events_of[(s.kind, s.subject_id)], d) for s, d, _ in current], RESCREEN
+                )
+                current = [(s, d, decision_digest(d)) for (s, _, _), d in zip(current, settled, strict=True)]
             pending = [
                 await self._send(self._topic, decision.subject_id.encode(), encode_decision(decision))
                 for _, decision, _ in current
             ]
             if pending:
                 await asyncio.gather(*pending)
-            await self._subjects.update_digests([(s, digest) for s, _, digest in current])
+            holds = hold_changes((decision, s.event) for s, decision, _ in current)
+            await self._subjects.update_digests(
+                [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
+            )
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:

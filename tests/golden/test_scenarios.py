@@ -87,7 +87,7 @@ EXPECTED: dict[str, Expected] = {
     "08c-consumer-gpu-tpp-4810-china-nac": Expected(
         "allow",
         "#8 same GPU at TPP 4,810 to China with NAC: allow (R04, NAC)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="3A090.a",
     ),
     "09-l4-saudi-arabia": Expected(
@@ -205,7 +205,7 @@ EXPECTED: dict[str, Expected] = {
     "29a-rtx4090-china-retail-nac": Expected(
         "allow",
         "#29 RTX 4090 to a Chinese retail distributor with NAC: allow (R01, R04)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="3A090.a",
     ),
     "29b-rtx4090-china-retail-no-nac": Expected(
@@ -227,7 +227,7 @@ EXPECTED: dict[str, Expected] = {
     "32-h200-texas-china-licensed": Expected(
         "allow",
         "#32 H200 from Texas to a Chinese end user with licence and certifications, 20 Feb 2026: allow (R14)",
-        ("H200_CASE_BY_CASE:allow",),
+        ("H200_CASE_BY_CASE:allow", "LICENCE_VERIFIED:allow"),
     ),
     "33-h200-singapore-stock-resold-china": Expected(
         "deny",
@@ -274,7 +274,7 @@ EXPECTED: dict[str, Expected] = {
     "38a-l40-server-china-hospital-nac": Expected(
         "allow",
         "#38 server with 8x L40 (3A090.b) to a Chinese hospital group with NAC: allow (R01, R04)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="4A090.b",
     ),
     "38b-l40-server-china-hospital-no-nac": Expected(

@@ -15,7 +15,9 @@ from datetime import date, datetime
 from screening.domain.calendar import boundary_days, rule_calendar
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.clearances import Clearances, party_identity
 from screening.domain.dating import dating
+from screening.domain.licensing import LicenceBook, Shortfall, effective_licences
 from screening.domain.list_links import (
     ListIdentities,
     OwnerListMatch,
@@ -25,7 +27,7 @@ from screening.domain.list_links import (
     seed_codes,
 )
 from screening.domain.lists import ListHit
-from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
+from screening.domain.model import Decision, Event, Item, Lease, Order, Outcome, Party, Reason, Versions
 from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists
 from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
@@ -60,6 +62,12 @@ class BatchContext:
     """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+    clearances: Clearances = field(default_factory=dict)
+    """The batch's parties' cleared matches, by party identity and entry id (read by the service)."""
+    licences: LicenceBook | None = None
+    """What the licence store says about the batch's licences (None: no store, licences as stated)."""
+    licence_shortfalls: Mapping[str, tuple[Shortfall, ...]] = field(default_factory=dict)
+    """Draw-downs the balances could not cover, by event id (set by the service; LICENCE_EXHAUSTED)."""
 
 
 class ScreeningEngine:
@@ -158,14 +166,22 @@ class ScreeningEngine:
         """The reasons, outcome and classified lines of `event` under the rules of `on`."""
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
+        counted = event
+        if context.licences is not None and event.licences:
+            # The rules count the licences as the store records them (`screening.domain.licensing`).
+            places = [self.ruleset.countries.canonical(c) or "" for c in _destinations(event)]
+            counted = replace(event, licences=effective_licences(event, items, context.licences, places, on))
         rule_context = build_context(
-            event,
+            counted,
             items,
             profiles,
             self.ruleset,
             on=on,
             lists_available=context.lists is not None,
             event_id_reused=event.event_id in context.reused_event_ids,
+            licence_book=context.licences,
+            claimed_licences=event.licences,
+            licence_shortfalls=context.licence_shortfalls.get(event.event_id, ()),
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
         return reasons, outcome, items
@@ -270,6 +286,7 @@ class ScreeningEngine:
             stale=stale,
             owner_reviews=reviews,
             named_recipient_hits=named,
+            clearances=context.clearances.get(party_identity(party), {}) if context.clearances else {},
         )
 
     def _owner_status(self, context: BatchContext) -> Mapping[str, OwnerListStatus]:
@@ -302,3 +319,13 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
+
+
+def _destinations(event: Event) -> tuple[str, ...]:
+    """Where an event's items go: an order's ship-to and end user's country, a lease's hardware country."""
+    if isinstance(event, Order):
+        end_user = event.end_user.country if event.end_user is not None else None
+        return tuple(c for c in (event.ship_to_country, end_user) if c)
+    if isinstance(event, Lease):
+        return (event.hardware_country,) if event.hardware_country else ()
+    return ()

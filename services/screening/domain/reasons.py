@@ -20,12 +20,14 @@ class Family(StrEnum):
     CLASSIFICATION = "Classification (R01–R03)"
     DESTINATION = "Destination, headquarters and item rules (R04, R05, R13–R15)"
     PARTIES = "Parties and lists (R06)"
+    LICENCES = "Licences on file (R04, R05, R13, R14)"
     OWNERSHIP = "Ownership (R09–R12)"
     LEASES = "Leases (R16, R17, R20)"
     END_USE = "End use and red flags (R18, R19)"
     COMPLETENESS = "Completeness: inputs the rules need (fail closed)"
     LIFECYCLE = "Order lifecycle"
     SERVICE = "Service failures and rejected events"
+    REVIEW = "Reviews"
 
 
 class ReasonCode(StrEnum):
@@ -170,6 +172,18 @@ class ReasonCode(StrEnum):
         "regulation.md §0: NS-CMIC restricts securities investment and is not an export-screening list "
         "(OFAC, 10 Dec 2021; E.O. 13959)",
     )
+    LIST_MATCH_CLEARED = (
+        "LIST_MATCH_CLEARED",
+        Family.PARTIES,
+        "R06",
+        (ALLOW,),
+        "A possible match a reviewer released as a false positive for this party (same party identity, same "
+        "list entry, entry content unchanged since: its SHA-256 matches). `evidence.clearance` says who "
+        "cleared it, when and on which review. Never clears a match the list policy denies. When the entry "
+        "changes in a new list version the clearance lapses and the match is held again "
+        "(`POSSIBLE_LIST_MATCH` with `evidence.clearance_lapsed`)",
+        "15 CFR 744.11; Supp. 3 to Part 732 (the exporter's own adjudication, kept on record)",
+    )
     NAME_OBFUSCATED = (
         "NAME_OBFUSCATED",
         Family.PARTIES,
@@ -189,6 +203,87 @@ class ReasonCode(StrEnum):
         "A party's names identify no one: empty once read, punctuation only, a legal form alone, a "
         "placeholder (TBD, N/A, unknown, XXX...). Lists apply to every party, so this holds any event",
         "15 CFR 744.11; Supp. No. 3 to Part 732; contract failure semantics",
+    )
+
+    # --- licences on file ------------------------------------------------------------------------------
+    LICENCE_VERIFIED = (
+        "LICENCE_VERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (ALLOW,),
+        "A licence or NAC/ACA the event names is in the licence store, active, within its dates, for the "
+        "parties it names; `evidence` has the stored record, the balance before this event and the lines "
+        "drawn down on `allow` (`draws`)",
+        "15 CFR 750.7 (licence terms and conditions), 740.8; 15 CFR 762 (records)",
+    )
+    LICENCE_UNVERIFIED = (
+        "LICENCE_UNVERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event describes a licence (ECCN or destination) the licence store does not hold: written only "
+        "in the event. The rules count it as described; held unless `licences.trust_event_licences` is set",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_UNKNOWN = (
+        "LICENCE_UNKNOWN",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence by number alone and the licence store does not hold it: what it covers "
+        "cannot be told. Held (whatever the trust setting)",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_EXPIRED = (
+        "LICENCE_EXPIRED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is not valid on the decision date (after `valid_until`, or before `valid_from`)",
+        "15 CFR 750.7(g) (validity period)",
+    )
+    LICENCE_REVOKED = (
+        "LICENCE_REVOKED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is revoked or suspended (`evidence.status`)",
+        "15 CFR 750.8 (revocation and suspension)",
+    )
+    LICENCE_MISMATCH = (
+        "LICENCE_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event's description of a stored licence contradicts the record: another type, an ECCN or a "
+        "destination the licence does not name",
+        "15 CFR 750.7",
+    )
+    LICENCE_PARTY_MISMATCH = (
+        "LICENCE_PARTY_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence names a consignee or end user and the event's buyer / end user (lessee) is "
+        "another party (by party id, else by name and country)",
+        "15 CFR 750.7 (parties to the licence); 740.8(b) (NAC: one consignee, one end user)",
+    )
+    LICENCE_EXHAUSTED = (
+        "LICENCE_EXHAUSTED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "Drawing this event's quantities down would exceed the licence's remaining quantity (checked "
+        "atomically with the draw-downs of the batch: the event is held instead of published as `allow`)",
+        "15 CFR 750.7 (licence quantity)",
+    )
+    LICENCES_UNAVAILABLE = (
+        "LICENCES_UNAVAILABLE",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence and the licence store cannot be read",
+        "Contract failure semantics (never allow on failure)",
     )
 
     # --- ownership -------------------------------------------------------------------------------------
@@ -493,4 +588,26 @@ class ReasonCode(StrEnum):
         "The event's `occurred_at` is far from when the service received it; it is decided as of the later "
         "of the two",
         "Contract failure semantics",
+    )
+
+    # --- reviews ---------------------------------------------------------------------------------------
+    REVIEW_RELEASED = (
+        "REVIEW_RELEASED",
+        Family.REVIEW,
+        "—",
+        (ALLOW,),
+        "Reviewers released a hold (`trigger: review`): one reviewer, or two different ones when the hold "
+        "carries a possible match against a deny list, an ownership reason or a red flag (four eyes). "
+        "`evidence.reviews` holds every review; the released reasons are kept downgraded to `allow` with "
+        "`evidence.outcome_before_review`",
+        "Supp. 3 to Part 732 (resolving red flags); 15 CFR 762 (records)",
+    )
+    REVIEW_CONFIRMED = (
+        "REVIEW_CONFIRMED",
+        Family.REVIEW,
+        "—",
+        (DENY,),
+        "A reviewer confirmed a hold: the transaction is denied (`trigger: review`); `evidence.reviews` "
+        "holds the review, the held reasons are kept as they were",
+        "Supp. 3 to Part 732; 15 CFR 762 (records)",
     )

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
+from screening.domain.licensing import LicenceBook, Shortfall
 from screening.domain.lists import ListPolicy
 from screening.domain.model import Event, Lease, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
@@ -150,6 +151,13 @@ class RuleContext:
     bandwidth_unknown: tuple[bool, ...] = ()
     lists_available: bool = True
     event_id_reused: bool = False
+    licence_book: LicenceBook | None = None
+    """What the licence store says about the licences the event names (None: no store consulted, the
+    licences count as the event states them)."""
+    claimed_licences: tuple[Licence, ...] = ()
+    """The licences as the event names them (`event.licences` holds what the rules count)."""
+    licence_shortfalls: tuple[Shortfall, ...] = ()
+    """Draw-downs of this event the licences' balances could not cover (LICENCE_EXHAUSTED)."""
 
     def __post_init__(self) -> None:
         if not self.watched:
