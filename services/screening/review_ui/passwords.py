@@ -8,6 +8,7 @@ name is known or not (an unknown name is checked against a dummy hash), and comp
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -68,7 +69,10 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, key)
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown name is checked against, so it costs as much as a known one."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 class PasswordFile:
@@ -104,7 +108,7 @@ class PasswordFile:
         """Whether `name` is a reviewer in the file and `password` is theirs. An unknown name costs the
         same scrypt as a known one, so the answer's timing does not tell which names exist."""
         stored = self.users().get(name)
-        matches = verify_password(password, stored or _DUMMY_HASH)
+        matches = verify_password(password, stored or _dummy_hash())
         return stored is not None and matches
 
     def set(self, name: str, password: str) -> None:

@@ -121,7 +121,7 @@ def _templates() -> Jinja2Templates:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=True,  # every value is escaped, whatever the template's file name
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,  # optional (additive) decision fields may be absent
     )
     environment.filters["json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
