@@ -59,6 +59,12 @@ ACTIONS = {
     "confirm": "confirmation of the hold as a denial",
     "request_info": "request for information",
 }
+AFTER_REVIEW = {
+    "release": "The service publishes the allow, or, where two reviewers must release, records yours and "
+    "keeps the hold open for the second.",
+    "confirm": "The service publishes the deny.",
+    "request_info": "The service records it; the hold stays open.",
+}
 _HERE = Path(__file__).parent
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -414,7 +420,7 @@ class ReviewPage:
         log.info("%s sent review %s (%s) of %s %s", user, review.review_id, action, kind, subject_id)
         request.session["flash"] = (
             f"Your {ACTIONS[action]} of {kind} {subject_id} was sent as review {review.review_id}. "
-            "The service records it and publishes the new decision."
+            f"{AFTER_REVIEW[action]}"
         )
         return RedirectResponse("/", status_code=303)
 
