@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
@@ -44,10 +45,11 @@ class ServedPage:
         self.thread.join(timeout=15)
 
 
-def serve_page(app: Starlette) -> ServedPage:
-    """Serve `app` on a free loopback port until `stop()`; its lifespan (Kafka producer) runs too."""
+def serve_page(app: Starlette, **options: Any) -> ServedPage:
+    """Serve `app` on a free loopback port until `stop()`; its lifespan (Kafka producer) runs too.
+    `options` go to uvicorn (e.g. `ssl_certfile`, `ssl_keyfile`: then the URL is https)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="review-page", daemon=True)
     thread.start()
@@ -56,7 +58,8 @@ def serve_page(app: Starlette) -> ServedPage:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise AssertionError("the review page did not start")
         time.sleep(0.05)
-    return ServedPage(f"http://127.0.0.1:{port}", server, thread)
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    return ServedPage(f"{scheme}://127.0.0.1:{port}", server, thread)
 
 
 @pytest.fixture
