@@ -67,3 +67,13 @@ def test_add_user_command_reads_the_password_from_stdin(
     assert main(["review-ui", "add-user", "alice", "--password-file", str(path), "--password-stdin"]) == 0
     assert PasswordFile(path).check("alice", "s3cret pass")
     assert "alice" in capsys.readouterr().out
+
+
+def test_the_page_does_not_start_without_a_way_to_sign_in(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SCREENING_REVIEW_UI__PASSWORD_FILE", raising=False)
+    monkeypatch.delenv("SCREENING_REVIEW_UI__AUTH", raising=False)
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    assert main(["review-ui"]) == 2
+    assert "SCREENING_REVIEW_UI__PASSWORD_FILE" in capsys.readouterr().err
