@@ -31,9 +31,11 @@ class Page:
     passwords: PasswordFile
     settings: ReviewUiSettings
 
-    def client(self, **settings: object) -> httpx.AsyncClient:
+    def client(self, reviewers: frozenset[str] = frozenset(), **settings: object) -> httpx.AsyncClient:
         ui = self.settings.model_copy(update=settings)
-        app = build_review_app(ui, self.holds, self.sink, SECRET, self.passwords, clock=lambda: NOW)
+        app = build_review_app(
+            ui, self.holds, self.sink, SECRET, self.passwords, clock=lambda: NOW, reviewers=reviewers
+        )
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://review.test")
 
 
@@ -345,3 +347,16 @@ async def test_header_mode_takes_the_reviewer_from_the_proxy_header(page: Page) 
         )
         assert answer.status_code == 403
     assert [review.reviewer for review in page.sink.published] == ["carol@example.com"]
+
+
+async def test_only_the_configured_reviewers_may_review(page: Page) -> None:
+    async with page.client(reviewers=frozenset({"bob"})) as http:
+        csrf = await sign_in(http, "alice")
+        html = (await http.get("/holds/order/SO-OLD")).text
+        assert 'id="not-a-reviewer"' in html and "SO-OLD" in html  # alice may read the hold
+        answer = await http.post("/holds/order/SO-OLD/review", data=review_form(csrf))
+        assert answer.status_code == 403 and "not one of the configured reviewers" in answer.text
+    async with page.client(reviewers=frozenset({"bob"})) as http:
+        csrf = await sign_in(http, "bob")
+        assert (await http.post("/holds/order/SO-OLD/review", data=review_form(csrf))).status_code == 303
+    assert [review.reviewer for review in page.sink.published] == ["bob"]

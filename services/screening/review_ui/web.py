@@ -59,6 +59,10 @@ ACTIONS = {
     "confirm": "confirmation of the hold as a denial",
     "request_info": "request for information",
 }
+NOT_A_REVIEWER = (
+    "You are not one of the configured reviewers: the service would reject a review from you. "
+    "You can read the holds."
+)
 AFTER_REVIEW = {
     "release": "The service publishes the allow, or, where two reviewers must release, records yours and "
     "keeps the hold open for the second.",
@@ -147,6 +151,7 @@ class ReviewPage:
         reviews: ReviewSink,
         passwords: PasswordFile | None,
         clock: Clock = utc_now,
+        reviewers: frozenset[str] = frozenset(),
     ) -> None:
         if settings.auth == "password" and passwords is None:
             raise ValueError("password sign-in needs a password file (review_ui.password_file)")
@@ -155,6 +160,7 @@ class ReviewPage:
         self.reviews = reviews
         self.passwords = passwords
         self.clock = clock
+        self.reviewers = reviewers
         self.templates = _templates()
 
     # ----------------------------------------------------------------------------------- session
@@ -186,6 +192,10 @@ class ReviewPage:
             session.clear()
             return None
         return user
+
+    def may_review(self, reviewer: str) -> bool:
+        """Whether the service takes reviews from `reviewer` (everyone signed in, unless a list is set)."""
+        return not self.reviewers or reviewer in self.reviewers
 
     def render(
         self, request: Request, template: str, context: Mapping[str, Any], status_code: int = 200
@@ -329,6 +339,7 @@ class ReviewPage:
                 "reason": reason,
                 "marked": marked,
                 "already_released": hold.reviewed_by(reviewer),
+                "may_review": self.may_review(reviewer),
                 "decision_json": orjson.dumps(
                     {
                         "decision_id": hold.decision_id,
@@ -359,6 +370,8 @@ class ReviewPage:
     async def review(self, request: Request, form: FormData, user: str | None) -> Response:
         """POST /holds/{kind}/{subject_id}/review: publish the signed-in reviewer's verdict as a ReviewV1."""
         assert user is not None  # guarded(signed_in=True)
+        if not self.may_review(user):
+            return self.refuse(request, 403, NOT_A_REVIEWER)
         kind, subject_id, hold, refused = await self._hold(request)
         if refused is not None or hold is None:
             return refused or self.refuse(request, 404, "Not held.")
@@ -437,12 +450,14 @@ def build_review_app(
     passwords: PasswordFile | None = None,
     clock: Clock = utc_now,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    reviewers: frozenset[str] = frozenset(),
 ) -> Starlette:
     """The review page's ASGI app. `session_secret` signs the session cookie; `lifespan` starts and stops
-    the clients behind `holds` and `reviews`."""
+    the clients behind `holds` and `reviews`; `reviewers`, when not empty, are the only reviewers whose
+    reviews the service takes (others may read the holds, the page refuses their reviews)."""
     if len(session_secret) < 32:
         raise ValueError("the session secret must have at least 32 characters")
-    page = ReviewPage(settings, holds, reviews, passwords, clock)
+    page = ReviewPage(settings, holds, reviews, passwords, clock, reviewers)
     secure = settings.secure_cookie
     if secure is None:
         secure = settings.tls_cert_file is not None
