@@ -360,3 +360,16 @@ async def test_only_the_configured_reviewers_may_review(page: Page) -> None:
         csrf = await sign_in(http, "bob")
         assert (await http.post("/holds/order/SO-OLD/review", data=review_form(csrf))).status_code == 303
     assert [review.reviewer for review in page.sink.published] == ["bob"]
+
+
+async def test_unreadable_holds_are_said_so_never_shown_as_an_empty_queue(
+    page: Page, client: httpx.AsyncClient
+) -> None:
+    async def unreachable(limit: int = 100) -> list[object]:
+        raise ConnectionError("redis://:secret@127.0.0.1:1/0 refused")
+
+    page.holds.oldest = unreachable  # type: ignore[method-assign,assignment]
+    await sign_in(client)
+    answer = await client.get("/")
+    assert answer.status_code == 503 and "cannot be read right now" in answer.text
+    assert "No open holds" not in answer.text and "secret" not in answer.text

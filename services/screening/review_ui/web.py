@@ -133,9 +133,6 @@ def _templates() -> Jinja2Templates:
         autoescape=True,  # every value is escaped, whatever the template's file name
         undefined=jinja2.ChainableUndefined,  # optional (additive) decision fields may be absent
     )
-    environment.filters["json"] = lambda value: orjson.dumps(
-        value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
-    ).decode()
     environment.filters["share"] = lambda share: "" if share is None else f"{share * 100:.4g} %"
     environment.filters["utc"] = lambda moment: moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return Jinja2Templates(env=environment)
@@ -282,7 +279,9 @@ class ReviewPage:
         return RedirectResponse("/login", status_code=303)
 
     # ----------------------------------------------------------------------------------- pages
-    async def _read(self, request: Request, read: Callable[[], Awaitable[Any]]) -> Any:
+    async def _read(self, read: Callable[[], Awaitable[Any]]) -> Any:
+        """What `read` returns, or None when the holds cannot be read (logged without the error's text,
+        which may name the Redis URL)."""
         try:
             return await read()
         except Exception as error:
@@ -293,7 +292,7 @@ class ReviewPage:
         """GET /: the open holds, oldest first, with age, reasons, matched entries and ownership paths."""
         if self.reviewer(request) is None:
             return RedirectResponse("/login", status_code=303)
-        found = await self._read(request, lambda: self.holds.oldest(self.settings.queue_limit))
+        found = await self._read(lambda: self.holds.oldest(self.settings.queue_limit))
         if found is None:
             return self.refuse(request, 503, "The open holds cannot be read right now; try again shortly.")
         now = self.clock()
@@ -304,9 +303,8 @@ class ReviewPage:
         kind, subject_id = request.path_params["kind"], request.path_params["subject_id"]
         if kind not in KINDS:
             return kind, subject_id, None, self.refuse(request, 404, "No such kind of subject.")
-        hold = await self._read(request, lambda: self.holds.get(kind, subject_id))
-        if hold is None:
-            # Distinguish "not held" from "cannot read" by asking again is not worth it: both say the same.
+        hold = await self._read(lambda: self.holds.get(kind, subject_id))
+        if hold is None:  # not held, or the holds cannot be read now (logged): the page says both
             return (
                 kind,
                 subject_id,
