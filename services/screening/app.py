@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -48,7 +49,7 @@ from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
-from screening.ports import OpenHoldsStore, OpenSubjects
+from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
@@ -56,10 +57,16 @@ from screening.runtime import ListsHolder, Runtime
 from screening.service import Clock, ScreeningService, utc_now
 from screening.signing import DecisionSigner
 
+if TYPE_CHECKING:  # the review page's web stack is imported only by the command that serves it
+    from starlette.applications import Starlette
+
+    from screening.review_ui.kafka import ReviewSink
+
 __all__ = [
     "ListsHolder",
     "Runtime",
     "create_app",
+    "create_review_ui",
     "create_runtime",
     "refresh_lists",
     "watch_ownership_writes",
@@ -317,6 +324,47 @@ def create_runtime(
         licences=licence_store,
         reviews=reviews,
     )
+
+
+def create_review_ui(
+    settings: Settings, holds: OpenHolds | None = None, reviews: ReviewSink | None = None
+) -> Starlette:
+    """The review page (`screening review-ui`): open holds read from Redis, reviews published to Kafka.
+
+    `holds` and `reviews` replace the Redis reader and the Kafka publisher (tests). Nothing connects
+    here: the app's lifespan logs in to Kafka, starts the producer, and closes both clients at the end.
+    """
+    from screening.review_ui.kafka import KafkaReviewPublisher
+    from screening.review_ui.passwords import PasswordFile
+    from screening.review_ui.server import session_secret
+    from screening.review_ui.web import build_review_app
+
+    ui = settings.review_ui
+    redis_client = None
+    if holds is None:
+        from screening.adapters.holds import RedisOpenHolds
+
+        redis_client = create_redis_client(settings.redis)
+        holds = RedisOpenHolds(redis_client, settings.redis.prefix)
+    publisher = None
+    if reviews is None:
+        publisher = reviews = KafkaReviewPublisher(settings.kafka)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if publisher is not None:
+            await check_kafka_login(settings.kafka)
+            await publisher.start()
+        try:
+            yield
+        finally:
+            if publisher is not None:
+                await publisher.stop()
+            if redis_client is not None:
+                await redis_client.aclose()
+
+    passwords = PasswordFile(ui.password_file) if ui.password_file is not None else None
+    return build_review_app(ui, holds, reviews, session_secret(ui), passwords, lifespan=lifespan)
 
 
 async def refresh_lists(runtime: Runtime) -> None:

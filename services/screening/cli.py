@@ -1,5 +1,5 @@
 """The `screening` command: serve, check, match, verify, lists / ownership / licences load, topics create,
-history, archive, bench."""
+history, archive, review-ui, bench."""
 
 from __future__ import annotations
 
@@ -289,6 +289,61 @@ def run_serve() -> int:
     return 0
 
 
+def run_review_ui(host: str | None, port: int | None) -> int:
+    """Serve the review page until interrupted."""
+    from screening.app import create_review_ui
+    from screening.config import Settings
+    from screening.review_ui.server import serve
+
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    ui = settings.review_ui
+    if host is not None:
+        ui.host = host
+    if port is not None:
+        ui.port = port
+    if ui.auth == "password" and ui.password_file is None:
+        print(
+            "screening review-ui: set SCREENING_REVIEW_UI__PASSWORD_FILE (reviewers are added with "
+            "`screening review-ui add-user NAME`), or SCREENING_REVIEW_UI__AUTH=header behind a proxy",
+            file=sys.stderr,
+        )
+        return 2
+    serve(create_review_ui(settings), ui, settings.log_level)
+    return 0
+
+
+def run_add_user(name: str, password_file: Path | None, password_stdin: bool) -> int:
+    """Add a reviewer to the password file (or change their password); the password is asked twice, or
+    read from the first line of stdin with `--password-stdin`."""
+    import getpass
+
+    from screening.config import Settings
+    from screening.review_ui.passwords import PasswordFile, PasswordFileError
+
+    path = password_file or Settings().review_ui.password_file
+    if path is None:
+        print(
+            "screening review-ui add-user: give --password-file or set SCREENING_REVIEW_UI__PASSWORD_FILE",
+            file=sys.stderr,
+        )
+        return 2
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            print("screening review-ui add-user: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        PasswordFile(path).set(name, password)
+    except PasswordFileError as error:
+        print(f"screening review-ui add-user: {error}", file=sys.stderr)
+        return 1
+    print(f"reviewer {name} set in {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `screening` command."""
     parser = argparse.ArgumentParser(prog="screening", description=__doc__)
@@ -349,6 +404,18 @@ def build_parser() -> argparse.ArgumentParser:
     archive_sub = archive.add_subparsers(dest="archive_command")
     archive_verify = archive_sub.add_parser("verify", help="check an archive's hashes, sizes and records")
     archive_verify.add_argument("folder", type=Path)
+    review_ui = commands.add_parser(
+        "review-ui", help="serve the reviewers' web page (settings SCREENING_REVIEW_UI__*)"
+    )
+    review_ui.add_argument("--host", help="bind address (default: review_ui.host, loopback)")
+    review_ui.add_argument("--port", type=int, help="port (default: review_ui.port, 8470)")
+    review_ui_sub = review_ui.add_subparsers(dest="review_ui_command")
+    add_user = review_ui_sub.add_parser("add-user", help="add a reviewer to the password file, or reset one")
+    add_user.add_argument("name")
+    add_user.add_argument("--password-file", type=Path, help="default: review_ui.password_file")
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin instead of asking"
+    )
     bench = commands.add_parser("bench", help="measure throughput and latency through the real broker")
     bench.add_argument("--events", type=int, default=20000)
     bench.add_argument(
@@ -363,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return run_serve()
+    if args.command == "review-ui" and args.review_ui_command is None:
+        return run_review_ui(args.host, args.port)
     _configure_logging("WARNING")
     if args.command == "check":
         return asyncio.run(run_check(args.files, args.lists, args.ownership, licence_files=args.licences))
@@ -390,6 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_history(args))
     if args.command == "archive":
         return asyncio.run(run_archive(args))
+    if args.command == "review-ui":
+        return run_add_user(args.name, args.password_file, args.password_stdin)
     if args.command == "bench":
         from screening.bench import run_bench
 

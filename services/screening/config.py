@@ -258,6 +258,58 @@ class SigningSettings(BaseModel):
     )
 
 
+class ReviewUiSettings(BaseModel):
+    """The reviewers' web page (`screening review-ui`): where it listens, how reviewers sign in, sessions.
+
+    Sign-in is by a password file (`screening review-ui add-user`), or, behind an authenticating proxy, by
+    a trusted header the proxy sets. The session is a signed cookie (HttpOnly, SameSite=Strict, Secure
+    when served over TLS) carrying the reviewer's name and the CSRF token every form must send back.
+    """
+
+    host: str = Field(
+        default="127.0.0.1", description="Bind address: loopback unless a proxy elsewhere must reach it"
+    )
+    port: int = Field(default=8470, ge=1, le=65535, description="HTTP port")
+    auth: Literal["password", "header"] = Field(
+        default="password",
+        description="password: sign in against password_file; header: the identity in trusted_header, set by "
+        "an authenticating proxy that every request passes through (never expose the page directly then)",
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="Reviewers and their scrypt password hashes, one `name:hash` a line "
+        "(`screening review-ui add-user NAME`); needed when auth is password",
+    )
+    trusted_header: str = Field(
+        default="X-Authenticated-User", description="Header naming the signed-in reviewer (auth = header)"
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key signing the session cookie (32+ random bytes); unset: a new one per start",
+    )
+    session_secret_file: Path | None = Field(
+        default=None, description="File holding the session key (a mounted secret)"
+    )
+    session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, description="A session ends this long after sign-in"
+    )
+    tls_cert_file: Path | None = Field(default=None, description="PEM certificate: serve HTTPS")
+    tls_key_file: Path | None = Field(default=None, description="PEM private key of tls_cert_file")
+    secure_cookie: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: exactly when served over TLS (set true behind a "
+        "proxy that terminates TLS)",
+    )
+    queue_limit: int = Field(default=200, ge=1, le=5000, description="Most holds listed in the queue")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewUiSettings:
+        _one_of(self.session_secret, self.session_secret_file, "session_secret")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        return self
+
+
 class Settings(BaseSettings):
     """All settings of `screening serve`."""
 
@@ -275,6 +327,7 @@ class Settings(BaseSettings):
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    review_ui: ReviewUiSettings = Field(default_factory=ReviewUiSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")
     log_level: str = Field(default="INFO", description="Log level")
