@@ -16,11 +16,12 @@ held event of the mix's fictional customers; the listed customers (iFlyTek, Beij
 match strongly and are denied, never reviewed or cleared.
 
 The current matcher mistakes none of the mix's own customers for a listed party (nothing is cleared in
-the two measurements above), so a third measurement seats real look-alikes in it: the first three real, unlisted companies of the name
-evaluation set's tuning part (`tests/eval/name_eval_set.jsonl`, negatives) that the matcher holds for a
-possible list match take the places of three ordinary customers of the mix (the research institute, the
-Nordic and the Toronto customer, in their countries), with every party registered. That is the case
-clearing exists for: a real customer whose name resembles a listed one, held on every order until cleared.
+the two measurements above), so a third measurement seats real look-alikes in it: the first three real,
+unlisted companies of the name evaluation set's tuning part (`tests/eval/name_eval_set.jsonl`, negatives)
+that the matcher holds for a possible list match take the places of three ordinary customers of the mix
+(the research institute, the Nordic and the Toronto customer, in their countries), with every party
+registered. That is the case clearing exists for: a real customer whose name resembles a listed one, held
+on every order until cleared.
 
 Run: `.venv/bin/python scripts/bench_clearances.py [--events N]`.
 """
