@@ -45,6 +45,18 @@ def test_one_short_word_that_differs_by_an_edit_is_no_hit_on_its_own(lists: Scre
     assert matched(lists, "AO KkEDO") == []
 
 
+def test_a_distinctive_word_agreeing_only_through_an_edit_beside_other_words_is_no_hit(
+    lists: ScreeningLists,
+) -> None:
+    # "Swisscom" is one edit from "Swissco" of "SWISSCO MANAGEMENT GROUP", "Micron" from "Micro" of "MICRO
+    # ELECTRONICS TECHNOLOGIES": a typo and a different name at once.
+    assert matched(lists, "Swisscom AG") == []
+    assert matched(lists, "Micron Technology, Inc.") == []
+    # The listed name with a typo, every word present, is still held; so is the lone typo the country backs.
+    assert "SWISSCO MANAGEMENT GROUP, INC" in matched(lists, "Swisco Management Group")
+    assert "SWISSCO MANAGEMENT GROUP, INC" in matched(lists, "Swisscom AG", country="US")
+
+
 def test_a_company_name_against_a_listed_person_or_vessel_needs_every_word(lists: ScreeningLists) -> None:
     # "GREEN" is a listed person; "SAMSUN" a listed vessel.
     assert "GREEN" in matched(lists, "GREEN")

@@ -1523,6 +1523,16 @@ class NameIndex:
             return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True)
         complete = len(pairs) == len(tokens) == len(listed)
         below_strong = self.thresholds.strong - 0.02
+        if not complete:
+            edited = [similarity < 1.0 for _, j, similarity in pairs if listed[j] in self._distinctive]
+            if edited and all(edited):
+                # The distinctive words agree only through edits, and other words stand beside them
+                # ("Swisscom" and "Swissco Management Group", "Micron Technology" and "Micro Electronics
+                # Technologies"): a typo and a different name at once is two departures, not a lead. No hit
+                # unless the country agrees (see `_search`).
+                return _Scored(
+                    name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+                )
         if self._kinds_differ(kind, name_id):
             if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
                 return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
