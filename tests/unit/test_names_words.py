@@ -34,6 +34,10 @@ def test_shipped_tables_load_and_hold_what_the_matcher_reads() -> None:
         "development",
     )
     assert normalise("ООО Ромашка").tokens == ("romashka",)
+    # A place of the Chinese table is a place however the name is written.
+    assert words.han_words["华中"] == "huazhong"
+    assert {"huazhong", "luoyang"} <= words.places
+    assert names.token_kind("huazhong") == "place"
 
 
 def test_installed_tables_decide_what_a_word_is() -> None:

@@ -101,11 +101,16 @@ class NameWords:
         if not isinstance(suffixes, str):
             raise ValueError("name words: [han] place_suffixes must be a string of characters")
         han_words: dict[str, str] = {}
+        han_places: set[str] = set()
         for row in han_rows:
             chinese = (row.get("chinese") or "").strip()
             if not chinese:
                 raise ValueError(f"han words: a row without a Chinese word: {dict(row)}")
             han_words[chinese] = (row.get("english") or "").strip()
+            if (row.get("group") or "").strip() == "place":
+                # A place the Chinese table names ("华中" huazhong, "洛阳" luoyang) is a place in a name
+                # written in letters too, not a distinctive word.
+                han_places.update(han_words[chinese].replace("|", " ").split())
         if not han_words:
             raise ValueError("han words: no rows")
         return cls(
@@ -121,7 +126,7 @@ class NameWords:
             stopwords=frozenset(word_list("words", "stopwords")),
             number_words=frozenset(word_list("words", "number_words")),
             generic=frozenset(word_list("words", "generic")),
-            places=frozenset(word_list("words", "places")),
+            places=frozenset(word_list("words", "places")) | han_places,
             han_words=han_words,
             han_place_suffixes=frozenset(suffixes),
             traditional=dict(zip(traditional, simplified, strict=True)),
