@@ -87,6 +87,21 @@ def test_one_shared_word_or_acronym_between_other_words_is_no_hit(lists: Screeni
     assert "GSK ADVANCE COMPANY LTD" in matched(lists, "GSK plc", country="SD")
 
 
+def test_a_listed_name_of_generic_words_and_places_needs_each_of_its_words_but_places(
+    lists: ScreeningLists,
+) -> None:
+    # "Nanjing University" lacks the "Science and Technology" of the listed university, country or not.
+    assert matched(lists, "南京大学", country="CN") == []
+    assert matched(lists, "Nanjing University", country="CN") == []
+    # A query that says more ("Group") or lacks only a place ("of China") is still a lead with the country.
+    assert "University of Electronic Science and Technology of China" in matched(
+        lists, "电子科技大学", country="CN"
+    )
+    assert "China Aerospace Science and Technology Corporation" in matched(
+        lists, "中国航天科技集团有限公司", country="CN"
+    )
+
+
 def test_moved_word_boundaries_are_repaired(lists: ScreeningLists) -> None:
     assert "AO KUMAPP" in matched(lists, "AOKUMAPP")
     assert "ANTEX S.A." in matched(lists, "ANTEXS.A.")

@@ -1548,6 +1548,14 @@ class NameIndex:
         if not distinctive and not complete:
             # Shared generic words and places are not an identity, and with other words beside them not
             # even a lead ("United Group" and "United Electronics Group"): no hit unless the country agrees.
+            # A listed name made of such words is told apart by each of them: when the query lacks one
+            # that is not a place, it names another body ("Nanjing University" and "Nanjing University of
+            # Science and Technology", "China Southern Aviation Group" and "China South Industries Group"),
+            # whatever the country. The query may say more ("... Group", "... Research Institute"), and a
+            # place may be missing ("University of Electronic Science and Technology" and "... of China").
+            matched_listed = {j for _, j, _ in pairs}
+            if any(token not in _PLACES for j, token in enumerate(listed) if j not in matched_listed):
+                return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
             return _Scored(
                 name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
             )
