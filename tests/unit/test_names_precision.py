@@ -57,6 +57,13 @@ def test_a_distinctive_word_agreeing_only_through_an_edit_beside_other_words_is_
     assert "SWISSCO MANAGEMENT GROUP, INC" in matched(lists, "Swisscom AG", country="US")
 
 
+def test_a_name_in_chinese_characters_has_no_typos(lists: ScreeningLists) -> None:
+    # "清华" reads "qinghua", one letter from the listed "XINGHUA CO. LTD.": another character, another name,
+    # even with the country in support; the same letters typed in Latin are a typo the country may back.
+    assert "XINGHUA CO. LTD." not in matched(lists, "清华", country="CN")
+    assert "XINGHUA CO. LTD." in matched(lists, "Qinghua", country="CN")
+
+
 def test_a_company_name_against_a_listed_person_or_vessel_needs_every_word(lists: ScreeningLists) -> None:
     # "GREEN" is a listed person; "SAMSUN" a listed vessel.
     assert "GREEN" in matched(lists, "GREEN")

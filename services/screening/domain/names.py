@@ -309,6 +309,8 @@ class NormalisedName:
     # The words of the name as written (casefolded, split at spaces and punctuation), when they read other
     # than `tokens`: a word broken by a stray space is joined from these ("CloudW alk", "Prod uction").
     words: tuple[str, ...] = ()
+    # The name is written (in part) in Chinese characters: its transliterated letters hold no typos.
+    han: bool = False
 
     @property
     def compact(self) -> str:
@@ -317,9 +319,11 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined, then other readings, legal form and words."""
-        form = (" | legal form" if self.legal_form else "") + (
-            " | " + " ".join(self.words) if self.words else ""
+        """A cache key: the tokens in order, space-joined, then other readings, legal form, script, words."""
+        form = (
+            (" | legal form" if self.legal_form else "")
+            + (" | han" if self.han else "")
+            + (" | " + " ".join(self.words) if self.words else "")
         )
         if not self.alternatives and not self.spellings:
             return " ".join(self.tokens) + form
@@ -635,6 +639,7 @@ def normalise(name: str) -> NormalisedName:
         spellings=(spaced.tokens,),
         legal_form=normalised.legal_form,
         words=normalised.words,
+        han=normalised.han,
     )
 
 
@@ -660,7 +665,8 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         written = tuple(words) if tuple(words) != tokens else ()
         return NormalisedName(original=name, tokens=tokens, legal_form=legal_form, words=written)
     text = _APOSTROPHES.sub("", text)
-    texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
+    han = _HAN_RUN.search(text) is not None
+    texts = _han_texts(text) if han else [text]
     lookalike = whole_script_lookalike(shown)
     if lookalike is not None:
         # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
@@ -675,7 +681,11 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         if tokens not in renderings:
             renderings.append(tokens)
     return NormalisedName(
-        original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]), legal_form=legal_form
+        original=name,
+        tokens=renderings[0],
+        alternatives=tuple(renderings[1:]),
+        legal_form=legal_form,
+        han=han,
     )
 
 
@@ -817,6 +827,8 @@ class _Scored:
     # Thin evidence (one short word agreeing through an edit, or one shared word between different words):
     # a hit only with the country's support.
     thin: bool = False
+    # Thin because the distinctive words agree only through edits (see `_search`).
+    edited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1069,6 +1081,7 @@ class NameIndex:
             spellings=1 + len(normalised.spellings),
             kind=self._party_kind(normalised),
             words=normalised.words,
+            han=normalised.han,
         )
         if len(normalised.key) > _MAX_CACHED_KEY:
             return result
@@ -1298,12 +1311,14 @@ class NameIndex:
         spellings: int = 1,
         kind: str | None = None,
         words: tuple[str, ...] = (),
+        han: bool = False,
     ) -> list[_Result]:
         """Names scoring at least the weak threshold for any rendering of the query, best score each.
 
         The first `spellings` renderings are the query's own spellings; the others are alternative
         readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`);
-        `words` are the first rendering's words as written (see `_variants`).
+        `words` are the first rendering's words as written (see `_variants`); `han`: the query is written
+        (in part) in Chinese characters.
         """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
@@ -1346,7 +1361,10 @@ class NameIndex:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
             if scored.thin:
-                if country_why != "supports":
+                if country_why != "supports" or (han and scored.edited):
+                    # A name written in Chinese characters has no typos in its letters: its transliteration
+                    # one letter from a listed word is another character, another name ("清华" qinghua and
+                    # "Xinghua"), whatever the country.
                     continue
                 # Thin evidence the country supports is a lead for review, never a denial.
                 score = min(score, below_strong)
@@ -1525,7 +1543,7 @@ class NameIndex:
         if len(pairs) == 1 and pairs[0][2] < 1.0 and len(tokens[pairs[0][0]]) <= _LONE_FUZZY_MAX_LENGTH:
             # One short word that differs by an edit, and nothing else agreeing ("Billa" and "Bilal",
             # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
-            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True)
+            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True, edited=True)
         complete = len(pairs) == len(tokens) == len(listed)
         below_strong = self.thresholds.strong - 0.02
         if not complete:
@@ -1536,7 +1554,12 @@ class NameIndex:
                 # Technologies"): a typo and a different name at once is two departures, not a lead. No hit
                 # unless the country agrees (see `_search`).
                 return _Scored(
-                    name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+                    name_id=name_id,
+                    score=min(score, below_strong),
+                    pairs=pairs,
+                    tokens=tokens,
+                    thin=True,
+                    edited=True,
                 )
         if self._kinds_differ(kind, name_id):
             if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
