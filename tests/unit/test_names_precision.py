@@ -109,6 +109,16 @@ def test_a_listed_name_of_generic_words_and_places_needs_each_of_its_words_but_p
     )
 
 
+def test_one_common_word_agreeing_beside_other_words_is_no_hit(lists: ScreeningLists) -> None:
+    # "Target" of "TARGET ELECTRONICS", "Palm" of "PALM SERVICE LIMITED": countless companies share a word of
+    # the language; a coined word ("Huawei", "Univision") is evidence on its own.
+    assert matched(lists, "Target Corporation") == []
+    assert matched(lists, "Palm, Inc.") == []
+    assert "TARGET ELECTRONICS" in matched(lists, "Target Electronics")
+    assert "TARGET ELECTRONICS" in matched(lists, "Target Corporation", country="RU")
+    assert "HUAWEI TECHNOLOGIES CO., LTD." in matched(lists, "Huawei")
+
+
 def test_moved_word_boundaries_are_repaired(lists: ScreeningLists) -> None:
     assert "AO KUMAPP" in matched(lists, "AOKUMAPP")
     assert "ANTEX S.A." in matched(lists, "ANTEXS.A.")

@@ -66,10 +66,19 @@ class NameWords:
     han_place_suffixes: frozenset[str]
     traditional: Mapping[str, str]
     cyrillic: Mapping[str, str]
+    # Common words of the language ("target", "palm", "golden"): a name's only distinctive word agreeing
+    # with a listed one is thin evidence when it is one of them.
+    common_words: frozenset[str]
 
     @classmethod
-    def from_tables(cls, words: Mapping[str, Any], han_rows: Iterable[Mapping[str, str]]) -> NameWords:
-        """The tables from the parsed `name_words.toml` (`words`) and the rows of `han_words.csv`.
+    def from_tables(
+        cls,
+        words: Mapping[str, Any],
+        han_rows: Iterable[Mapping[str, str]],
+        common_words: Iterable[str],
+    ) -> NameWords:
+        """The tables from the parsed `name_words.toml` (`words`), the rows of `han_words.csv` and the words
+        of `common_words.txt`.
 
         Raises `ValueError` naming the table and key when one is missing or of the wrong shape.
         """
@@ -113,6 +122,9 @@ class NameWords:
                 han_places.update(han_words[chinese].replace("|", " ").split())
         if not han_words:
             raise ValueError("han words: no rows")
+        common = frozenset(common_words)
+        if not common or not all(word.isalpha() and word.islower() for word in common):
+            raise ValueError("common words: empty, or a word that is not lowercase letters")
         return cls(
             legal_words=frozenset(word_list("legal_forms", "words")),
             edge_legal_words=frozenset(word_list("legal_forms", "edge_words")),
@@ -131,6 +143,7 @@ class NameWords:
             han_place_suffixes=frozenset(suffixes),
             traditional=dict(zip(traditional, simplified, strict=True)),
             cyrillic=word_map("cyrillic"),
+            common_words=common,
         )
 
 
@@ -170,6 +183,7 @@ _GLUED_LONG_TAILS: frozenset[str] = frozenset()
 # The longest spelling `_best_split` reads a glued half as (besides listed tokens).
 _LONGEST_SPELLING = 0
 _NUMBER_WORDS: frozenset[str] = frozenset()
+_COMMON_WORDS: frozenset[str] = frozenset()
 
 
 def install_words(words: NameWords) -> None:
@@ -178,6 +192,7 @@ def install_words(words: NameWords) -> None:
     global _LEGAL_FORM_WORDS, _GENERIC, _PLACES, _HAN_WORDS, _HAN_RENDERINGS, _HAN_MAX_WORD, _TRADITIONAL
     global _HAN_PLACE_SUFFIXES, _CYRILLIC, _LEXICON, _LEXICON_DELETES, _LONGEST_LEXICON, _REJOIN_HEADS
     global _GLUED_SUFFIXES, _GLUED_PREFIXES, _GLUED_TAILS, _GLUED_LONG_TAILS, _LONGEST_SPELLING, _NUMBER_WORDS
+    global _COMMON_WORDS
     _CANONICAL = dict(words.abbreviations)
     _PHRASES = {**dict.fromkeys(words.legal_phrases, ()), **words.phrases}
     sizes: dict[str, set[int]] = {}
@@ -225,6 +240,7 @@ def install_words(words: NameWords) -> None:
         default=0,
     )
     _NUMBER_WORDS = words.number_words
+    _COMMON_WORDS = words.common_words
     for cached in (_han_to_words, _canonical, _unglue):
         cached.cache_clear()
     _INSTALLED = True
@@ -947,6 +963,7 @@ class NameIndex:
             and token not in _GENERIC
         )
         self._distinctive = frozenset(token for token, kind in self._kinds.items() if kind == "distinctive")
+        self._common = self._distinctive & _COMMON_WORDS
         # Listed token weights as explanations show them.
         self._rounded_weights = {token: round(weight, 2) for token, weight in self._weights.items()}
         deletion: dict[str, list[str]] = {}
@@ -1547,8 +1564,9 @@ class NameIndex:
         complete = len(pairs) == len(tokens) == len(listed)
         below_strong = self.thresholds.strong - 0.02
         if not complete:
-            edited = [similarity < 1.0 for _, j, similarity in pairs if listed[j] in self._distinctive]
-            if edited and all(edited):
+            distinctive_set = self._distinctive
+            agreeing = [(listed[j], similarity) for _, j, similarity in pairs if listed[j] in distinctive_set]
+            if agreeing and all(similarity < 1.0 for _, similarity in agreeing):
                 # The distinctive words agree only through edits, and other words stand beside them
                 # ("Swisscom" and "Swissco Management Group", "Micron Technology" and "Micro Electronics
                 # Technologies"): a typo and a different name at once is two departures, not a lead. No hit
@@ -1560,6 +1578,14 @@ class NameIndex:
                     tokens=tokens,
                     thin=True,
                     edited=True,
+                )
+            if len(agreeing) == 1 and agreeing[0][0] in self._common:
+                # One common word of the language is the only distinctive word agreeing, and other words
+                # stand beside it ("Target Corporation" and "Target Electronics", "Palm, Inc." and "Palm
+                # Service Limited"): countless companies are named with it. No hit unless the country
+                # agrees (see `_search`); a coined word ("Huawei") is evidence on its own.
+                return _Scored(
+                    name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
                 )
         if self._kinds_differ(kind, name_id):
             if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
