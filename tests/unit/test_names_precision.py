@@ -32,6 +32,12 @@ def test_a_split_word_must_agree_as_a_whole_not_through_one_half(lists: Screenin
     # A glued listed name is still found through its halves.
     assert "HUAWEI TECHNOLOGIES CO., LTD." in matched(lists, "HUAWEITECHNOLOGIES CO., LTD.")
     assert "NK BANK JOINT STOCK COMPANY" in matched(lists, "NK BANKJOINT STOCK COMPANY")
+    # A repair must make the listed name itself: "group ama" is not "AMA United Group", "japan postbank" not
+    # "POSTBANK"; the listed names written with a space moved are still found.
+    assert matched(lists, "Groupama") == []
+    assert "POSTBANK" not in matched(lists, "Japan Post Bank")
+    assert "AMA United Group" in matched(lists, "AMAUNITED GROUP")
+    assert "POSTBANK" in matched(lists, "POST BANK")
 
 
 def test_one_short_word_that_differs_by_an_edit_is_no_hit_on_its_own(lists: ScreeningLists) -> None:

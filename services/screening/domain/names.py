@@ -1241,11 +1241,31 @@ class NameIndex:
         """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
 
         Each word the repair made (legal-form words aside) must agree with a listed word: "transamerica"
-        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone.
+        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone. And the
+        repair must make the listed name itself, every word of both agreeing: a guessed space and a different
+        name at once are two departures ("Groupama" read as "group ama" is not "AMA United Group", nor
+        "Japan Post Bank" read as "japan postbank" the listed "POSTBANK").
         """
         if scored.compact or not variant.repaired:
             return True
+        if not self._agree_but_for_filler(scored):
+            return False
         return variant.repaired <= {scored.tokens[i] for i, _, _ in scored.pairs}
+
+    def _agree_but_for_filler(self, scored: _Scored) -> bool:
+        """Whether every word of the query and of the listed name agrees, lone letters and words of legal
+        forms aside (what is left of a mangled "S.A. de C.V." or "Joint Stock Company")."""
+        listed = self._name_tokens[scored.name_id]
+        if len(scored.pairs) == len(scored.tokens) == len(listed):
+            return True
+        matched_query = {i for i, _, _ in scored.pairs}
+        matched_listed = {j for _, j, _ in scored.pairs}
+        return all(
+            len(token) == 1 or token in _LEGAL_FORM_WORDS
+            for side, matched in ((scored.tokens, matched_query), (listed, matched_listed))
+            for k, token in enumerate(side)
+            if k not in matched
+        )
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
