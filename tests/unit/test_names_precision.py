@@ -38,6 +38,9 @@ def test_a_split_word_must_agree_as_a_whole_not_through_one_half(lists: Screenin
     assert "POSTBANK" not in matched(lists, "Japan Post Bank")
     assert "AMA United Group" in matched(lists, "AMAUNITED GROUP")
     assert "POSTBANK" in matched(lists, "POST BANK")
+    # The pinyin of a name in Chinese characters is spaced by the transliteration, not by the writer: its
+    # syllables split as the list writes them ("Yun Cong Technology") still count beside other words.
+    assert "Yun Cong Technology" in matched(lists, "云从科技集团股份有限公司", country="CN")
 
 
 def test_one_short_word_that_differs_by_an_edit_is_no_hit_on_its_own(lists: ScreeningLists) -> None:

@@ -1237,18 +1237,20 @@ class NameIndex:
             return True
         return len(joined) >= 8 and not both_listed and _canonical(joined) in self._postings
 
-    def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
+    def _confirms(self, scored: _Scored, variant: _Variant, han: bool = False) -> bool:
         """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
 
         Each word the repair made (legal-form words aside) must agree with a listed word: "transamerica"
         read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone. And the
         repair must make the listed name itself, every word of both agreeing: a guessed space and a different
         name at once are two departures ("Groupama" read as "group ama" is not "AMA United Group", nor
-        "Japan Post Bank" read as "japan postbank" the listed "POSTBANK").
+        "Japan Post Bank" read as "japan postbank" the listed "POSTBANK"). Not so for a name written in
+        Chinese characters (`han`): the spaces between its pinyin syllables are the transliteration's, not
+        the writer's, so splitting them as the list does ("yuncong" as "yun cong") is no guess.
         """
         if scored.compact or not variant.repaired:
             return True
-        if not self._agree_but_for_filler(scored):
+        if not han and not self._agree_but_for_filler(scored):
             return False
         return variant.repaired <= {scored.tokens[i] for i, _, _ in scored.pairs}
 
@@ -1371,7 +1373,7 @@ class NameIndex:
             repairs = self._variants(tokens, words if rendering == 0 else ()) if not alternative else None
             for variant in repairs or (_Variant(tokens),):
                 for scored in self._search_variant(variant.tokens, kind):
-                    if not self._confirms(scored, variant):
+                    if not self._confirms(scored, variant, han):
                         continue
                     if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
