@@ -126,6 +126,9 @@ def test_one_common_word_agreeing_beside_other_words_is_no_hit(lists: ScreeningL
     assert "TARGET ELECTRONICS" in matched(lists, "Target Electronics")
     assert "TARGET ELECTRONICS" in matched(lists, "Target Corporation", country="RU")
     assert "HUAWEI TECHNOLOGIES CO., LTD." in matched(lists, "Huawei")
+    # A name in Chinese characters was not named with an English word: "核" translated is "nuclear".
+    assert "CHINA NATIONAL NUCLEAR CORPORATION" in matched(lists, "中国核工业集团有限公司")
+    assert "CHINA NATIONAL NUCLEAR CORPORATION" not in matched(lists, "China Nuclear Industry Group")
 
 
 def test_moved_word_boundaries_are_repaired(lists: ScreeningLists) -> None:

@@ -1372,7 +1372,7 @@ class NameIndex:
             # dictionary words, which are spelt and spaced as the dictionary says.
             repairs = self._variants(tokens, words if rendering == 0 else ()) if not alternative else None
             for variant in repairs or (_Variant(tokens),):
-                for scored in self._search_variant(variant.tokens, kind):
+                for scored in self._search_variant(variant.tokens, kind, han):
                     if not self._confirms(scored, variant, han):
                         continue
                     if alternative:
@@ -1414,7 +1414,9 @@ class NameIndex:
         results.sort(key=lambda item: -item[1])
         return results
 
-    def _search_variant(self, tokens: tuple[str, ...], kind: str | None = None) -> list[_Scored]:
+    def _search_variant(
+        self, tokens: tuple[str, ...], kind: str | None = None, han: bool = False
+    ) -> list[_Scored]:
         infos = [self._token_info(token) for token in tokens]
         resolved = [found for found, _, _ in infos]
         weights = [weight for _, _, weight in infos]
@@ -1507,7 +1509,7 @@ class NameIndex:
             for match, similarity in found.items():
                 reverse.setdefault(match, []).append((i, similarity))
         scored = [
-            self._score(tokens, reverse, weights, query_weight, name_id, kind) for _, name_id in bounded
+            self._score(tokens, reverse, weights, query_weight, name_id, kind, han) for _, name_id in bounded
         ]
         return [*spaced, *scored] if spaced else scored
 
@@ -1543,13 +1545,14 @@ class NameIndex:
         query_weight: float,
         name_id: int,
         kind: str | None = None,
+        han: bool = False,
     ) -> _Scored:
         """Weighted Dice agreement: matched weight of both sides over the total weight of both sides.
 
         `kind` is the kind of party the query names; against an entry of another kind (a company's name
         against a listed person, a person's against a listed company, any name against a listed vessel or
         aircraft) only a name that agrees word for word, every word on both sides, is a hit, and a hold at
-        most unless the entry is a vessel or an aircraft.
+        most unless the entry is a vessel or an aircraft. `han`: the query is written in Chinese characters.
         """
         listed = self._name_tokens[name_id]
         listed_weights = self._name_token_weights[name_id]
@@ -1601,11 +1604,13 @@ class NameIndex:
                     thin=True,
                     edited=True,
                 )
-            if len(agreeing) == 1 and agreeing[0][0] in self._common:
+            if len(agreeing) == 1 and agreeing[0][0] in self._common and not han:
                 # One common word of the language is the only distinctive word agreeing, and other words
                 # stand beside it ("Target Corporation" and "Target Electronics", "Palm, Inc." and "Palm
                 # Service Limited"): countless companies are named with it. No hit unless the country
-                # agrees (see `_search`); a coined word ("Huawei") is evidence on its own.
+                # agrees (see `_search`); a coined word ("Huawei") is evidence on its own. A name written in
+                # Chinese characters was not named with an English word: its English words are the
+                # translation's ("核" is "nuclear").
                 return _Scored(
                     name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
                 )
