@@ -4,11 +4,11 @@ The set (`name_eval_set.jsonl`, the tuning part, and `name_eval_heldout.jsonl`, 
 `build_eval_set.py` from the shipped CSL snapshot, the shipped supplemental Chinese-name table and real
 unlisted companies; the lists are built as the service builds them and hits are read through the shipped
 ruleset's list policy, so an alert is what a reviewer would see: any `hold` or `deny` on an unlisted company.
-The gate reads both parts together; the figures of each part are printed in the run's summary. Recall counts
-every variant, the first Chinese hold-out (names not in the table) included; the second hold-out
-(`chinese_holdout_2`) is measured and reported by `scripts/eval_names.py` but gates nothing (see
-`harness.MEASURED_ONLY`). Failure messages name cases of the tuning part only. Cost per name is reported by
-`scripts/eval_names.py`, not asserted here.
+The gate reads both parts together (recall, alert rate, top-1, and the recall of the Chinese kinds and of
+aliases); the figures of each part are printed in the run's summary. Recall counts every variant, the first
+Chinese hold-out (names not in the table) included; the second hold-out (`chinese_holdout_2`) is measured and
+reported by `scripts/eval_names.py` but gates nothing (see `harness.MEASURED_ONLY`). Failure messages name
+cases of the tuning part only. Cost per name is reported by `scripts/eval_names.py`, not asserted here.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ MIN_RECALL = 0.98
 # At most 1 % of unlisted companies held or denied.
 MAX_ALERT_RATE = 0.01
 MIN_TOP1 = 0.95
+# Kinds whose recall precision work must not lower (whole set): the other forms of the supplemental Chinese
+# table's names, Chinese names outside the table, and listed aliases. Floors at the figures reached.
+MIN_RECALL_BY_KIND = {"chinese_table": 1.0, "chinese_holdout": 0.83, "alias": 1.0}
 
 
 def _lines(part: str, report: Report) -> list[str]:
@@ -69,6 +72,12 @@ def test_eval_set_is_big_enough(report: Report) -> None:
 def test_recall_on_variants_of_listed_names(report: Report) -> None:
     misses = _tuning(report.misses)
     assert report.recall >= MIN_RECALL, f"recall {report.recall:.4f}; first misses (tuning part): {misses}"
+
+
+@pytest.mark.parametrize("kind", sorted(MIN_RECALL_BY_KIND))
+def test_recall_of_chinese_names_and_aliases_is_kept(report: Report, kind: str) -> None:
+    found, cases = report.by_variant[kind]
+    assert found / cases >= MIN_RECALL_BY_KIND[kind], f"{kind}: {found} of {cases} found"
 
 
 def test_alert_rate_on_unlisted_companies(report: Report) -> None:
