@@ -533,6 +533,8 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
             "ruleset": decision.versions.ruleset,
             "lists": decision.versions.lists,
             "ownership": decision.versions.ownership,
+            "lists_as_of": decision.versions.lists_as_of,
+            "lists_age_hours": decision.versions.lists_age_hours,
         },
         "decided_at": _iso(decision.decided_at),
     }

@@ -196,6 +196,7 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|er|e|eme|ya|yy|iy|oy|y|j)$")
 _FLOOR = re.compile(r"^(\d+)f$")
 _NUMBER_LETTER = re.compile(r"(\d+)\s*-\s*([a-z])\b")
 _GLUED_STREET = ("strasse", "str")
+_ATTENTION = re.compile(r"^(?:attn|attention|c/o|care of|for the attention of)\b")
 _SAINT = re.compile(r"(?:(?<=^)|(?<=[\s(]))(?:st|ste|sankt|san)\.?\s+(?=[a-z]{3})")
 
 _MIN_FUZZY_LENGTH = 5
@@ -209,10 +210,11 @@ _NUMBER_SHARE = (
 _FUZZY_CREDIT = 0.85  # a word that agrees only through an edit counts for this share of its weight ...
 _LONG_FUZZY_CREDIT = 0.92  # ... or this share, for a word of eight letters or more (one edit is less of it)
 _WORD_RECALL_SHARE = 0.6  # of the word score: how much of the listed address the given one covers
-# Weight of rarer words (idf) a given address must share with a listed one to stand for it by itself: with a
-# matching number (a street name and its number), or without one (several names).
-_IDENTIFYING_NUMBERED = 5.0
-_IDENTIFYING_BARE = 14.0
+# Weight of rarer words a given address must share with a listed one to stand for it by itself, in units of
+# the weight of a word the list does not hold (its rarest): with a matching number (a street name and its
+# number: about half a rare word), or without one (several names).
+_IDENTIFYING_NUMBERED = 0.55
+_IDENTIFYING_BARE = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,7 @@ def normalise_address(text: str, country: str | None = None) -> NormalisedAddres
     """
     folded = _fold(text)
     parts = [part.strip() for part in re.split(r"[,;\n\r]+", folded) if part.strip()]
+    parts = [kept for part in parts if (kept := _without_attention(part))]
     found_country: str | None = None
     if len(parts) > 1 and _ISO2.match(parts[-1].strip(" .")):
         found_country = parts.pop().strip(" .").upper()
@@ -323,6 +326,15 @@ def _before_road(text: str, index: int) -> bool:
     """Whether the direction character at `index` qualifies a road or street (it comes right before one)."""
     following = text[index + 1 : index + 3]
     return following[:1] in ("路", "街", "道") or following == "大道"
+
+
+def _without_attention(part: str) -> str:
+    """A part without an attention or care-of line ("Attn: Receiving Dept.", "c/o X / 5 Main St": what
+    follows a slash is kept)."""
+    if not _ATTENTION.match(part):
+        return part
+    _, slash, rest = part.partition(" / ") if " / " in part else part.partition("/ ")
+    return rest.strip() if slash else ""
 
 
 def _take_postcode(parts: list[str]) -> tuple[str | None, list[str]]:
@@ -465,6 +477,16 @@ class _Found:
     identifying: float
     words: frozenset[str]
     by_edit: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddressMatch:
+    """A hit on one address of an event: the ship-to address (`where="ship_to"`) or a party's (`"party"`,
+    with its role)."""
+
+    where: str
+    party_role: str | None
+    hit: AddressHit
 
 
 class AddressIndex:
@@ -661,7 +683,7 @@ class AddressIndex:
         precision = query_found.weight / query.total
         numbers = _numbers_agreement(listed.address.numbers, query.address.numbers)
         postcode_factor, postcode = _postcode_agreement(listed.address.postcode, query.address.postcode)
-        specific = _IDENTIFYING_NUMBERED if numbers["matched"] else _IDENTIFYING_BARE
+        specific = (_IDENTIFYING_NUMBERED if numbers["matched"] else _IDENTIFYING_BARE) * self._unknown_weight
         holds_listed = recall * numbers["listed_in_given"]
         part_of_listed = precision * numbers["given_in_listed"] * min(1.0, query_found.identifying / specific)
         both = (_WORD_RECALL_SHARE * recall + (1 - _WORD_RECALL_SHARE) * precision) * numbers["both"]

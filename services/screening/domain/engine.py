@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
 from screening.domain.list_links import (
@@ -21,12 +22,13 @@ from screening.domain.list_links import (
     identities_of,
     owner_list_status,
 )
-from screening.domain.lists import ListHit
-from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
+from screening.domain.lists import ListHit, ListsFreshness
+from screening.domain.model import Decision, Event, Item, Order, Outcome, Party, Reason, Versions
 from screening.domain.names import ScreeningLists
 from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
 from screening.domain.reasons import ReasonCode
+from screening.domain.rules.addresses import AddressMatchParams
 from screening.domain.rules.base import combine
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
 from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
@@ -53,6 +55,8 @@ class BatchContext:
     """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+    lists_max_age_hours: float | None = None
+    """The oldest the lists may be (the service's setting; None: no limit). Older lists hold (LISTS_STALE)."""
 
 
 class ScreeningEngine:
@@ -64,6 +68,7 @@ class ScreeningEngine:
         self.classification_rules: ClassificationRules = ruleset.classification
         self.ownership_policy = ruleset.ownership_policy
         self.rules = build_rules(ruleset)
+        self._address_hold_at = ruleset.params(AddressMatchParams).hold_at
         self._seed_lists = {
             "OFAC": ruleset.params(OfacParams).seed_lists,
             "BIS": ruleset.params(AffiliatesParams).seed_lists,
@@ -91,9 +96,11 @@ class ScreeningEngine:
             on=on,
             lists_available=context.lists is not None,
             event_id_reused=event.event_id in context.reused_event_ids,
+            address_hits=self._address_hits(event, context),
+            lists_freshness=self.lists_freshness(context, decided_at),
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
-        versions = self.versions(context)
+        versions = self.versions(context, decided_at)
         return Decision(
             decision_id=decision_id_for(event.event_id, trigger, versions),
             event_id=event.event_id,
@@ -107,13 +114,39 @@ class ScreeningEngine:
             decided_at=decided_at,
         )
 
-    def versions(self, context: BatchContext) -> Versions:
-        """The versions a decision made in this context names."""
+    def versions(self, context: BatchContext, decided_at: datetime | None = None) -> Versions:
+        """The versions a decision made in this context (at `decided_at`) names, with the lists' age."""
+        freshness = self.lists_freshness(context, decided_at) if decided_at is not None else None
         return Versions(
             ruleset=self.ruleset.version,
             lists=context.lists.version if context.lists is not None else "unavailable",
             ownership=context.ownership.version,
+            lists_as_of=_iso(freshness.as_of) if freshness is not None and freshness.as_of else None,
+            lists_age_hours=freshness.age_hours if freshness is not None else None,
         )
+
+    @staticmethod
+    def lists_freshness(context: BatchContext, decided_at: datetime) -> ListsFreshness | None:
+        """How old the context's lists are at `decided_at`, against the context's limit (None: no lists)."""
+        if context.lists is None:
+            return None
+        return ListsFreshness.at(context.lists.as_of, decided_at, context.lists_max_age_hours)
+
+    def _address_hits(self, event: Event, context: BatchContext) -> tuple[AddressMatch, ...]:
+        """The ship-to address and every party address matched against the lists' addresses."""
+        lists = context.lists
+        if lists is None or lists.addresses is None:
+            return ()
+        index, floor = lists.addresses, self._address_hold_at
+        found: list[AddressMatch] = []
+        if isinstance(event, Order) and event.ship_to_address:
+            for hit in index.match(event.ship_to_address, event.ship_to_country, floor=floor):
+                found.append(AddressMatch("ship_to", None, hit))
+        for party in event.parties:
+            if party.address:
+                for hit in index.match(party.address, party.country, floor=floor):
+                    found.append(AddressMatch("party", party.role, hit))
+        return tuple(found)
 
     def invalid_event(
         self,
@@ -125,7 +158,7 @@ class ScreeningEngine:
         decided_at: datetime,
     ) -> Decision:
         """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
-        versions = self.versions(context)
+        versions = self.versions(context, decided_at)
         return Decision(
             decision_id=decision_id_for(event_id, "event", versions),
             event_id=event_id,
@@ -227,3 +260,8 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
+
+
+def _iso(moment: datetime) -> str:
+    """`moment` as ISO 8601 with a Z for UTC."""
+    return moment.isoformat().replace("+00:00", "Z")

@@ -16,9 +16,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
-from screening.domain.lists import ListPolicy
+from screening.domain.lists import ListPolicy, ListsFreshness
 from screening.domain.model import Event, Lease, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.profiles import PartyProfile
@@ -150,6 +151,10 @@ class RuleContext:
     bandwidth_unknown: tuple[bool, ...] = ()
     lists_available: bool = True
     event_id_reused: bool = False
+    address_hits: tuple[AddressMatch, ...] = ()
+    """The event's addresses (ship-to, parties') that match listed addresses, at the hold threshold."""
+    lists_freshness: ListsFreshness | None = None
+    """The lists' age against the service's limit (None without lists)."""
 
     def __post_init__(self) -> None:
         if not self.watched:

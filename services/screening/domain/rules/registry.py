@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol, TypeVar
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
-from screening.domain.lists import ListPolicy
+from screening.domain.lists import ListPolicy, ListsFreshness
 from screening.domain.model import Event, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
+from screening.domain.rules.addresses import AddressMatchRule
 from screening.domain.rules.base import NoParameters, Rule, RuleContext, Scope, transfer_of
 from screening.domain.rules.classification import ItemClassificationRule
 from screening.domain.rules.completeness import (
@@ -50,6 +52,7 @@ from screening.domain.rules.integrity import (
     EventDateParams,
     EventDateRule,
     EventIdReusedRule,
+    ListsStaleRule,
     ListsUnavailableRule,
 )
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
@@ -87,6 +90,7 @@ RULES: tuple[type[Rule], ...] = (
     ListedPartyRule,
     NameObfuscatedRule,
     PartyUnidentifiedRule,
+    AddressMatchRule,
     OwnershipDataRule,
     OfacFiftyPercentRule,
     AffiliatesRule,
@@ -118,6 +122,7 @@ RULES: tuple[type[Rule], ...] = (
     # the event itself
     LifecycleRule,
     ListsUnavailableRule,
+    ListsStaleRule,
     EventIdReusedRule,
     EventDateRule,
 )
@@ -146,6 +151,8 @@ def build_context(
     on: date | None = None,
     lists_available: bool = True,
     event_id_reused: bool = False,
+    address_hits: tuple[AddressMatch, ...] = (),
+    lists_freshness: ListsFreshness | None = None,
 ) -> RuleContext:
     """The context the rules read for `event`, with the per-date facts worked out from `ruleset`.
 
@@ -183,6 +190,8 @@ def build_context(
         bandwidth_unknown=bandwidth_unknown,
         lists_available=lists_available,
         event_id_reused=event_id_reused,
+        address_hits=address_hits,
+        lists_freshness=lists_freshness,
     )
 
 
