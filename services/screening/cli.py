@@ -57,17 +57,20 @@ async def run_check(
     paths: Sequence[str],
     list_files: Sequence[Path],
     ownership_files: Sequence[Path],
+    max_list_age_hours: float | None = None,
     out: BinaryIO | None = None,
     batch_size: int = 500,
 ) -> int:
     """Screen JSONL events with in-memory adapters; print one decision per event, in input order.
 
     Every line that is not a valid event is reported on stderr with its number (and held, when it names
-    its subject); the exit status is then 1.
+    its subject); the exit status is then 1. Lists older than `max_list_age_hours` (default: the serve
+    setting `lists.max_age_hours`, as `screening serve` decides; 0 for no limit) hold every event.
     """
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
     from screening.codec import EventDecoder, encode_decision
+    from screening.config import Settings
     from screening.domain.engine import ScreeningEngine
     from screening.ports import Received
     from screening.resources import load_catalogue, load_lists, load_ruleset
@@ -78,8 +81,13 @@ async def run_check(
     lists = load_lists(list_files, ruleset)
     records = [record for path in ownership_files for record in load_ownership_file(path)]
     registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
+    max_age = Settings().lists.max_age_hours if max_list_age_hours is None else max_list_age_hours
     service = ScreeningService(
-        ScreeningEngine(ruleset, load_catalogue()), lambda: lists, registry, InMemoryDecisionLedger()
+        ScreeningEngine(ruleset, load_catalogue()),
+        lambda: lists,
+        registry,
+        InMemoryDecisionLedger(),
+        lists_max_age_hours=max_age or None,
     )
     decoder = EventDecoder()
     failures = 0
@@ -113,29 +121,6 @@ async def run_check(
 
 
 # -------------------------------------------------------------------------------------------- loading
-async def run_lists_load(paths: Sequence[Path]) -> int:
-    """Store list files in Redis; the running service picks them up on its next refresh."""
-    from screening.adapters.csl import combine, load_list_file
-    from screening.adapters.redis_store import RedisListsStore
-    from screening.adapters.security import create_redis_client
-    from screening.config import Settings
-    from screening.resources import screening_version
-
-    settings = Settings()
-    loaded = [load_list_file(p) for p in paths]
-    entries, files_version = combine(loaded)
-    version = screening_version(files_version)
-    client = create_redis_client(settings.redis, 5.0)
-    try:
-        await RedisListsStore(client, settings.redis.prefix).save(
-            [(p.name, p.read_bytes()) for p in paths], version
-        )
-    finally:
-        await client.aclose()
-    print(orjson.dumps({"lists_version": version, "entries": len(entries)}).decode())
-    return 0
-
-
 async def run_ownership_load(paths: Sequence[Path]) -> int:
     """Load ownership records (contract JSONL or FollowTheMoney JSONL) into Redis."""
     from screening.adapters.ownership_files import load_ownership_file
@@ -182,16 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="JSONL files of order/lease events, or - for stdin")
     check.add_argument("--lists", action="append", type=Path, default=[], help="CSL CSV or JSON (repeatable)")
     check.add_argument("--ownership", action="append", type=Path, default=[], help="ownership records JSONL")
+    check.add_argument(
+        "--max-list-age-hours",
+        type=float,
+        default=None,
+        help="hold every event when the lists are older than this (default: the serve setting "
+        "lists.max_age_hours; 0: no limit)",
+    )
     from screening import match_command
 
     match_command.register(commands)
     from screening import verify_command
 
     verify_command.register(commands)
-    lists = commands.add_parser("lists", help="control lists")
-    lists_sub = lists.add_subparsers(dest="lists_command", required=True)
-    lists_load = lists_sub.add_parser("load", help="load list files into Redis for the running service")
-    lists_load.add_argument("files", nargs="+", type=Path)
+    from screening import lists_command
+
+    lists_command.register(commands)
     ownership = commands.add_parser("ownership", help="ownership registry")
     ownership_sub = ownership.add_subparsers(dest="ownership_command", required=True)
     ownership_load = ownership_sub.add_parser("load", help="load ownership records into Redis")
@@ -212,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve()
     _configure_logging("WARNING")
     if args.command == "check":
-        return asyncio.run(run_check(args.files, args.lists, args.ownership))
+        return asyncio.run(run_check(args.files, args.lists, args.ownership, args.max_list_age_hours))
     if args.command == "match":
         from screening import match_command
 
@@ -222,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return verify_command.run(args)
     if args.command == "lists":
-        return asyncio.run(run_lists_load(args.files))
+        from screening import lists_command
+
+        return lists_command.run(args)
     if args.command == "ownership":
         return asyncio.run(run_ownership_load(args.files))
     if args.command == "bench":

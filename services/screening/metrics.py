@@ -49,6 +49,8 @@ RETRIED_OPERATIONS = ("ownership", "publish", "batch")
 """What the error policy retries: an ownership read, a publish, a whole batch."""
 BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
+LISTS_FOUND = ("gone", "older")
+"""What a service that writes its lists back into Redis found there (`screening.app.refresh_lists`)."""
 RESCREEN_CAUSES = ("lists", "ownership")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
 
@@ -116,6 +118,16 @@ class ServiceState:
     """Records behind the end of the partition, by (topic, partition)."""
     consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
+    lists_max_age_s: float | None = None
+    """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
+    lists_refused: bool = False
+    """The newest version in the lists store was refused (integrity checks); the lists in memory stay."""
+    lists_forced: bool = False
+    """The lists in memory were accepted past the integrity checks because an operator forced them."""
+    lists_republished: Mapping[str, int] = field(default_factory=dict)
+    """Times the lists were written back into Redis, by what was found there (gone, older)."""
+    lists_fetches: Mapping[str, int] = field(default_factory=dict)
+    """Scheduled downloads of the lists, by result."""
 
 
 class BatchHistogram(Collector):
@@ -180,9 +192,23 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck) = (
-            _state_families()
-        )
+        (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            max_age,
+            refused,
+            forced,
+            republished,
+            fetches,
+        ) = _state_families()
         info.add_metric([], dict(state.versions))
         for store, stats in sorted(state.redis.items()):
             for operation, count in sorted(stats.by_operation.items()):
@@ -201,7 +227,31 @@ class _StateCollector(Collector):
             lag.add_metric([topic, str(partition)], records)
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
-        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
+        if state.lists_max_age_s is not None:
+            max_age.add_metric([], state.lists_max_age_s)
+        refused.add_metric([], 1.0 if state.lists_refused else 0.0)
+        forced.add_metric([], 1.0 if state.lists_forced else 0.0)
+        for found in LISTS_FOUND:
+            republished.add_metric([found], state.lists_republished.get(found, 0))
+        for result, count in sorted(state.lists_fetches.items()):
+            fetches.add_metric([result], count)
+        yield from (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            max_age,
+            refused,
+            forced,
+            republished,
+            fetches,
+        )
 
 
 def _state_families() -> tuple[Any, ...]:
@@ -222,7 +272,7 @@ def _state_families() -> tuple[Any, ...]:
         GaugeMetricFamily("screening_lists_entries", "Entries in the loaded control lists"),
         GaugeMetricFamily(
             "screening_lists_age_seconds",
-            "Age of the loaded control lists (oldest source date of the version)",
+            "Age of the loaded control lists from their source date (+Inf when it is unknown)",
         ),
         GaugeMetricFamily(
             "screening_ownership_data_age_seconds", "Age of the newest ownership record (its as_of date)"
@@ -236,6 +286,29 @@ def _state_families() -> tuple[Any, ...]:
             "screening_consumer_stuck_seconds",
             "Seconds since the partition's last commit while it has records left to consume (0 when none)",
             labels=["topic", "partition"],
+        ),
+        GaugeMetricFamily(
+            "screening_lists_max_age_seconds",
+            "The lists' maximum age: older lists hold every decision (LISTS_STALE)",
+        ),
+        GaugeMetricFamily(
+            "screening_lists_refused",
+            "1 when the newest lists version in Redis was refused by the integrity checks (the lists in "
+            "memory stay), else 0",
+        ),
+        GaugeMetricFamily(
+            "screening_lists_forced",
+            "1 when the lists in memory were accepted past the integrity checks because they were forced",
+        ),
+        CounterMetricFamily(
+            "screening_lists_republished",
+            "Times the service wrote its lists back into Redis, by what it found there (gone, older)",
+            labels=["found"],
+        ),
+        CounterMetricFamily(
+            "screening_lists_fetches",
+            "Scheduled downloads of the lists, by result (updated, not_modified, unchanged, refused, failed)",
+            labels=["result"],
         ),
     )
 

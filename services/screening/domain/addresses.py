@@ -248,19 +248,19 @@ def normalise_address(text: str, country: str | None = None) -> NormalisedAddres
     """
     folded = _fold(text)
     parts = [part.strip() for part in re.split(r"[,;\n\r]+", folded) if part.strip()]
-    parts = [kept for part in parts if (kept := _without_attention(part))]
+    parts = [text for part in parts if (text := _without_attention(part))]
     found_country: str | None = None
     if len(parts) > 1 and _ISO2.match(parts[-1].strip(" .")):
         found_country = parts.pop().strip(" .").upper()
     # A part that is a country named in full, wherever it stands ("..., England, GB", "China, Shenzhen").
-    kept = []
+    places: list[str] = []
     for part in parts:
         named = _COUNTRY_NAMES.get(re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", " ", part)).strip())
         if named is None:
-            kept.append(part)
+            places.append(part)
         elif found_country is None:
             found_country = named
-    parts = kept
+    parts = places
     postcode, parts = _take_postcode(parts)
     words: list[str] = []
     numbers: list[str] = []
