@@ -240,7 +240,10 @@ async def refresh_lists(runtime: Runtime) -> None:
       saw (Redis lost its data, or came back from an old backup), are not a new version: the service keeps
       deciding with the lists in memory (intact, of a known version) and writes them back, and counts it
       (`screening_lists_republished_total`, an alert).
-    - With no lists in Redis and none in memory, the list files (or the shipped snapshot) are loaded.
+    - With no lists in Redis and none in memory, the list files (or the shipped snapshot) are loaded. A
+      version in Redis that a starting service refuses leaves it without lists (every decision a hold,
+      LISTS_UNAVAILABLE, not ready): the operator's lists are in Redis, and older files are not put in
+      their place silently.
     """
     store, holder = runtime.lists_store, runtime.lists
     try:
@@ -272,24 +275,22 @@ async def refresh_lists(runtime: Runtime) -> None:
         candidate = await asyncio.to_thread(prepare, stored.files, given)
     except ListsRefused as error:
         _refuse(runtime, stored.head.version, stored.head.generation, error.problems, "cannot be loaded")
-        if current is None:
-            await _load_fallback(runtime)
         return
     baseline = (
         ListCounts.of(current.entries) if current is not None else await asyncio.to_thread(shipped_counts)
     )
     problems = integrity_problems(candidate.counts, baseline, policy_of(runtime.settings.lists))
+    if not candidate.counts.entries:
+        # An empty list would screen every party clean: never, forced or not.
+        _refuse(runtime, stored.head.version, stored.head.generation, problems, "cannot be loaded")
+        return
     if problems and not stored.head.forced_here:
         _refuse(runtime, stored.head.version, stored.head.generation, problems, "refused")
-        if current is None:
-            await _load_fallback(runtime)
         return
     try:
         fresh = await asyncio.to_thread(build_lists, candidate.loaded, ruleset)
     except Exception as error:
         _refuse(runtime, stored.head.version, stored.head.generation, [str(error)], "cannot be loaded")
-        if current is None:
-            await _load_fallback(runtime)
         return
     holder.current, holder.source, holder.error = fresh, "redis", None
     holder.stored, holder.generation, holder.refused = stored, stored.head.generation, None
@@ -310,9 +311,7 @@ def _refuse(runtime: Runtime, version: str, generation: int, problems: list[str]
     """Record and log a version found in Redis that the service will not screen against."""
     holder = runtime.lists
     holder.refused = RefusedLists(version, generation, tuple(problems))
-    kept = (
-        holder.current.version if holder.current is not None else "none (the list files are loaded instead)"
-    )
+    kept = holder.current.version if holder.current is not None else "none: every decision is held"
     message = f"lists version {version} in Redis {how}: {'; '.join(problems)}; screening goes on with {kept}"
     if holder.current is None:
         holder.error = message

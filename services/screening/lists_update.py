@@ -81,10 +81,10 @@ def prepare(
         except (ListFormatError, ValueError) as error:
             problems.append(f"{name}: {error}")
             continue
-        missing = [column for column in REQUIRED_COLUMNS if part.columns and column not in part.columns]
+        missing = [column for column in REQUIRED_COLUMNS if column not in part.columns]
         if official_columns and not part.columns:
             problems.append(f"{name}: not the official CSV layout")
-        elif missing:
+        elif official_columns and missing:
             problems.append(f"{name}: required columns missing: {', '.join(missing)}")
         loaded.append(part)
     if problems:
