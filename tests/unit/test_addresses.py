@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from screening.domain.addresses import AddressIndex, AddressMatch, normalise_address
-from screening.domain.names import ScreeningLists
 from screening.domain.lists import ListsFreshness
+from screening.domain.names import ScreeningLists
 from screening.domain.rules.addresses import AddressMatchRule
 from screening.domain.rules.integrity import ListsStaleRule
 from tests.rule_contexts import codes, context, entry, item, order, party, run
@@ -18,10 +18,13 @@ IFLYTEK = entry(
     addresses="National Intelligent Speech High-tech Industrialization Base, No. 666, Wangjiang Road West, "
     "Hefei, Anhui, CN",
 )
-FRONT_A = entry("Alpha Trading Limited", addresses="Room 1905, 19/F, Nam Wo Hong Building, 148 Wing Lok Street, "
-                "Sheung Wan, HK")  # fmt: skip
-FRONT_B = entry("Beta Electronics Co.", addresses="Room 1905, 19/F, Nam Wo Hong Bldg., 148 Wing Lok St., "
-                "Sheung Wan, HK")  # fmt: skip
+FRONT_A = entry(
+    "Alpha Trading Limited",
+    addresses="Room 1905, 19/F, Nam Wo Hong Building, 148 Wing Lok Street, Sheung Wan, HK",
+)
+FRONT_B = entry(
+    "Beta Electronics Co.", addresses="Room 1905, 19/F, Nam Wo Hong Bldg., 148 Wing Lok St., Sheung Wan, HK"
+)
 MOSCOW = entry("Gamma JSC", source="EL", addresses="26 General Belov Street, Office 415, Moscow, 115583, RU")
 VAGUE = entry("Delta LLC", addresses="Tverskaya, RU; Ghazni City, AF")
 HAND_MADE = [IFLYTEK, FRONT_A, FRONT_B, MOSCOW, VAGUE]
