@@ -37,6 +37,7 @@ from screening.adapters.csl import (
 from screening.adapters.lists_store import ListsHead, RedisListsStore
 from screening.config import ListsSettings
 from screening.domain.list_integrity import IntegrityPolicy, ListCounts, integrity_problems, required
+from screening.metrics import LISTS_FETCH_RESULTS
 from screening.resources import screening_version, shipped_counts
 
 log = logging.getLogger("screening.lists")
@@ -232,7 +233,7 @@ class FetchOutcome:
         return found
 
 
-FETCH_RESULTS = ("updated", "not_modified", "unchanged", "refused", "failed")
+FETCH_RESULTS = LISTS_FETCH_RESULTS
 """Every `FetchOutcome.result` (a metric label)."""
 
 

@@ -49,6 +49,8 @@ RETRIED_OPERATIONS = ("ownership", "publish", "batch")
 """What the error policy retries: an ownership read, a publish, a whole batch."""
 BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
+LISTS_FETCH_RESULTS = ("updated", "not_modified", "unchanged", "refused", "failed")
+"""Results of a scheduled download of the lists (`screening.lists_update.FetchOutcome.result`)."""
 LISTS_FOUND = ("gone", "older")
 """What a service that writes its lists back into Redis found there (`screening.app.refresh_lists`)."""
 RESCREEN_CAUSES = ("lists", "ownership")
@@ -233,8 +235,8 @@ class _StateCollector(Collector):
         forced.add_metric([], 1.0 if state.lists_forced else 0.0)
         for found in LISTS_FOUND:
             republished.add_metric([found], state.lists_republished.get(found, 0))
-        for result, count in sorted(state.lists_fetches.items()):
-            fetches.add_metric([result], count)
+        for result in LISTS_FETCH_RESULTS:
+            fetches.add_metric([result], state.lists_fetches.get(result, 0))
         yield from (
             info,
             round_trips,

@@ -158,6 +158,7 @@ def exported() -> dict[str, set[str]]:
             cache=stats,
             consumer_lag={("screening.orders.v1", 0): 0},
             consumer_stuck_s={("screening.orders.v1", 0): 0.0},
+            lists_max_age_s=72 * 3600.0,
         )
     )
     names: dict[str, set[str]] = {name: set() for name in PROMETHEUS_OWN}
