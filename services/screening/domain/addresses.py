@@ -191,6 +191,13 @@ _UNIT_WORDS = frozenset(
      "apartment", "apt", "house", "plot", "lot", "box", "level", "tower", "korpus", "d", "dom", "kv", "pom"}
 )  # fmt: skip
 
+_PARTS = re.compile(r"[,;\n\r]+")
+_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
+_SPACES_HYPHENS = re.compile(r"[\s-]+")
+_NOT_LETTER = re.compile(r"[^a-z ]+")
+_NOT_WORD = re.compile(r"[^\w -]+")
+_FIRST_POSTCODE = re.compile(r"\d{5,7}")
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|er|e|eme|ya|yy|iy|oy|y|j)$")
 _FLOOR = re.compile(r"^(\d+)f$")
@@ -234,7 +241,7 @@ class NormalisedAddress:
 
 def country_code(name: str) -> str | None:
     """The ISO-2 code of a country named in full or by code ("Hong Kong", "Korea, North", "CN"), if known."""
-    folded = re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", " ", _fold(name))).strip()
+    folded = _letters_only(_fold(name))
     if _ISO2.match(folded):
         return folded.upper()
     return _COUNTRY_NAMES.get(folded)
@@ -247,7 +254,7 @@ def normalise_address(text: str, country: str | None = None) -> NormalisedAddres
     code or a known country name; a postcode is looked for in the last three parts after the first.
     """
     folded = _fold(text)
-    parts = [part.strip() for part in re.split(r"[,;\n\r]+", folded) if part.strip()]
+    parts = [part.strip() for part in _PARTS.split(folded) if part.strip()]
     parts = [text for part in parts if (text := _without_attention(part))]
     found_country: str | None = None
     if len(parts) > 1 and _ISO2.match(parts[-1].strip(" .")):
@@ -255,7 +262,7 @@ def normalise_address(text: str, country: str | None = None) -> NormalisedAddres
     # A part that is a country named in full, wherever it stands ("..., England, GB", "China, Shenzhen").
     places: list[str] = []
     for part in parts:
-        named = _COUNTRY_NAMES.get(re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", " ", part)).strip())
+        named = None if len(part) > 40 or _DIGIT.search(part) else _COUNTRY_NAMES.get(_letters_only(part))
         if named is None:
             places.append(part)
         elif found_country is None:
@@ -328,6 +335,11 @@ def _before_road(text: str, index: int) -> bool:
     return following[:1] in ("路", "街", "道") or following == "大道"
 
 
+def _letters_only(text: str) -> str:
+    """Letters and single spaces only (for comparing with country names)."""
+    return _SPACES.sub(" ", _NOT_LETTER.sub(" ", text)).strip()
+
+
 def _without_attention(part: str) -> str:
     """A part without an attention or care-of line ("Attn: Receiving Dept.", "c/o X / 5 Main St": what
     follows a slash is kept)."""
@@ -342,10 +354,12 @@ def _take_postcode(parts: list[str]) -> tuple[str | None, list[str]]:
     a part whose other words are a place, not a unit), and the parts without it."""
     for index in [*range(len(parts) - 1, max(0, len(parts) - 4), -1), *([0] if len(parts) >= 3 else [])]:
         part = parts[index]
-        compact = re.sub(r"\s+", " ", re.sub(r"[^\w -]+", " ", part)).strip()
-        if index == 0 and not re.fullmatch(r"\d{5,7}", compact):
+        if not _DIGIT.search(part):
+            continue
+        compact = _SPACES.sub(" ", _NOT_WORD.sub(" ", part)).strip()
+        if index == 0 and not _FIRST_POSTCODE.fullmatch(compact):
             continue  # a first part is a postcode only when it is one of five digits or more (largest first)
-        if _POSTCODE.match(compact) and any(char.isdigit() for char in compact):
+        if _POSTCODE.match(compact):
             return _compact_postcode(compact), parts[:index] + parts[index + 1 :]
         if index == 0:
             continue
@@ -358,7 +372,7 @@ def _take_postcode(parts: list[str]) -> tuple[str | None, list[str]]:
                 rest
                 and _POSTCODE.match(candidate)
                 and sum(char.isdigit() for char in candidate) >= 3
-                and not any(char.isdigit() for char in " ".join(rest))
+                and not any(_DIGIT.search(word) for word in rest)
             ):
                 return _compact_postcode(candidate), [*parts[:index], " ".join(rest), *parts[index + 1 :]]
     return None, parts
@@ -371,7 +385,7 @@ def _is_street_word(word: str) -> bool:
 
 
 def _compact_postcode(text: str) -> str:
-    return re.sub(r"[\s-]+", "", text).lower()
+    return _SPACES_HYPHENS.sub("", text).lower()
 
 
 def _read_part(part: str, words: list[str], numbers: list[str]) -> None:
@@ -384,7 +398,7 @@ def _read_part(part: str, words: list[str], numbers: list[str]) -> None:
         token = token.replace("'", "")
         if not token:
             continue
-        if any(char.isdigit() for char in token):
+        if not token.isalpha():
             floor = _FLOOR.match(token)
             if floor:
                 numbers.append(floor.group(1).lstrip("0") or "0")
