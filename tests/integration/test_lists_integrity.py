@@ -20,7 +20,6 @@ from screening.adapters.lists_store import RedisListsStore
 from screening.app import refresh_lists
 from screening.cli import main
 from screening.ops import readiness
-from screening.resources import SHIPPED_LIST, data_path
 from tests.integration.conftest import RunningService, wait_until
 from tests.support import order_event
 
@@ -41,14 +40,14 @@ def now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-async def decide(svc: RunningService, event_id: str, buyer: str = HUAWEI) -> dict[str, Any]:
-    """Send an order of laptops to `buyer` and read its decision."""
+async def decide(svc: RunningService, event_id: str, published: int) -> dict[str, Any]:
+    """Send an order of laptops to Huawei and read its decision (`published`: decisions on the topic then)."""
     k = svc.settings.kafka
     event = order_event(
-        event_id, f"SO-{event_id}", buyer=buyer, country="CN", product="Laptop", occurred_at=now()
+        event_id, f"SO-{event_id}", buyer=HUAWEI, country="CN", product="Laptop", occurred_at=now()
     )
     await svc.send(k.orders_topic, f"SO-{event_id}", event)
-    decisions = [orjson.loads(v) for _, v in await svc.read(k.decisions_topic, 50, timeout=30) if v]
+    decisions = [orjson.loads(v) for _, v in await svc.read(k.decisions_topic, published) if v]
     return next(decision for decision in decisions if decision["event_id"] == event_id)
 
 
@@ -88,7 +87,7 @@ async def test_a_one_entry_list_is_refused_by_load_and_by_the_running_service_un
     assert refused is not None and refused.version == "csl:2026-11-29:tampered"
     checks = await readiness(svc.runtime)
     assert checks["lists"] is True and checks["lists_refused"]["version"] == "csl:2026-11-29:tampered"
-    denied = await decide(svc, "integrity-1")
+    denied = await decide(svc, "integrity-1", 1)
     assert denied["outcome"] == "deny" and "LISTED_PARTY" in {r["code"] for r in denied["reasons"]}
     assert denied["versions"]["lists"] == shipped_lists.version
 
@@ -101,22 +100,34 @@ async def test_a_one_entry_list_is_refused_by_load_and_by_the_running_service_un
     current = svc.runtime.lists.current
     assert current is not None and current.version == out["lists_version"] and len(current.entries) == 1
     assert svc.runtime.lists.forced is not None and svc.runtime.lists.refused is None
-    switched = await decide(svc, "integrity-2")
+    switched = await decide(svc, "integrity-2", 2)
     assert switched["versions"]["lists"] == out["lists_version"]
     assert "LISTED_PARTY" not in {r["code"] for r in switched["reasons"]}
 
 
 async def test_lists_redis_loses_are_kept_in_memory_and_written_back(
-    start_service, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    start_service,
+    shipped_lists,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    svc: RunningService = await start_service()  # no lists in Redis yet: the shipped snapshot from files
-    assert svc.runtime.lists.source == "files"
-    code, out = await run_cli(svc, monkeypatch, capsys, "load", str(data_path(SHIPPED_LIST)))
-    assert code == 0 and out["entries"] == 25921 and out["as_of"].startswith("2026-07-31")
+    svc: RunningService = await start_service(lists=shipped_lists)
+    # A small list (forced past the integrity checks, so that the test moves kilobytes, not the whole CSL).
+    small = tmp_path / "consolidated_2026-11-29.csv"
+    small.write_text(
+        ONE_ENTRY
+        + ONE_ENTRY.splitlines()[1].replace('"x1"', '"x2"').replace("Example Listed Widgets Ltd", HUAWEI)
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out = await run_cli(svc, monkeypatch, capsys, "load", str(small), "--force", "--reason", "drill")
+    assert code == 0 and out["entries"] == 2
     await refresh_lists(svc.runtime)
     holder = svc.runtime.lists
     assert holder.source == "redis" and holder.generation == out["generation"]
     loaded = holder.current
+    assert loaded is not None and loaded.version == out["lists_version"]
     key = f"{svc.settings.redis.prefix}lists:v1"
 
     # Redis wiped: the lists are gone there, not "no lists"; the service keeps its own and writes them back.
@@ -126,7 +137,9 @@ async def test_lists_redis_loses_are_kept_in_memory_and_written_back(
     store = RedisListsStore(svc.runtime.redis, svc.settings.redis.prefix)
     head = await store.head()
     assert head is not None and head.generation == out["generation"] and head.version == loaded.version
-    assert (await decide(svc, "generation-1"))["outcome"] == "deny"
+    assert head.forced_here  # the force record comes back with the lists
+    denied = await decide(svc, "generation-1", 1)
+    assert denied["outcome"] == "deny" and denied["versions"]["lists"] == loaded.version
 
     # An older generation comes back (a restored backup): kept in memory and overwritten with the newer one.
     await svc.runtime.redis.hset(
