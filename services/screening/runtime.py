@@ -9,13 +9,16 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
+from screening.adapters.licences import RedisLicenceStore
 from screening.adapters.lists_store import RedisListsStore, StoredLists
 from screening.adapters.redis_store import RedisDecisionLedger, RedisOwnershipRegistry
+from screening.adapters.reviews import ReviewConsumer
+from screening.calendar_watch import BoundaryWatcher
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.health import ConsumerHealth
 from screening.metrics import Metrics
-from screening.ports import OpenSubjects
+from screening.ports import OpenHoldsStore, OpenSubjects
 from screening.rescreen import RescreenScheduler
 from screening.service import ScreeningService
 from screening.signing import DecisionSigner
@@ -72,6 +75,8 @@ class Runtime:
     committer: OffsetCommitter
     health: ConsumerHealth
     subjects: OpenSubjects
+    holds: OpenHoldsStore
+    """The held subjects awaiting review (what the review page lists)."""
     rescreens: RescreenScheduler
     redis: Any
     secrets: tuple[str, ...] = ()
@@ -80,3 +85,9 @@ class Runtime:
     subscribers: list[Any] = field(default_factory=list)
     """The FastStream subscribers (their `.consumer` once started), for lag and health."""
     signer: DecisionSigner | None = None
+    calendar: BoundaryWatcher | None = None
+    """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""
+    reviews: ReviewConsumer | None = None
+    """The handler of the reviews topic."""
+    licences: RedisLicenceStore | None = None
+    """The licence store (its balances are exported as metrics)."""

@@ -32,6 +32,7 @@ Matcher = Callable[[str, "str | None"], Sequence[Hit]]
 # (list source, strong) -> "allow", "hold" or "deny": the decision the hit makes under the list policy.
 Outcome = Callable[[str, bool], str]
 ALERTS = frozenset({"hold", "deny"})
+REPORTED = ALERTS | {"allow"}  # the list policy answers allow only for a record-only list's match
 
 
 def load_cases(path: Path = EVAL_SET) -> list[dict[str, Any]]:
@@ -141,9 +142,12 @@ def evaluate(matcher: Matcher, cases: Sequence[dict[str, Any]], outcome: Outcome
         report.micros.append((time.perf_counter() - started) * 1e6)
         outcomes = [outcome(hit[3], hit[2]) for hit in hits]
         alerting = [hit for hit, said in zip(hits, outcomes, strict=True) if said in ALERTS]
+        # A match on a record-only list (NS-CMIC: allow, recorded) is still reported to the reviewer: a
+        # variant found there is found; it is no alert on a negative (nobody has to clear it).
+        reported = [hit for hit, said in zip(hits, outcomes, strict=True) if said in REPORTED]
         if case["kind"] == "variant":
             expected = set(case["expected"])
-            found = any(hit[0] in expected for hit in alerting)
+            found = any(hit[0] in expected for hit in reported)
             tally = report.by_variant.setdefault(case["variant"], [0, 0])
             tally[0] += found
             tally[1] += 1
@@ -151,7 +155,7 @@ def evaluate(matcher: Matcher, cases: Sequence[dict[str, Any]], outcome: Outcome
                 continue
             report.variants += 1
             report.found += found
-            report.found_strong += any(hit[0] in expected and hit[2] for hit in alerting)
+            report.found_strong += any(hit[0] in expected and hit[2] for hit in reported)
             report.top1 += bool(hits) and hits[0][0] in expected
             if not found:
                 report.misses.append({"case": case, "hits": hits[:3]})

@@ -94,6 +94,8 @@ class Order:
     """When the service received the event (the Kafka record's timestamp); None when not known."""
     ship_to_address: str | None = None
     """The delivery address, free text (additive field); screened against the list's addresses."""
+    ship_date: date | None = None
+    """The requested ship date: the goods move then, so the order is decided as of it (additive field)."""
 
     kind = "order"
 

@@ -14,8 +14,9 @@ from typing import Protocol, TypeVar
 from screening.domain.addresses import AddressMatch
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
+from screening.domain.licensing import LicenceBook, Shortfall
 from screening.domain.lists import ListPolicy, ListsFreshness
-from screening.domain.model import Event, Reason
+from screening.domain.model import Event, Licence, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
 from screening.domain.rules.addresses import AddressMatchRule
@@ -56,6 +57,7 @@ from screening.domain.rules.integrity import (
     ListsUnavailableRule,
 )
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
+from screening.domain.rules.licences import LicenceOnFileRule
 from screening.domain.rules.ownership import (
     AffiliatesParams,
     AffiliatesRule,
@@ -111,6 +113,7 @@ RULES: tuple[type[Rule], ...] = (
     ShipToMismatchRule,
     ResellerEndUserRule,
     IntermediaryHeadquartersRule,
+    LicenceOnFileRule,
     # inputs the rules above need
     DestinationUnknownRule,
     OriginUnknownRule,
@@ -153,6 +156,9 @@ def build_context(
     event_id_reused: bool = False,
     address_hits: tuple[AddressMatch, ...] = (),
     lists_freshness: ListsFreshness | None = None,
+    licence_book: LicenceBook | None = None,
+    claimed_licences: tuple[Licence, ...] = (),
+    licence_shortfalls: tuple[Shortfall, ...] = (),
 ) -> RuleContext:
     """The context the rules read for `event`, with the per-date facts worked out from `ruleset`.
 
@@ -192,6 +198,9 @@ def build_context(
         event_id_reused=event_id_reused,
         address_hits=address_hits,
         lists_freshness=lists_freshness,
+        licence_book=licence_book,
+        claimed_licences=claimed_licences,
+        licence_shortfalls=licence_shortfalls,
     )
 
 
