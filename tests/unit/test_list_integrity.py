@@ -99,3 +99,33 @@ def test_decisions_carry_the_lists_age_and_hold_past_the_maximum(shipped_lists: 
         "max_age_hours": 72,
     }
     assert decide(datetime(2026, 8, 3, 9, tzinfo=UTC), None)["outcome"] == "allow"  # no limit
+
+
+def test_an_order_with_a_ship_date_is_held_at_a_listed_ship_to_address_and_says_the_lists_age(
+    shipped_lists: ScreeningLists,
+) -> None:
+    engine = ScreeningEngine(load_ruleset(), load_catalogue())
+    service = ScreeningService(
+        engine,
+        lambda: shipped_lists,
+        InMemoryOwnershipRegistry([]),
+        InMemoryDecisionLedger(),
+        clock=lambda: datetime(2026, 8, 2, 12, tzinfo=UTC),
+        lists_max_age_hours=72,
+    )
+    raw = order_event(
+        "evt-addr-date",
+        "SO-addr-date",
+        buyer="Harbour Components Trading Ltd",
+        country="HK",
+        occurred_at="2026-08-01T08:00:00Z",
+        ship_date="2026-08-20",
+        ship_to_address="Rm 1905, 19/F, Nam Wo Hong Building, 148 Wing Lok Street, Sheung Wang, Hong Kong",
+    )
+    (decision,) = asyncio.run(service.screen([decode_event("order", raw)]))  # type: ignore[list-item]
+    found = orjson.loads(encode_decision(decision))
+    assert found["outcome"] == "hold"
+    by_code = {reason["code"]: reason for reason in found["reasons"]}
+    assert "Sky Rise Technology Ltd." in orjson.dumps(by_code["ADDRESS_MATCH"]["evidence"]).decode()
+    assert by_code["DECISION_DATE"]["message"].startswith("decided as of 2026-08-20")
+    assert found["versions"]["lists_age_hours"] == 60.0
