@@ -10,7 +10,7 @@ import pytest
 
 from screening.adapters.csl import parse_list_bytes
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
-from screening.codec import decode_event, encode_decision
+from screening.codec import decision_from_mapping, decode_event, encode_decision
 from screening.domain.engine import ScreeningEngine
 from screening.domain.list_integrity import IntegrityPolicy, ListCounts, integrity_problems
 from screening.domain.names import ScreeningLists
@@ -129,3 +129,5 @@ def test_an_order_with_a_ship_date_is_held_at_a_listed_ship_to_address_and_says_
     assert "Sky Rise Technology Ltd." in orjson.dumps(by_code["ADDRESS_MATCH"]["evidence"]).decode()
     assert by_code["DECISION_DATE"]["message"].startswith("decided as of 2026-08-20")
     assert found["versions"]["lists_age_hours"] == 60.0
+    # Read back (a review's decision keeps the reviewed one's versions), the lists' date and age stay.
+    assert decision_from_mapping(found).versions == decision.versions  # type: ignore[union-attr]
