@@ -20,7 +20,13 @@ from screening.adapters.csl import (
     oldest_source_date,
     parse_list_bytes,
 )
-from screening.adapters.name_words import HAN_WORDS, NAME_WORDS, name_words_digest, parse_name_words
+from screening.adapters.name_words import (
+    COMMON_WORDS,
+    HAN_WORDS,
+    NAME_WORDS,
+    name_words_digest,
+    parse_name_words,
+)
 from screening.domain.catalogue import Catalogue
 from screening.domain.list_integrity import ListCounts
 from screening.domain.names import MatchThresholds, NameWords, ScreeningLists, install_words
@@ -34,12 +40,17 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("screening") / "data" / name))
 
 
-def _name_word_files() -> tuple[bytes, bytes]:
-    return data_path(NAME_WORDS).read_bytes(), data_path(HAN_WORDS).read_bytes()
+def _name_word_files() -> tuple[bytes, bytes, bytes]:
+    return (
+        data_path(NAME_WORDS).read_bytes(),
+        data_path(HAN_WORDS).read_bytes(),
+        data_path(COMMON_WORDS).read_bytes(),
+    )
 
 
 def load_name_words() -> NameWords:
-    """The name matcher's shipped word tables (`data/name_words.toml`, `data/han_words.csv`)."""
+    """The name matcher's shipped word tables (`data/name_words.toml`, `data/han_words.csv`,
+    `data/common_words.txt`)."""
     return parse_name_words(*_name_word_files())
 
 
