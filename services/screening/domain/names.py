@@ -22,6 +22,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,7 @@ from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped,unused-ig
 from pypinyin.constants import PHRASES_DICT  # type: ignore[import-untyped,unused-ignore]
 from rapidfuzz import fuzz
 
+from screening.domain.addresses import AddressIndex
 from screening.domain.lists import ListEntry, ListHit
 from screening.domain.visible_text import INVISIBLE, reveal, whole_script_lookalike
 
@@ -1753,11 +1755,14 @@ class NameIndex:
 
 @dataclass(frozen=True, slots=True)
 class ScreeningLists:
-    """The loaded control lists: their entries, their version (source date and content hash) and index."""
+    """The loaded control lists: their entries, their version (source date and content hash), the name
+    index, the address index, and when their source published them (`as_of`, for their age)."""
 
     entries: tuple[ListEntry, ...]
     version: str
     index: NameIndex = field(repr=False)
+    addresses: AddressIndex | None = field(default=None, repr=False)
+    as_of: datetime | None = None
 
     @classmethod
     def build(
@@ -1766,11 +1771,15 @@ class ScreeningLists:
         version: str,
         thresholds: MatchThresholds | None = None,
         extra_aliases: Mapping[str, Sequence[str]] | None = None,
+        as_of: datetime | None = None,
     ) -> ScreeningLists:
-        """Index `entries` for matching; `version` is recorded in every decision.
+        """Index `entries` for matching names and addresses; `version` is recorded in every decision.
 
-        `extra_aliases` (listed name → further names, see `NameIndex.build`) adds supplemental names.
+        `extra_aliases` (listed name → further names, see `NameIndex.build`) adds supplemental names;
+        `as_of` is when the lists' source published them.
         """
         frozen = tuple(entries)
         index = NameIndex.build(frozen, thresholds, extra_aliases=extra_aliases)
-        return cls(entries=frozen, version=version, index=index)
+        return cls(
+            entries=frozen, version=version, index=index, addresses=AddressIndex.build(frozen), as_of=as_of
+        )
