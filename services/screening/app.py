@@ -36,7 +36,7 @@ from screening.adapters.security import (
     read_secret,
     redis_url,
 )
-from screening.adapters.subjects import RedisOpenSubjects
+from screening.adapters.subjects import RedisOpenSubjects, RedisRescreenMarks
 from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
@@ -49,7 +49,7 @@ from screening.lists_update import FETCH_RESULTS, ListsRefused, fetch_lists, pol
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
 from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
-from screening.rescreen import Rescreener, RescreenScheduler
+from screening.rescreen import PartitionShare, Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import build_lists, load_catalogue, load_lists, load_ruleset, shipped_counts
 from screening.runtime import ListsHolder, RefusedLists, Runtime
@@ -172,12 +172,26 @@ def create_runtime(
         policy,
         resilience.dlq_value_bytes,
     )
+    # Each instance rescreens the subjects of the event partitions its consumer owns.
+    share = PartitionShare(
+        {kind.name: kind.topic(k) for kind in EVENT_KINDS},
+        lambda: getattr(events_subscriber, "consumer", None),
+        events.gate,
+        RedisRescreenMarks(redis_client, settings.redis.prefix),
+    )
     rescreener = Rescreener(
-        service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
+        service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder, share
     )
     rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
+
+    def handed_over(causes: set[str]) -> None:
+        if rs.enabled:
+            for cause in sorted(causes):
+                rescreens.request(cause)
+
+    share.on_handover = handed_over
     calendar = BoundaryWatcher(
-        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens
+        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens, share
     )
 
     def ownership_changed() -> None:
@@ -233,6 +247,7 @@ def create_runtime(
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
         decoder=raw_batch_decoder,
+        listener=share,
     )
 
     @events_subscriber
@@ -324,6 +339,7 @@ def create_runtime(
         calendar=calendar,
         licences=licence_store,
         reviews=reviews,
+        share=share,
     )
 
 
