@@ -26,10 +26,13 @@ from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
     RedisOwnershipRegistry,
+    RegistryState,
 )
+from screening.adapters.registry_rebuild import RegistryRebuilder, watch_registry
 from screening.adapters.security import (
     check_kafka_login,
     create_redis_client,
+    kafka_client_options,
     kafka_security,
     read_secret,
     redis_url,
@@ -56,6 +59,7 @@ __all__ = [
     "create_app",
     "create_runtime",
     "refresh_lists",
+    "start_registry_watch",
     "watch_ownership_writes",
 ]
 
@@ -189,6 +193,29 @@ def create_runtime(
 
     events.consumer = lambda: getattr(events_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
+    tasks: list[asyncio.Task[Any]] = []
+    rebuilder = None
+    if isinstance(registry, RedisOwnershipRegistry):
+
+        async def recover() -> None:
+            # Every subject decided while the registry was unavailable is open again, then rescreened.
+            count = await service.recover_blind()
+            log.warning("ownership registry back: rescreening the open subjects (%d held without it)", count)
+            rescreens.request("ownership")
+
+        def registry_state_changed(state: RegistryState) -> None:
+            if state.problem is None and rs.enabled:
+                tasks.append(asyncio.create_task(recover()))
+
+        registry.on_state = registry_state_changed
+        rebuilder = RegistryRebuilder(
+            registry,
+            ownership,
+            k.bootstrap_servers,
+            k.ownership_topic,
+            kafka_client_options(k.security),
+            decoder,
+        )
     redis_security, kafka_login = settings.redis.security, settings.kafka.security
     secrets = tuple(
         text
@@ -218,6 +245,8 @@ def create_runtime(
         signer=signer,
         secrets=secrets,
         subscribers=[events_subscriber, ownership_subscriber],
+        tasks=tasks,
+        rebuilder=rebuilder,
     )
 
 
@@ -293,6 +322,14 @@ async def _lists_refresher(runtime: Runtime) -> None:
             await refresh_lists(runtime)
 
 
+def start_registry_watch(runtime: Runtime) -> None:
+    """Check the ownership registry in the background: rebuild it from the feed when it is gone, older
+    or half built, and rescreen when it is back (no-op with an in-memory registry)."""
+    if runtime.rebuilder is not None:
+        interval = runtime.settings.resilience.registry_check_s
+        runtime.tasks.append(asyncio.create_task(watch_registry(runtime.rebuilder, interval)))
+
+
 def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     """The FastStream app of `screening serve`, and its runtime."""
     settings = settings or Settings()
@@ -304,6 +341,10 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
         await check_kafka_login(settings.kafka)  # a refused login stops start-up with the broker's reason
         await refresh_lists(runtime)
         runtime.tasks.append(asyncio.create_task(_lists_refresher(runtime)))
+
+    @app.after_startup
+    async def watch_registry_generation() -> None:
+        start_registry_watch(runtime)  # after the subscribers started: a rebuild needs the feed consumer
 
     @app.after_startup
     async def start_ops() -> None:

@@ -192,6 +192,12 @@ class ResilienceSettings(BaseModel):
     dlq_value_bytes: int = Field(
         default=64 * 1024, ge=256, description="Most bytes of a rejected value copied into its dead letter"
     )
+    registry_check_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the ownership registry's generation marker is checked: a registry gone, "
+        "older or being built is rebuilt from the ownership feed, and its return starts a rescreen",
+    )
 
 
 class MetricsSettings(BaseModel):

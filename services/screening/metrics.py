@@ -116,6 +116,8 @@ class ServiceState:
     """Records behind the end of the partition, by (topic, partition)."""
     consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
+    ownership_registry_problem: str | None = None
+    """Why the ownership registry cannot be read as complete (gone, building, older, unreachable)."""
 
 
 class BatchHistogram(Collector):
@@ -180,9 +182,19 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck) = (
-            _state_families()
-        )
+        (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            registry,
+        ) = _state_families()
         info.add_metric([], dict(state.versions))
         for store, stats in sorted(state.redis.items()):
             for operation, count in sorted(stats.by_operation.items()):
@@ -201,7 +213,20 @@ class _StateCollector(Collector):
             lag.add_metric([topic, str(partition)], records)
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
-        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
+        registry.add_metric([], 0.0 if state.ownership_registry_problem else 1.0)
+        yield from (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            registry,
+        )
 
 
 def _state_families() -> tuple[Any, ...]:
@@ -236,6 +261,11 @@ def _state_families() -> tuple[Any, ...]:
             "screening_consumer_stuck_seconds",
             "Seconds since the partition's last commit while it has records left to consume (0 when none)",
             labels=["topic", "partition"],
+        ),
+        GaugeMetricFamily(
+            "screening_ownership_registry_available",
+            "1 when the ownership registry reads as complete; 0 when it is gone, being rebuilt, older than "
+            "one seen before, or unreachable (decisions needing it are holds)",
         ),
     )
 

@@ -153,7 +153,14 @@ class RuntimeState:
             cache=redis.get("ownership"),
             consumer_lag=self.lag,
             consumer_stuck_s=self.stuck,
+            ownership_registry_problem=_registry_problem(runtime.registry),
         )
+
+
+def _registry_problem(registry: Any) -> str | None:
+    """The Redis registry's current problem (an in-memory registry, in component tests, has none)."""
+    state = getattr(registry, "state", None)
+    return getattr(state, "problem", None)
 
 
 def _oldest_date_in(text: str | None) -> date | None:

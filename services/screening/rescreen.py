@@ -159,12 +159,14 @@ class RescreenScheduler:
         self._settle_s = settle_s
         self._retry_s = retry_s
         self._pending: set[str] = set()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_report: RescreenReport | None = None
 
     def request(self, cause: str) -> None:
         """Rescreen soon because of `cause` (one of `CAUSES`)."""
         self._pending.add(cause)
+        self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
@@ -181,7 +183,10 @@ class RescreenScheduler:
                     ).decode()
                 )
                 self._pending.update(causes)
-                await asyncio.sleep(self._retry_s)
+                # A new request (the data it lacked is back) ends the wait early.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
                 continue
             self.last_report = report
             self._metrics.rescreen_done(causes, report.published)

@@ -57,3 +57,5 @@ class Runtime:
     subscribers: list[Any] = field(default_factory=list)
     """The FastStream subscribers (their `.consumer` once started), for lag and health."""
     signer: DecisionSigner | None = None
+    rebuilder: Any = None
+    """The `RegistryRebuilder` of the Redis ownership registry (None with an in-memory registry)."""

@@ -24,7 +24,7 @@ import redis.asyncio as redis_async
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from screening.app import Runtime, create_runtime, refresh_lists
+from screening.app import Runtime, create_runtime, refresh_lists, start_registry_watch
 from screening.config import KafkaSettings, MetricsSettings, RedisSettings, ResilienceSettings, Settings
 from screening.domain.names import ScreeningLists
 
@@ -171,6 +171,8 @@ async def start_service(services: Services) -> AsyncIterator[object]:
         else:
             await refresh_lists(runtime)
         await runtime.broker.start()
+        start_registry_watch(runtime)
+        await wait_registry_ready(runtime)
         producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, linger_ms=1)
         await producer.start()
         running = RunningService(settings, runtime, producer)
@@ -179,10 +181,21 @@ async def start_service(services: Services) -> AsyncIterator[object]:
 
     yield start
     for running in started:
+        for task in running.runtime.tasks:
+            task.cancel()
         await running.runtime.rescreens.stop()
         await running.producer.stop()
         await running.runtime.broker.stop()
         await running.runtime.redis.aclose()
+
+
+async def wait_registry_ready(runtime: Runtime, timeout: float = 30.0) -> None:
+    """Until the service's first check made its ownership registry (a fresh Redis prefix) ready."""
+    deadline = time.monotonic() + timeout
+    while runtime.registry.state.problem is not None or runtime.registry.state.generation is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ownership registry not ready: {runtime.registry.state}")
+        await asyncio.sleep(0.05)
 
 
 def _free_port() -> int:

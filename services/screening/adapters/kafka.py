@@ -503,6 +503,11 @@ class OwnershipConsumer:
         self._dead_lettered = DeadLetterMemory()
         self.consumer: Callable[[], Any] = lambda: None
         """Returns the Kafka consumer of the subscriber (set by the composition root once it exists)."""
+        self.lock = asyncio.Lock()
+        """Held while a batch is applied; a registry rebuild holds it while it replays the feed."""
+        self.floor: dict[tuple[str, int], int] = {}
+        """Per (topic, partition), the offset a registry rebuild replayed up to: records before it are
+        applied already and skipped (applying them again could write an older record over a newer)."""
 
     async def __call__(self, message: KafkaMessage) -> None:
         """The FastStream handler."""
@@ -514,7 +519,9 @@ class OwnershipConsumer:
             return 0
         self._health.consuming(first_offsets(records))
         try:
-            changed = await self.handle(records)
+            async with self.lock:
+                fresh = [r for r in records if r.offset >= self.floor.get((r.topic, r.partition), 0)]
+                changed = await self.handle(fresh)
         except Unavailable as error:
             log.error("ownership registry or broker unavailable, batch left uncommitted: %s", error)
             rewind(consumer, records)
