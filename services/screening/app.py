@@ -19,6 +19,7 @@ from screening.adapters.kafka import (
     EventConsumer,
     OffsetCommitter,
     OwnershipConsumer,
+    RevokedPartitions,
     raw_batch_decoder,
     raw_batch_parser,
 )
@@ -38,6 +39,7 @@ from screening.adapters.security import (
     redis_url,
 )
 from screening.adapters.subjects import RedisOpenSubjects
+from screening.adapters.transactions import PartitionTransactions
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
@@ -124,6 +126,20 @@ def create_runtime(
     health = ConsumerHealth()
     committer = OffsetCommitter(health)
     kinds_by_topic = {kind.topic(k): kind for kind in EVENT_KINDS}
+    transactions = (
+        PartitionTransactions(
+            k.bootstrap_servers,
+            k.group_id,
+            k.transactional_id_prefix,
+            kafka_client_options(k.security),
+            k.auto_offset_reset,
+            k.transaction_wait_s,
+            k.transaction_timeout_ms,
+            k.linger_ms,
+        )
+        if k.transactions
+        else None
+    )
     events = EventConsumer(
         service,
         send,
@@ -136,6 +152,7 @@ def create_runtime(
         health,
         policy,
         resilience.dlq_value_bytes,
+        transactions=transactions,
     )
     rescreener = Rescreener(
         service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
@@ -169,6 +186,7 @@ def create_runtime(
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
         decoder=raw_batch_decoder,
+        listener=RevokedPartitions(events),
     )
 
     @events_subscriber
@@ -356,6 +374,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
 
     @app.after_shutdown
     async def close() -> None:
+        await runtime.events.close()
         for task in runtime.tasks:
             task.cancel()
         await runtime.rescreens.stop()

@@ -143,6 +143,7 @@ async def _run_phase(
         auto_offset_reset="latest",
         enable_auto_commit=False,
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        isolation_level="read_committed",
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and position at the end before producing

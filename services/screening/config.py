@@ -75,6 +75,25 @@ class KafkaSettings(BaseModel):
     auto_offset_reset: Literal["earliest", "latest", "none"] = Field(
         default="earliest", description="Where a new group starts reading"
     )
+    transactions: bool = Field(
+        default=True,
+        description="Exactly-once: each consumed partition's decisions, dead letters and consumed offset "
+        "are published in one Kafka transaction (readers of decisions use isolation_level=read_committed)",
+    )
+    transactional_id_prefix: str = Field(
+        default="screening-tx",
+        description="Start of the transactional ids, `<prefix>.<group>.<topic>.<partition>` (ACLs grant "
+        "the service's principal the transactional ids with this prefix)",
+    )
+    transaction_timeout_ms: int = Field(
+        default=30_000,
+        ge=1000,
+        description="The broker aborts a transaction left open this long (a producer that died mid-batch "
+        "and whose partition nobody took over); read_committed readers wait for it until then",
+    )
+    transaction_wait_s: float = Field(
+        default=15.0, gt=0, description="Longest wait for one transaction (or a producer's start) to finish"
+    )
     security: KafkaSecuritySettings = Field(
         default_factory=KafkaSecuritySettings, description="TLS and SASL settings of every Kafka client"
     )

@@ -115,6 +115,7 @@ async def read_topic(topic: str, timeout: float) -> list[tuple[str, bytes | None
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
+        isolation_level="read_committed",  # a decision of an aborted transaction was never published
         **kafka_client_options(kafka.security),
     )
     deadline = time.monotonic() + timeout

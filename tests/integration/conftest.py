@@ -127,6 +127,7 @@ class RunningService:
             group_id=unique("reader"),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            isolation_level="read_committed",
         )
         await consumer.start()
         found: list[tuple[bytes | None, bytes | None]] = []
@@ -184,6 +185,7 @@ async def start_service(services: Services) -> AsyncIterator[object]:
         for task in running.runtime.tasks:
             task.cancel()
         await running.runtime.rescreens.stop()
+        await running.runtime.events.close()
         await running.producer.stop()
         await running.runtime.broker.stop()
         await running.runtime.redis.aclose()

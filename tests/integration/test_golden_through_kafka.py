@@ -45,6 +45,7 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
         group_id=f"golden-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await reader.start()
     received: dict[str, dict[str, object]] = {}
