@@ -75,6 +75,7 @@ bench: $(STAMP) ## service vs raw passthrough (metrics on and off), ownership an
 	$(BIN)/screening bench --events 10000 > /dev/null || status=1; \
 	$(BIN)/screening bench --events 20000 || status=1; \
 	$(BIN)/screening bench --events 20000 --no-metrics || status=1; \
+	$(BIN)/screening bench --events 20000 --no-transactions || status=1; \
 	$(BIN)/python scripts/bench_ownership.py || status=1; \
 	$(BIN)/python scripts/bench_metrics.py || status=1; \
 	bash $(SERVICES) down; exit $$status

@@ -111,9 +111,13 @@ def create_runtime(
     k = settings.kafka
     signer = DecisionSigner.from_file(settings.signing.key_file) if settings.signing.key_file else None
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+    def seal(topic: str, value: bytes) -> bytes:
         if signer is not None and topic == k.decisions_topic:  # every decision, whichever path made it
-            value = signer.sign_encoded(value)
+            return signer.sign_encoded(value)
+        return value
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        value = seal(topic, value)
         ack = await broker.publish(value, topic=topic, key=key, no_confirm=True)
         if isinstance(ack, asyncio.Future):
             return ack
@@ -136,6 +140,7 @@ def create_runtime(
             k.transaction_wait_s,
             k.transaction_timeout_ms,
             k.linger_ms,
+            seal=seal,
         )
         if k.transactions
         else None

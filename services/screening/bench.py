@@ -247,6 +247,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "SCREENING_KAFKA__DLQ_TOPIC": topics["dlq"],
         "SCREENING_REDIS__PREFIX": f"{tag}:",
         "SCREENING_METRICS__ENABLED": "false" if args.no_metrics else "true",
+        "SCREENING_KAFKA__TRANSACTIONS": "false" if args.no_transactions else "true",
         "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port()),
         "SCREENING_LOG_LEVEL": "WARNING",
     }
@@ -306,6 +307,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "passthrough_events_per_s": round(passthrough_rate, 1),
         "ratio": round(throughput / passthrough_rate, 3),
         "metrics": not args.no_metrics,
+        "transactions": not args.no_transactions,
         "partitions": PARTITIONS,
     }
     print(orjson.dumps(result).decode())

@@ -94,7 +94,10 @@ class PartitionTransactions:
         transaction_timeout_ms: int = 30_000,
         linger_ms: int = 0,
         factory: Callable[..., Any] = AIOKafkaProducer,
+        seal: Callable[[str, bytes], bytes] = lambda topic, value: value,
     ) -> None:
+        """`seal` turns a message's value into what is published (the decision signature)."""
+        self._seal = seal
         self._bootstrap = bootstrap_servers
         self._group_id = group_id
         self._prefix = id_prefix
@@ -226,7 +229,8 @@ class PartitionTransactions:
             futures: list[tuple[int, asyncio.Future[Any]]] = []
             for index, (topic, message_key, value) in enumerate(messages):
                 try:
-                    futures.append((index, await producer.send(topic, value, key=message_key)))
+                    sealed = self._seal(topic, value)
+                    futures.append((index, await producer.send(topic, sealed, key=message_key)))
                 except REFUSED_RECORD as error:  # refused before sending: too large for the client
                     refused[index] = error
             results = await asyncio.gather(*(future for _, future in futures), return_exceptions=True)
