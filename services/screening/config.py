@@ -91,8 +91,26 @@ class KafkaSettings(BaseModel):
         description="The broker aborts a transaction left open this long (a producer that died mid-batch "
         "and whose partition nobody took over); read_committed readers wait for it until then",
     )
+    request_timeout_ms: int = Field(
+        default=15_000,
+        ge=1000,
+        description="Longest wait for one broker request (the client's default, 40 s, kept a batch stuck "
+        "that long on a request sent to a broker that had just died or paused)",
+    )
+    metadata_max_age_ms: int = Field(
+        default=30_000, ge=1000, description="Cluster metadata is refreshed at least this often"
+    )
+    retry_backoff_ms: int = Field(default=100, ge=10, description="Wait before retrying a failed request")
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="A consumer that sends no heartbeat this long leaves the group (its partitions move)",
+    )
+    heartbeat_interval_ms: int = Field(
+        default=2_000, ge=100, description="Heartbeat interval (well under the session timeout)"
+    )
     transaction_wait_s: float = Field(
-        default=15.0, gt=0, description="Longest wait for one transaction (or a producer's start) to finish"
+        default=10.0, gt=0, description="Longest wait for one transaction (or a producer's start) to finish"
     )
     security: KafkaSecuritySettings = Field(
         default_factory=KafkaSecuritySettings, description="TLS and SASL settings of every Kafka client"
