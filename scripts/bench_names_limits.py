@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from screening.adapters.csl import load_cjk_aliases, load_list_file  # noqa: E402
 from screening.domain.disguise import identifies_no_one, reveal  # noqa: E402
 from screening.domain.names import MAX_NAME_CHARS, MatchThresholds, ScreeningLists  # noqa: E402
+from screening.resources import load_name_words  # noqa: E402,F401  (importing it installs the word tables)
 
 DATA = ROOT / "services" / "screening" / "data"
 LONGEST_ALLOWED = 512

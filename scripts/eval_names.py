@@ -1,22 +1,26 @@
 """Measure name-matching quality and cost on the evaluation set: our matcher beside a peer matcher.
 
-Prints a JSON document and two markdown tables. The first: recall (expected entry among the hits), strong
-recall, false-positive rate (unlisted companies with a strong hit), weak-hit rate, top-1, mean and p99 µs per
-name for names not seen before (result cache empty, process warmed on other names), mean µs for repeated names
-(cache hits), and the list load time (parse + supplemental table + index build). The second: recall by kind
-of variant, with the Chinese names split in three: `chinese_table` (forms of names in the supplemental table
-`data/cjk_names.csv` that the table does not hold), `chinese_holdout` (Chinese names of listed parties that
-are not in the table, reached by translation and transliteration only) and `chinese_holdout_2` (a second such
-set, written before the translation dictionary was extended and measured, not tuned on). The second hold-out
-is outside the headline recall, strong recall and top-1 (`harness.MEASURED_ONLY`); the recall over every
-variant, that hold-out included, is printed beside them. Both matchers are given the supplemental table (the
-peer as further aliases of the entries).
+What reviewers see is what is counted: every hit is read through the shipped ruleset's list policy, so an
+unlisted company that would be held or denied is a false alert, and a variant is found when its listed entry
+would be held or denied. Prints a JSON document and three markdown tables, for the tuning part of the set,
+the held-out part and both together (`--part` picks one; tune on `tuning` only, never look at the held-out
+part's cases). The first table: recall (expected entry among the alerting hits), strong recall, alert rate
+(unlisted companies held or denied), deny rate, top-1, mean and p99 µs per name for names not seen before
+(result cache empty, process warmed on other names), mean µs for repeated names (cache hits), and the list
+load time (parse + supplemental tables + index build). The second: recall by kind of variant, with the
+Chinese names split in three: `chinese_table` (forms of names in the supplemental table `data/cjk_names.csv`
+that the table does not hold), `chinese_holdout` (Chinese names of listed parties that are not in the table,
+reached by translation and transliteration only) and `chinese_holdout_2` (a second such set, written before
+the translation dictionary was extended and measured, not tuned on). The second hold-out is outside the
+headline recall, strong recall and top-1 (`harness.MEASURED_ONLY`); the recall over every variant, that
+hold-out included, is printed beside them. The third: alert rate by source of the unlisted names. Both
+matchers are given the supplemental table (the peer as further aliases of the entries).
 
 Peer: OpenSanctions nomenklatura `logic-v2` (rigour name analysis) scoring candidates found by a simple
 token-blocked search (rarest three tokens of the casefolded name). It needs `pip install rigour nomenklatura`
 (not a project dependency); without them the peer is rapidfuzz `token_sort_ratio` brute force over all names.
 
-Run: `.venv/bin/python scripts/eval_names.py [--peer-limit N]`
+Run: `.venv/bin/python scripts/eval_names.py [--part tuning|heldout|all] [--no-peer] [--peer-limit N]`
 """
 
 from __future__ import annotations
@@ -35,50 +39,78 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "eval"))
 
-from harness import Report, evaluate, load_cases  # noqa: E402
+from harness import Outcome, Report, evaluate, list_outcome, load_part, shipped_matcher  # noqa: E402
 
 from screening.adapters.csl import load_cjk_aliases, load_list_file  # noqa: E402
 from screening.domain.lists import ListEntry  # noqa: E402
-from screening.domain.names import MatchThresholds, ScreeningLists  # noqa: E402
+from screening.resources import CJK_NAMES, SHIPPED_LIST, data_path, load_ruleset, thresholds  # noqa: E402
 
-DATA = ROOT / "services" / "screening" / "data"
-SHIPPED = DATA / "consolidated_2026-07-31.csv"
-CJK_NAMES = DATA / "cjk_names.csv"
 Raw = list[tuple[str, float]]
+PART_NAMES = ("tuning", "heldout")
 
 
-def ours(cases: Sequence[dict[str, Any]], thresholds: MatchThresholds) -> dict[str, Any]:
+def _by_part(cases: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        parts.setdefault(case["part"], []).append(case)
+    return parts
+
+
+def _evaluate_parts(
+    matcher: Callable[[str, str | None], Any], cases: Sequence[dict[str, Any]], outcome: Outcome
+) -> dict[str, Report]:
+    """One report per part and, with more than one part, one for all of them (the same answers)."""
+    answers: dict[int, Any] = {}
+
+    def recording(query: str, country: str | None) -> Any:
+        answer = matcher(query, country)
+        answers[len(answers)] = answer
+        return answer
+
+    reports = {part: evaluate(recording, chosen, outcome) for part, chosen in _by_part(cases).items()}
+    if len(reports) > 1:
+        replay = iter(answers[i] for i in sorted(answers))
+        whole = evaluate(lambda query, country: next(replay), cases, outcome)
+        whole.micros = [micro for report in reports.values() for micro in report.micros]
+        reports["all"] = whole
+    return reports
+
+
+def ours(cases: Sequence[dict[str, Any]], ruleset: Any) -> list[dict[str, Any]]:
     started = time.perf_counter()
-    loaded = load_list_file(SHIPPED)
-    aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))
-    lists = ScreeningLists.build(loaded.entries, loaded.version, thresholds, extra_aliases=aliases)
+    matcher, lists = shipped_matcher(ruleset)
     load_seconds = time.perf_counter() - started
     # Warm the process (code paths, pinyin dictionary) on other names than the evaluation queries.
     rng = random.Random(7)
     for entry in rng.sample(list(lists.entries), 300):
         lists.index.match([entry.name[::-1]], None)
     lists.index.match(["北京测试科技有限公司"], "CN")
+    outcome = list_outcome(ruleset)
+    unseen = _evaluate_parts(matcher, cases, outcome)
+    repeated = _evaluate_parts(matcher, cases, outcome)
+    return [
+        {
+            "matcher": "ours (screening.domain.names)",
+            "part": part,
+            "report": report,
+            "us_unseen": report.mean_micros,
+            "us_repeated": repeated[part].mean_micros,
+            "load_seconds": load_seconds,
+            "thresholds": {"strong": lists.index.thresholds.strong, "weak": lists.index.thresholds.weak},
+        }
+        for part, report in unseen.items()
+    ]
 
-    def matcher(query: str, country: str | None) -> list[tuple[str, float, bool]]:
-        return [(hit.entry.entry_id, hit.score, hit.strong) for hit in lists.index.match([query], country)]
 
-    unseen = evaluate(matcher, cases)
-    repeated = evaluate(matcher, cases)
-    return {
-        "matcher": "ours (screening.domain.names)",
-        "report": unseen,
-        "us_unseen": unseen.mean_micros,
-        "us_repeated": repeated.mean_micros,
-        "load_seconds": load_seconds,
-        "thresholds": {"strong": thresholds.strong, "weak": thresholds.weak},
-    }
-
-
-def _replay(raw: dict[int, Raw], strong: float, weak: float) -> Callable[[str, str | None], list[Any]]:
+def _replay(raw: dict[int, Raw], sources: dict[str, str], strong: float, weak: float) -> Callable[..., Any]:
     answers = iter(raw[i] for i in sorted(raw))
 
-    def matcher(query: str, country: str | None) -> list[tuple[str, float, bool]]:
-        return [(entry_id, score, score >= strong) for entry_id, score in next(answers) if score >= weak]
+    def matcher(query: str, country: str | None) -> list[tuple[str, float, bool, str]]:
+        return [
+            (entry_id, score, score >= strong, sources[entry_id])
+            for entry_id, score in next(answers)
+            if score >= weak
+        ]
 
     return matcher
 
@@ -93,7 +125,7 @@ def _peer_nomenklatura(entries: list[ListEntry]) -> tuple[str, Callable[[str, st
     schemas = {"Individual": "Person", "Vessel": "Vessel", "Aircraft": "Airplane", "Entity": "Organization"}
     proxies = []
     postings: dict[str, list[int]] = {}
-    aliases = load_cjk_aliases(CJK_NAMES.read_text(encoding="utf-8"))
+    aliases = load_cjk_aliases(data_path(CJK_NAMES).read_text(encoding="utf-8"))
     for position, entry in enumerate(entries):
         proxy = model.make_entity(schemas.get(entry.entry_type or "", "LegalEntity"))
         proxy.id = f"e{position}"
@@ -150,14 +182,19 @@ def _peer_rapidfuzz(entries: list[ListEntry]) -> tuple[str, Callable[[str, str |
     return "rapidfuzz token_sort_ratio brute force over all names", matcher, time.perf_counter() - started
 
 
-def peer(cases: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
-    entries = load_list_file(SHIPPED).entries
+def peer(cases: Sequence[dict[str, Any]], ruleset: Any, limit: int | None) -> list[dict[str, Any]]:
+    entries = load_list_file(data_path(SHIPPED_LIST)).entries
+    sources = {entry.entry_id: entry.source for entry in entries}
+    ours_at = thresholds(ruleset)
     try:
         description, matcher, load_seconds = _peer_nomenklatura(entries)
-        levels = [("peer at its default threshold", 0.70, 0.70), ("peer at our thresholds", 0.92, 0.80)]
+        levels = [
+            ("peer at its default threshold", 0.70, 0.70),
+            ("peer at our thresholds", ours_at.strong, ours_at.weak),
+        ]
     except ImportError:
         description, matcher, load_seconds = _peer_rapidfuzz(entries)
-        levels = [("peer", 0.92, 0.80)]
+        levels = [("peer", ours_at.strong, ours_at.weak)]
     chosen = list(cases)[:limit] if limit else list(cases)
     raw: dict[int, Raw] = {}
     micros = []
@@ -165,19 +202,22 @@ def peer(cases: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, A
         began = time.perf_counter()
         raw[number] = matcher(case["query"], case.get("country"))
         micros.append((time.perf_counter() - began) * 1e6)
+    outcome = list_outcome(ruleset)
     results = []
     for label, strong, weak in levels:
-        report = evaluate(_replay(raw, strong, weak), chosen)
-        results.append(
-            {
-                "matcher": f"{label}: {description}",
-                "report": report,
-                "us_unseen": sum(micros) / len(micros),
-                "us_repeated": None,
-                "load_seconds": load_seconds,
-                "thresholds": {"strong": strong, "weak": weak},
-            }
-        )
+        reports = _evaluate_parts(_replay(raw, sources, strong, weak), chosen, outcome)
+        for part, report in reports.items():
+            results.append(
+                {
+                    "matcher": f"{label}: {description}",
+                    "part": part,
+                    "report": report,
+                    "us_unseen": sum(micros) / len(micros),
+                    "us_repeated": None,
+                    "load_seconds": load_seconds,
+                    "thresholds": {"strong": strong, "weak": weak},
+                }
+            )
     return results
 
 
@@ -186,62 +226,68 @@ def _p99(micros: Sequence[float]) -> float:
     return ordered[int(0.99 * (len(ordered) - 1))] if ordered else 0.0
 
 
-def _recall_all(report: Report) -> float:
-    found = sum(found for found, _ in report.by_variant.values())
-    return found / max(sum(total for _, total in report.by_variant.values()), 1)
+def _label(row: dict[str, Any]) -> str:
+    return f"{row['matcher'].split(':')[0]}, {row['part']}"
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| matcher | recall | strong recall | FP rate (strong) | weak-hit rate | top-1 | µs/name unseen |"
-        " p99 µs unseen | µs/name repeated | list load s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| matcher, part | recall | recall, all variants | strong recall | alert rate | deny rate | top-1 "
+        "| µs/name unseen | p99 µs unseen | µs/name repeated | list load s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         report: Report = row["report"]
         repeated = f"{row['us_repeated']:.1f}" if row["us_repeated"] is not None else "-"
         p99 = f"{_p99(report.micros):.0f}" if row["us_repeated"] is not None else "-"
         lines.append(
-            f"| {row['matcher']} (strong {row['thresholds']['strong']}, weak {row['thresholds']['weak']}) "
-            f"| {report.recall:.4f} | {report.strong_recall:.4f} | {report.fp_rate:.4f} "
-            f"| {report.weak_hit_rate:.4f} | {report.top1_accuracy:.4f} | {row['us_unseen']:.1f} "
+            f"| {_label(row)} (strong {row['thresholds']['strong']}, weak {row['thresholds']['weak']}) "
+            f"| {report.recall:.4f} ({report.found}/{report.variants}) | {report.recall_all:.4f} "
+            f"| {report.strong_recall:.4f} | {report.alert_rate:.4f} ({report.alerted}/{report.negatives}) "
+            f"| {report.deny_rate:.4f} | {report.top1_accuracy:.4f} | {row['us_unseen']:.1f} "
             f"| {p99} | {repeated} | {row['load_seconds']:.2f} |"
         )
-    lines += ["", "Recall over every variant, the second Chinese hold-out included:", ""]
-    lines += [f"- {row['matcher'].split(':')[0]}: {_recall_all(row['report']):.4f}" for row in rows]
-    kinds = sorted({kind for row in rows for kind in row["report"].by_variant})
-    lines += [
-        "",
-        "Recall by variant (found / cases):",
-        "",
-        "| matcher | " + " | ".join(kinds) + " |",
-        "|---|" + "---|" * len(kinds),
-    ]
-    for row in rows:
-        by_variant = row["report"].by_variant
-        cells = []
-        for kind in kinds:
-            found, total = by_variant.get(kind, (0, 0))
-            cells.append(f"{found / max(total, 1):.4f} ({found}/{total})")
-        lines.append(f"| {row['matcher'].split(':')[0]} | " + " | ".join(cells) + " |")
+    for title, attribute in (
+        ("Recall by kind of variant (found / cases)", "by_variant"),
+        ("Alert rate by source of unlisted names (held or denied / cases)", "by_source"),
+    ):
+        kinds = sorted({kind for row in rows for kind in getattr(row["report"], attribute)})
+        lines += [
+            "",
+            f"{title}:",
+            "",
+            "| matcher, part | " + " | ".join(kinds) + " |",
+            "|---|" + "---|" * len(kinds),
+        ]
+        for row in rows:
+            tallies = getattr(row["report"], attribute)
+            cells = []
+            for kind in kinds:
+                count, total = tallies.get(kind, (0, 0))
+                cells.append(f"{count / max(total, 1):.4f} ({count}/{total})")
+            lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--part", choices=("tuning", "heldout", "all"), default="all", help="which part of the set"
+    )
     parser.add_argument("--peer-limit", type=int, help="evaluate the peer on the first N cases only")
     parser.add_argument("--no-peer", action="store_true", help="skip the peer matcher")
     args = parser.parse_args()
-    cases = load_cases()
-    rows = [ours(cases, MatchThresholds(strong=0.92, weak=0.80))]
+    cases = load_part(args.part)
+    ruleset = load_ruleset()
+    rows = ours(cases, ruleset)
     if not args.no_peer:
-        rows.extend(peer(cases, args.peer_limit))
+        rows.extend(peer(cases, ruleset, args.peer_limit))
     document = [
         {
             "matcher": row["matcher"],
+            "part": row["part"],
             "thresholds": row["thresholds"],
             **row["report"].summary(),
-            "recall_all_variants": round(_recall_all(row["report"]), 4),
             "us_per_name_unseen": round(row["us_unseen"], 1),
             "p99_us_unseen": round(_p99(row["report"].micros), 1) if row["us_repeated"] is not None else None,
             "us_per_name_repeated": None if row["us_repeated"] is None else round(row["us_repeated"], 1),

@@ -4,6 +4,7 @@
 #   - Redis, Debian's redis-server, with AOF persistence (appendonly yes, appendfsync everysec) as in
 #     production; REDIS_PERSISTENCE=none starts it without any (for the data-loss fault tests)
 #   - Prometheus + promtool binaries are installed (not started: the tests start their own server)
+#   - Chromium + chromedriver are installed (Debian's; the browser test starts its own headless one)
 #
 # Usage: scripts/services.sh up [--secure] | down [--purge-data] | status | build-deps
 #   --secure also starts a secured pair for the security tests: a broker with only a SASL_SSL listener
@@ -202,6 +203,9 @@ ensure_packages() {
   fi
   command -v openssl >/dev/null || missing+=(openssl)
   command -v mvn >/dev/null || missing+=(maven)
+  # Headless Chromium and its driver, for the review page's browser test (tests/browser).
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
   if [[ ${#missing[@]} -eq 0 ]]; then
     return 0
   fi
@@ -648,6 +652,8 @@ EOF
 User:screening READ TOPIC PREFIXED screening.orders.
 User:screening READ TOPIC PREFIXED screening.leases.
 User:screening READ TOPIC PREFIXED screening.ownership.
+User:screening READ TOPIC PREFIXED screening.reviews.
+User:screening READ TOPIC PREFIXED screening.licences.
 User:screening WRITE TOPIC PREFIXED screening.decisions.
 User:screening WRITE TOPIC PREFIXED screening.dlq.
 User:screening READ GROUP PREFIXED screening

@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from screening.adapters.clearances import RedisClearances
+from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.kafka import (
     EventConsumer,
     OffsetCommitter,
@@ -23,6 +26,7 @@ from screening.adapters.kafka import (
     raw_batch_decoder,
     raw_batch_parser,
 )
+from screening.adapters.licences import LicenceConsumer, RedisLicenceStore
 from screening.adapters.redis_store import (
     RedisDecisionLedger,
     RedisListsStore,
@@ -30,6 +34,7 @@ from screening.adapters.redis_store import (
     RegistryState,
 )
 from screening.adapters.registry_rebuild import RegistryRebuilder, watch_registry
+from screening.adapters.reviews import ReviewConsumer
 from screening.adapters.security import (
     check_kafka_login,
     create_redis_client,
@@ -40,25 +45,33 @@ from screening.adapters.security import (
 )
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.adapters.transactions import PartitionTransactions
+from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
+from screening.domain.review import ReviewPolicy
 from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
-from screening.ports import OpenSubjects
+from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
 from screening.runtime import ListsHolder, Runtime
-from screening.service import ScreeningService
+from screening.service import Clock, ScreeningService, utc_now
 from screening.signing import DecisionSigner
+
+if TYPE_CHECKING:  # the review page's web stack is imported only by the command that serves it
+    from starlette.applications import Starlette
+
+    from screening.review_ui.kafka import ReviewSink
 
 __all__ = [
     "ListsHolder",
     "Runtime",
     "create_app",
+    "create_review_ui",
     "create_runtime",
     "refresh_lists",
     "start_registry_watch",
@@ -74,10 +87,13 @@ def create_runtime(
     registry: Any = None,
     ledger: Any = None,
     subjects: OpenSubjects | None = None,
+    clock: Clock = utc_now,
+    holds: OpenHoldsStore | None = None,
 ) -> Runtime:
     """Build the broker, adapters, service and handlers (no connection is made here).
 
-    `registry`, `ledger` and `subjects` replace the Redis adapters (component tests pass in-memory ones).
+    `registry`, `ledger`, `subjects` and `holds` replace the Redis adapters (component tests pass
+    in-memory ones); `clock` is the service clock (tests move it across rule-calendar boundaries).
     """
     ruleset = load_ruleset(settings.ruleset_file)
     engine = ScreeningEngine(ruleset, load_catalogue(settings.catalogue_file))
@@ -86,7 +102,12 @@ def create_runtime(
         redis_client, settings.redis.prefix, max_depth=int(ruleset.ownership.get("max_depth", 12))
     )
     ledger = ledger or RedisDecisionLedger(redis_client, settings.redis.prefix, settings.redis.ledger_ttl_s)
-    subjects = subjects or RedisOpenSubjects(redis_client, settings.redis.prefix)
+    if holds is None:
+        holds = RedisOpenHolds(redis_client, settings.redis.prefix)
+    if subjects is None:
+        # The open holds are written in the same transaction as the open subjects.
+        stager = holds if isinstance(holds, RedisOpenHolds) else None
+        subjects = RedisOpenSubjects(redis_client, settings.redis.prefix, stager)
     lists = ListsHolder()
     metrics = metrics or (PrometheusMetrics() if settings.metrics.enabled else Metrics())
     resilience = settings.resilience
@@ -97,8 +118,25 @@ def create_runtime(
         batch_attempts=resilience.batch_attempts,
     )
     rs = settings.rescreen
+    licence_store = RedisLicenceStore(redis_client, settings.redis.prefix)
+    review_policy = ReviewPolicy(
+        ruleset.list_policy.deny_lists, reviewers=frozenset(settings.reviews.reviewers)
+    )
     service = ScreeningService(
-        engine, lists, registry, ledger, subjects if rs.enabled else None, policy, metrics
+        engine,
+        lists,
+        registry,
+        ledger,
+        subjects if rs.enabled else None,
+        policy,
+        metrics,
+        clock,
+        holds=holds,
+        review_policy=review_policy,
+        decoder=EventDecoder(settings.limits),
+        clearances=RedisClearances(redis_client, settings.redis.prefix),
+        licences=licence_store,
+        trust_event_licences=settings.licences.trust_event_licences,
     )
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -171,6 +209,9 @@ def create_runtime(
         service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
     )
     rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
+    calendar = BoundaryWatcher(
+        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens
+    )
 
     def ownership_changed() -> None:
         if rs.enabled:
@@ -186,6 +227,32 @@ def create_runtime(
         health,
         policy,
         ownership_changed,
+        resilience.dlq_value_bytes,
+    )
+
+    reviews = ReviewConsumer(
+        service,
+        send,
+        k.decisions_topic,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        events.gate,
+        settings.limits.max_message_bytes,
+        resilience.dlq_value_bytes,
+    )
+
+    licences = LicenceConsumer(
+        licence_store,
+        send,
+        k.dlq_topic,
+        metrics,
+        committer,
+        health,
+        policy,
+        settings.limits.max_message_bytes,
         resilience.dlq_value_bytes,
     )
 
@@ -226,7 +293,41 @@ def create_runtime(
     async def apply_ownership(message: KafkaMessage) -> None:
         await ownership(message)
 
+    reviews_subscriber = broker.subscriber(
+        k.reviews_topic,
+        group_id=k.reviews_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @reviews_subscriber
+    async def apply_reviews(message: KafkaMessage) -> None:
+        await reviews(message)
+
+    licences_subscriber = broker.subscriber(
+        k.licences_topic,
+        group_id=k.licences_group_id,
+        batch=True,
+        max_records=k.max_records,
+        batch_timeout_ms=k.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        parser=raw_batch_parser,
+        decoder=raw_batch_decoder,
+    )
+
+    @licences_subscriber
+    async def apply_licences(message: KafkaMessage) -> None:
+        await licences(message)
+
     events.consumer = lambda: getattr(events_subscriber, "consumer", None)
+    licences.consumer = lambda: getattr(licences_subscriber, "consumer", None)
+    reviews.consumer = lambda: getattr(reviews_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
     tasks: list[asyncio.Task[Any]] = []
     rebuilder = None
@@ -275,14 +376,59 @@ def create_runtime(
         committer=committer,
         health=health,
         subjects=subjects,
+        holds=holds,
         rescreens=rescreens,
         redis=redis_client,
         signer=signer,
         secrets=secrets,
-        subscribers=[events_subscriber, ownership_subscriber],
+        subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber, licences_subscriber],
         tasks=tasks,
         rebuilder=rebuilder,
+        calendar=calendar,
+        licences=licence_store,
+        reviews=reviews,
     )
+
+
+def create_review_ui(
+    settings: Settings, holds: OpenHolds | None = None, reviews: ReviewSink | None = None
+) -> Starlette:
+    """The review page (`screening review-ui`): open holds read from Redis, reviews published to Kafka.
+
+    `holds` and `reviews` replace the Redis reader and the Kafka publisher (tests). Nothing connects
+    here: the app's lifespan logs in to Kafka, starts the producer, and closes both clients at the end.
+    """
+    from screening.review_ui.kafka import KafkaReviewPublisher
+    from screening.review_ui.passwords import PasswordFile
+    from screening.review_ui.server import session_secret
+    from screening.review_ui.web import build_review_app
+
+    ui = settings.review_ui
+    redis_client = None
+    if holds is None:
+        from screening.adapters.holds import RedisOpenHolds
+
+        redis_client = create_redis_client(settings.redis)
+        holds = RedisOpenHolds(redis_client, settings.redis.prefix)
+    publisher = None
+    if reviews is None:
+        publisher = reviews = KafkaReviewPublisher(settings.kafka)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if publisher is not None:
+            await check_kafka_login(settings.kafka)
+            await publisher.start()
+        try:
+            yield
+        finally:
+            if publisher is not None:
+                await publisher.stop()
+            if redis_client is not None:
+                await redis_client.aclose()
+
+    passwords = PasswordFile(ui.password_file) if ui.password_file is not None else None
+    return build_review_app(ui, holds, reviews, session_secret(ui), passwords, lifespan=lifespan)
 
 
 async def refresh_lists(runtime: Runtime) -> None:
@@ -365,6 +511,14 @@ def start_registry_watch(runtime: Runtime) -> None:
         runtime.tasks.append(asyncio.create_task(watch_registry(runtime.rebuilder, interval)))
 
 
+def start_calendar(runtime: Runtime) -> None:
+    """Start re-deciding open subjects on the rule calendar's boundaries (at once, for any passed while the
+    service was down, then as the service clock passes each), when rescreens are enabled."""
+    if runtime.calendar is not None and runtime.settings.rescreen.enabled:
+        interval = runtime.settings.rescreen.calendar_check_s
+        runtime.tasks.append(asyncio.create_task(runtime.calendar.run(interval)))
+
+
 def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     """The FastStream app of `screening serve`, and its runtime."""
     settings = settings or Settings()
@@ -384,6 +538,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     @app.after_startup
     async def start_ops() -> None:
         await start_ops_server(runtime)
+        start_calendar(runtime)  # the broker is up: a boundary passed while down is rescreened now
 
     @app.on_shutdown
     async def flush_offsets() -> None:

@@ -22,7 +22,18 @@ import orjson
 from pydantic import ValidationError
 
 from screening.config import LimitsSettings
-from screening.domain.model import Decision, Event, Item, Party
+from screening.domain.licensing import LicenceRecord
+from screening.domain.model import (
+    Decision,
+    Event,
+    Item,
+    ItemClassification,
+    Outcome,
+    Party,
+    Reason,
+    ReasonCode,
+    Versions,
+)
 from screening.domain.ownership import (
     OwnershipRecord,
     OwnershipRecordError,
@@ -30,6 +41,7 @@ from screening.domain.ownership import (
     record_from_mapping,
     record_to_mapping,
 )
+from screening.domain.review import Review
 from screening.kinds import KINDS, EventKind, kind_of_mapping
 from screening.ports import DecodedEvent, Rejected
 
@@ -54,8 +66,9 @@ __all__ = [
 ORDER = "order"
 LEASE = "lease"
 
-ERROR_KINDS = ("invalid_json", "schema", "too_large", "invalid_header", "processing")
-"""Why a message was dead-lettered (`Rejected.error_kind`, the DLQ record's `error_kind`)."""
+ERROR_KINDS = ("invalid_json", "schema", "too_large", "invalid_header", "processing", "review")
+"""Why a message was dead-lettered (`Rejected.error_kind`, the DLQ record's `error_kind`); `review`: a
+review that cannot be applied (stale, of no open hold, by a reviewer not allowed)."""
 
 DLQ_RECORD_MAX_BYTES = 512 * 1024
 """Largest dead-letter record written: half the producer's and the broker's 1 MiB default limit."""
@@ -485,6 +498,141 @@ def decode_ownership(raw: bytes) -> OwnershipRecord:
     if isinstance(decoded, Rejected):
         raise OwnershipRecordError(decoded.error)
     return decoded
+
+
+# -------------------------------------------------------------------------------------------- reviews
+@dataclass(frozen=True, slots=True)
+class DecodedReview:
+    """A message of the reviews topic that decoded into a review."""
+
+    review: Review
+    digest: str
+    """Digest of the review's content: tells a redelivery from a reused review id."""
+    raw: bytes
+
+
+def decode_review(
+    raw: bytes | None, max_bytes: int = 256 * 1024, headers: Iterable[tuple[str, bytes | None]] = ()
+) -> DecodedReview | Rejected:
+    """Decode a review (`wire.ReviewV1`); never raises. A rejection names the review's subject when it
+    can (for the log), but a review never holds anything: it is only dead-lettered."""
+    from screening import wire
+
+    if raw is None:
+        return Rejected("empty message value (null)", "invalid_json")
+    if len(raw) > max_bytes:
+        return Rejected(f"message value is {len(raw)} bytes, more than the {max_bytes} allowed", "too_large")
+    problem = _header_problem(headers)
+    if problem is not None:
+        return Rejected(*problem)
+    try:
+        data = parse_json(raw)
+    except JsonError as error:
+        return Rejected(str(error), "invalid_json")
+    if not isinstance(data, dict):
+        return Rejected(f"expected a JSON object, got {type(data).__name__}", "invalid_json")
+    try:
+        validated = wire.ReviewV1.model_validate(data)
+        digest = content_digest(data)
+    except ValidationError as error:
+        return Rejected(_first_errors(error), "schema")
+    except JsonError as error:
+        return Rejected(str(error), "invalid_json")
+    return DecodedReview(wire.review_to_domain(validated), digest, raw)
+
+
+def decode_licence(
+    raw: bytes, max_bytes: int = 256 * 1024, headers: Iterable[tuple[str, bytes | None]] = ()
+) -> LicenceRecord | Rejected:
+    """Decode a licence record (`wire.LicenceRecordV1`); never raises."""
+    from screening import wire
+
+    if len(raw) > max_bytes:
+        return Rejected(f"message value is {len(raw)} bytes, more than the {max_bytes} allowed", "too_large")
+    problem = _header_problem(headers)
+    if problem is not None:
+        return Rejected(*problem)
+    try:
+        data = parse_json(raw)
+    except JsonError as error:
+        return Rejected(str(error), "invalid_json")
+    if not isinstance(data, dict):
+        return Rejected(f"expected a JSON object, got {type(data).__name__}", "invalid_json")
+    try:
+        return wire.licence_to_domain(wire.LicenceRecordV1.model_validate(data))
+    except ValidationError as error:
+        return Rejected(_first_errors(error), "schema")
+
+
+def review_to_json(review: Review) -> bytes:
+    """A review in its contract form (`wire.ReviewV1`), as the open holds record it."""
+    return orjson.dumps(
+        {
+            "review_id": review.review_id,
+            "subject": {"kind": review.kind, "id": review.subject_id},
+            "decision_id": review.decision_id,
+            "action": review.action.value,
+            "reviewer": review.reviewer,
+            "reason": review.reason,
+            "false_positive_entries": list(review.false_positive_entries),
+            "reviewed_at": _iso(review.reviewed_at),
+        }
+    )
+
+
+def review_from_mapping(data: Mapping[str, Any]) -> Review:
+    """A review read back from the open holds (contract form); raises `ValueError` when it is not one."""
+    from screening import wire
+
+    try:
+        return wire.review_to_domain(wire.ReviewV1.model_validate(data))
+    except ValidationError as error:
+        raise ValueError(f"not a review: {_first_errors(error)}") from error
+
+
+def decision_from_mapping(data: Mapping[str, Any]) -> Decision:
+    """A decision read back from its contract JSON (parsed); raises `ValueError` when it is not one (an
+    unknown reason code included)."""
+    try:
+        return Decision(
+            decision_id=str(data["decision_id"]),
+            event_id=str(data["event_id"]),
+            subject_kind=str(data["subject"]["kind"]),
+            subject_id=str(data["subject"]["id"]),
+            outcome=Outcome(data["outcome"]),
+            reasons=tuple(
+                Reason(
+                    code=ReasonCode[str(reason["code"])],
+                    outcome=Outcome(reason["outcome"]),
+                    message=str(reason["message"]),
+                    party_role=reason.get("party_role"),
+                    line_id=reason.get("line_id"),
+                    evidence=dict(reason.get("evidence") or {}),
+                )
+                for reason in data["reasons"]
+            ),
+            items=tuple(
+                ItemClassification(
+                    line_id=item["line_id"],
+                    eccn=item.get("eccn"),
+                    tpp=item.get("tpp"),
+                    performance_density=item.get("performance_density"),
+                    basis=item["basis"],
+                    product=item.get("product"),
+                    catalogue_model=item.get("catalogue_model"),
+                )
+                for item in data["items"]
+            ),
+            trigger=str(data["trigger"]),
+            versions=Versions(
+                ruleset=str(data["versions"]["ruleset"]),
+                lists=str(data["versions"]["lists"]),
+                ownership=str(data["versions"]["ownership"]),
+            ),
+            decided_at=datetime.fromisoformat(str(data["decided_at"]).replace("Z", "+00:00")),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not a decision: {type(error).__name__}: {error}") from error
 
 
 # --------------------------------------------------------------------------------------------- encode

@@ -64,6 +64,20 @@ class KafkaSettings(BaseModel):
         default="screening.ownership.v1", description="Ownership records in (compacted)"
     )
     decisions_topic: str = Field(default="screening.decisions.v1", description="Decisions out")
+    reviews_topic: str = Field(
+        default="screening.reviews.v1", description="Reviews of held decisions in (keyed by subject id)"
+    )
+    reviews_group_id: str = Field(default="screening-reviews", description="Group of the reviews subscriber")
+    licences_topic: str = Field(
+        default="screening.licences.v1", description="Licences and NAC/ACA notifications in (compacted)"
+    )
+    licences_group_id: str = Field(default="screening-licences", description="Group of the licences feed")
+    records_retention_days: int = Field(
+        default=1827,
+        ge=1827,
+        description="How long the record topics (events, decisions, reviews, dead letters) keep records: at "
+        "least five years (15 CFR 762.6); set by `screening topics create`",
+    )
     dlq_topic: str = Field(default="screening.dlq.v1", description="Rejected messages out")
     max_records: int = Field(default=500, ge=1, description="Most records handed to one batch")
     batch_timeout_ms: int = Field(
@@ -184,6 +198,36 @@ class RescreenSettings(BaseModel):
         default=0.5, ge=0, description="Wait before a rescreen, so a burst of changes is one rescreen"
     )
     retry_s: float = Field(default=30.0, gt=0, description="Wait before retrying a failed rescreen")
+    calendar_check_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the service clock is compared with the rule calendar's next boundary",
+    )
+
+
+class ReviewsSettings(BaseModel):
+    """Reviews of held decisions: who may review, and how long a hold may wait."""
+
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="Who may review (the review's `reviewer`); empty: anyone signed in (never a blank name)",
+    )
+    sla_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="How long a hold may wait for review; exported as screening_review_sla_seconds, which "
+        "the ScreeningHoldsOverSla alert compares the oldest hold with",
+    )
+
+
+class LicencesSettings(BaseModel):
+    """Licences on file (the licence store, fed by `screening.licences.v1` and `screening licences load`)."""
+
+    trust_event_licences: bool = Field(
+        default=False,
+        description="Count a licence the event describes but the store does not hold without holding the "
+        "event (LICENCE_UNVERIFIED); off: only licences on file let an event through unheld",
+    )
 
 
 class LimitsSettings(BaseModel):
@@ -257,6 +301,58 @@ class SigningSettings(BaseModel):
     )
 
 
+class ReviewUiSettings(BaseModel):
+    """The reviewers' web page (`screening review-ui`): where it listens, how reviewers sign in, sessions.
+
+    Sign-in is by a password file (`screening review-ui add-user`), or, behind an authenticating proxy, by
+    a trusted header the proxy sets. The session is a signed cookie (HttpOnly, SameSite=Strict, Secure
+    when served over TLS) carrying the reviewer's name and the CSRF token every form must send back.
+    """
+
+    host: str = Field(
+        default="127.0.0.1", description="Bind address: loopback unless a proxy elsewhere must reach it"
+    )
+    port: int = Field(default=8470, ge=1, le=65535, description="HTTP port")
+    auth: Literal["password", "header"] = Field(
+        default="password",
+        description="password: sign in against password_file; header: the identity in trusted_header, set by "
+        "an authenticating proxy that every request passes through (never expose the page directly then)",
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="Reviewers and their scrypt password hashes, one `name:hash` a line "
+        "(`screening review-ui add-user NAME`); needed when auth is password",
+    )
+    trusted_header: str = Field(
+        default="X-Authenticated-User", description="Header naming the signed-in reviewer (auth = header)"
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key signing the session cookie (32+ random bytes); unset: a new one per start",
+    )
+    session_secret_file: Path | None = Field(
+        default=None, description="File holding the session key (a mounted secret)"
+    )
+    session_max_age_s: int = Field(
+        default=8 * 3600, ge=60, description="A session ends this long after sign-in"
+    )
+    tls_cert_file: Path | None = Field(default=None, description="PEM certificate: serve HTTPS")
+    tls_key_file: Path | None = Field(default=None, description="PEM private key of tls_cert_file")
+    secure_cookie: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: exactly when served over TLS (set true behind a "
+        "proxy that terminates TLS)",
+    )
+    queue_limit: int = Field(default=200, ge=1, le=5000, description="Most holds listed in the queue")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewUiSettings:
+        _one_of(self.session_secret, self.session_secret_file, "session_secret")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        return self
+
+
 class Settings(BaseSettings):
     """All settings of `screening serve`."""
 
@@ -268,10 +364,13 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     lists: ListsSettings = Field(default_factory=ListsSettings)
     rescreen: RescreenSettings = Field(default_factory=RescreenSettings)
+    reviews: ReviewsSettings = Field(default_factory=ReviewsSettings)
+    licences: LicencesSettings = Field(default_factory=LicencesSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    review_ui: ReviewUiSettings = Field(default_factory=ReviewUiSettings)
     ruleset_file: Path | None = Field(default=None, description="Ruleset TOML; default: the shipped ruleset")
     catalogue_file: Path | None = Field(default=None, description="Product catalogue CSV; default: shipped")
     log_level: str = Field(default="INFO", description="Log level")

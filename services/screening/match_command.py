@@ -21,6 +21,7 @@ import orjson
 from screening.adapters.csl import CJK_NAMES, combine, load_cjk_aliases, load_list_file, parse_list_bytes
 from screening.domain.lists import ListHit, ListPolicy
 from screening.domain.names import MatchThresholds, ScreeningLists
+from screening.resources import screening_version  # (importing it installs the name matcher's word tables)
 
 SHIPPED_LIST = "consolidated_2026-07-31.csv"
 RULESET = "ruleset.toml"
@@ -78,7 +79,9 @@ def load_lists(paths: list[Path] | None, thresholds: MatchThresholds) -> Screeni
         entries, version = loaded.entries, loaded.version
     # The shipped Chinese names of listed parties apply to any list file: they name entries by listed name.
     table = resources.files("screening").joinpath("data", CJK_NAMES).read_text(encoding="utf-8")
-    return ScreeningLists.build(entries, version, thresholds, extra_aliases=load_cjk_aliases(table))
+    return ScreeningLists.build(
+        entries, screening_version(version), thresholds, extra_aliases=load_cjk_aliases(table)
+    )
 
 
 def hit_record(hit: ListHit, policy: ListPolicy) -> dict[str, Any] | None:

@@ -49,8 +49,12 @@ RETRIED_OPERATIONS = ("ownership", "publish", "batch")
 """What the error policy retries: an ownership read, a publish, a whole batch."""
 BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
-RESCREEN_CAUSES = ("lists", "ownership")
+RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
+REVIEW_RESULTS = (("release", "released"), ("release", "recorded"), ("confirm", "confirmed"))
+"""(action, result) pairs of applied reviews, pre-created so that releases and confirms rate from zero."""
+REVIEW_WAIT_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 7 * 86400)
+"""Time to review, from a hold's first decision to the review that decided it (seconds)."""
 
 
 class Metrics:
@@ -89,6 +93,11 @@ class Metrics:
     def batch_failed(self, error: str) -> None:
         """One attempt at a batch failed (`error`: one of `BATCH_ERRORS`); it is retried or split."""
 
+    def reviewed(self, action: str, result: str, waited_s: float | None) -> None:
+        """A review was applied: `action` (release, confirm, request_info) with `result` (released,
+        confirmed: a decision published; recorded: the hold stands), `waited_s` after its hold's run
+        began (None when the review decided nothing)."""
+
 
 class RoundTripStats(Protocol):
     """What a Redis adapter counts (`screening.adapters.redis_store.RoundTrips`)."""
@@ -118,6 +127,36 @@ class ServiceState:
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
     ownership_registry_problem: str | None = None
     """Why the ownership registry cannot be read as complete (gone, building, older, unreachable)."""
+    holds: HoldsState | None = None
+    """The review queue (None when it could not be read)."""
+    licences: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """(quantity limit, units drawn) of each licence with a quantity limit."""
+    review_sla_s: float | None = None
+    """How long a hold may wait for review (`reviews.sla_s`)."""
+
+
+HOLD_AGE_BOUNDS = (
+    ("1h", 3600.0),
+    ("4h", 4 * 3600.0),
+    ("24h", 86400.0),
+    ("72h", 3 * 86400.0),
+    ("7d", 7 * 86400.0),
+)
+"""The ages open holds are counted at (label, seconds): `screening_open_holds_older_than{age}`."""
+NEAR_EXHAUSTION = 0.1
+"""A licence with at most this share of its quantity left is near exhaustion."""
+
+
+@dataclass(frozen=True)
+class HoldsState:
+    """The review queue at scrape time."""
+
+    total: int
+    oldest_age_s: float | None
+    older_than: Mapping[str, int]
+    """Open holds at least as old as each `HOLD_AGE_BOUNDS` label."""
+    by_reason: Mapping[str, int]
+    """Open holds each hold reason code is on."""
 
 
 class BatchHistogram(Collector):
@@ -182,19 +221,31 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (
-            info,
-            round_trips,
-            errors,
-            cache,
-            loaded,
-            entries,
-            lists_age,
-            ownership_age,
-            lag,
-            stuck,
-            registry,
-        ) = _state_families()
+        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck, *rest) = (
+            _state_families()
+        )
+        registry, *review = rest
+        holds_total, holds_oldest, holds_older, holds_reason, sla, balance, licence_states = review
+        if state.holds is not None:
+            holds_total.add_metric([], state.holds.total)
+            if state.holds.oldest_age_s is not None:
+                holds_oldest.add_metric([], state.holds.oldest_age_s)
+            for label, _ in HOLD_AGE_BOUNDS:
+                holds_older.add_metric([label], state.holds.older_than.get(label, 0))
+            for code, count in sorted(state.holds.by_reason.items()):
+                holds_reason.add_metric([code], count)
+        if state.review_sla_s is not None:
+            sla.add_metric([], state.review_sla_s)
+        counted = {"ok": 0, "near_exhaustion": 0, "exhausted": 0}
+        for number, (limit, drawn) in sorted(state.licences.items()):
+            left = max(0, limit - drawn)
+            share = left / limit if limit else 0.0
+            kind = "exhausted" if left == 0 else "near_exhaustion" if share <= NEAR_EXHAUSTION else "ok"
+            counted[kind] += 1
+            if kind != "ok":  # a bounded set: only the licences that need attention get a series
+                balance.add_metric([number], share)
+        for kind, count in counted.items():
+            licence_states.add_metric([kind], count)
         info.add_metric([], dict(state.versions))
         for store, stats in sorted(state.redis.items()):
             for operation, count in sorted(stats.by_operation.items()):
@@ -214,19 +265,9 @@ class _StateCollector(Collector):
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
         registry.add_metric([], 0.0 if state.ownership_registry_problem else 1.0)
-        yield from (
-            info,
-            round_trips,
-            errors,
-            cache,
-            loaded,
-            entries,
-            lists_age,
-            ownership_age,
-            lag,
-            stuck,
-            registry,
-        )
+        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
+        yield registry
+        yield from review
 
 
 def _state_families() -> tuple[Any, ...]:
@@ -266,6 +307,32 @@ def _state_families() -> tuple[Any, ...]:
             "screening_ownership_registry_available",
             "1 when the ownership registry reads as complete; 0 when it is gone, being rebuilt, older than "
             "one seen before, or unreachable (decisions needing it are holds)",
+        ),
+        GaugeMetricFamily("screening_open_holds", "Held subjects waiting for review"),
+        GaugeMetricFamily(
+            "screening_open_holds_oldest_age_seconds",
+            "Age of the oldest open hold (since its run of holds began)",
+        ),
+        GaugeMetricFamily(
+            "screening_open_holds_older_than",
+            "Open holds at least this old (1h, 4h, 24h, 72h, 7d)",
+            labels=["age"],
+        ),
+        GaugeMetricFamily(
+            "screening_open_holds_by_reason", "Open holds carrying each hold reason code", labels=["code"]
+        ),
+        GaugeMetricFamily(
+            "screening_review_sla_seconds", "How long a hold may wait for review (reviews.sla_s)"
+        ),
+        GaugeMetricFamily(
+            "screening_licence_remaining_ratio",
+            "Share of the quantity left, for licences near exhaustion (<= 10%) or exhausted",
+            labels=["licence"],
+        ),
+        GaugeMetricFamily(
+            "screening_licences",
+            "Licences with a quantity limit, by state: ok, near_exhaustion (<= 10% left), exhausted",
+            labels=["state"],
         ),
     )
 
@@ -344,6 +411,20 @@ class PrometheusMetrics(Metrics):
             ["error"],
             registry=r,
         )
+        self.reviews = Counter(
+            "screening_reviews",
+            "Reviews applied, by action (release, confirm, request_info) and result (released, confirmed: "
+            "a decision published; recorded: the hold stands, e.g. the first of two reviewers)",
+            ["action", "result"],
+            registry=r,
+        )
+        self.review_wait = Histogram(
+            "screening_review_wait_seconds",
+            "Time to review: from the first decision of a hold to the review decision that released or "
+            "confirmed it",
+            buckets=REVIEW_WAIT_BUCKETS,
+            registry=r,
+        )
         self._state = _StateCollector()
         r.register(self._state)
         if process:
@@ -365,6 +446,8 @@ class PrometheusMetrics(Metrics):
             self.retries.labels(operation)
         for error in BATCH_ERRORS:
             self.failed_batches.labels(error)
+        for action, result in REVIEW_RESULTS:
+            self.reviews.labels(action, result)
 
     def watch(self, provider: Callable[[], ServiceState]) -> None:
         """Export the state `provider` returns at each scrape (replaces an earlier provider)."""
@@ -441,3 +524,8 @@ class PrometheusMetrics(Metrics):
             if cause in RESCREEN_CAUSES:
                 self.rescreens.labels(cause).inc()
         self.rescreen_changed.inc(published)
+
+    def reviewed(self, action: str, result: str, waited_s: float | None) -> None:
+        self.reviews.labels(action, result).inc()
+        if waited_s is not None:
+            self.review_wait.observe(max(0.0, waited_s))

@@ -22,7 +22,8 @@ import orjson
 from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from screening.metrics import PrometheusMetrics, ServiceState, build_versions
+from screening.adapters.holds import RedisOpenHolds
+from screening.metrics import HOLD_AGE_BOUNDS, HoldsState, PrometheusMetrics, ServiceState, build_versions
 from screening.runtime import Runtime
 
 log = logging.getLogger("screening.ops")
@@ -115,12 +116,31 @@ class RuntimeState:
         self._versions = build_versions()
         self.lag: dict[tuple[str, int], int] = {}
         self.stuck: dict[tuple[str, int], float] = {}
+        self.holds: HoldsState | None = None
+        self.licences: dict[str, tuple[int, int]] = {}
 
     async def refresh(self) -> None:
-        """Read the consumer lag of every subscriber and how long each partition has made no progress."""
+        """Read the consumer lag of every subscriber and how long each partition has made no progress, the
+        review queue and the licence balances."""
         ends, positions = await partition_offsets(self._runtime.subscribers)
         self.lag = {tp: max(0, end - positions[tp]) for tp, end in ends.items()}
         self.stuck = self._runtime.health.stuck_seconds(ends, positions)
+        await self._refresh_reviews()
+
+    async def _refresh_reviews(self) -> None:
+        holds = getattr(self._runtime, "holds", None)
+        try:
+            if isinstance(holds, RedisOpenHolds):
+                bounds = [seconds for _, seconds in HOLD_AGE_BOUNDS]
+                total, oldest, counts = await holds.ages(datetime.now(UTC), bounds)
+                older = {label: count for (label, _), count in zip(HOLD_AGE_BOUNDS, counts, strict=True)}
+                self.holds = HoldsState(total, oldest, older, await holds.by_reason())
+            licences = getattr(self._runtime, "licences", None)
+            if licences is not None:
+                self.licences = await licences.balances()
+        except Exception as error:  # a scrape never fails for Redis: the gauges are left out
+            log.warning("review queue or licence balances unreadable at scrape: %s", error)
+            self.holds = None
 
     def __call__(self) -> ServiceState:
         runtime = self._runtime
@@ -136,6 +156,8 @@ class RuntimeState:
                 ("ownership", runtime.registry),
                 ("ledger", runtime.ledger),
                 ("subjects", runtime.subjects),
+                ("holds", getattr(runtime, "holds", None)),
+                ("licences", getattr(runtime, "licences", None)),
             )
             if (stats := getattr(adapter, "stats", None)) is not None
         }
@@ -154,6 +176,9 @@ class RuntimeState:
             consumer_lag=self.lag,
             consumer_stuck_s=self.stuck,
             ownership_registry_problem=_registry_problem(runtime.registry),
+            holds=self.holds,
+            licences=self.licences,
+            review_sla_s=getattr(getattr(runtime.settings, "reviews", None), "sla_s", None),
         )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from screening.domain.clearances import Clearance
+from screening.domain.licensing import LicenceBook, LicenceRecord, Shortfall
 from screening.domain.model import Event, Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot
@@ -113,9 +115,15 @@ class OpenSubject:
 class OpenSubjects(Protocol):
     """The orders and leases still open, so a list or ownership change can re-decide them (rescreen)."""
 
-    async def record(self, opened: Sequence[OpenSubject], closed: Sequence[tuple[str, str]]) -> None:
-        """Store `opened` (replacing a subject's earlier state) and forget `closed` (kind, subject id).
-        Never raises: a failed write is logged; the subject is then rescreened from its older state."""
+    async def record(
+        self,
+        opened: Sequence[OpenSubject],
+        closed: Sequence[tuple[str, str]],
+        holds: HoldChanges | None = None,
+    ) -> None:
+        """Store `opened` (replacing a subject's earlier state) and forget `closed` (kind, subject id), and
+        apply `holds` to the open holds in the same write. Never raises: a failed write is logged; the
+        subject is then rescreened from its older state."""
         ...
 
     def scan(self, batch_size: int) -> AsyncIterator[list[OpenSubject]]:
@@ -126,9 +134,12 @@ class OpenSubjects(Protocol):
         """Those of `subjects` still stored exactly so (same event and digest): not superseded meanwhile."""
         ...
 
-    async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
+    async def update_digests(
+        self, updates: Sequence[tuple[OpenSubject, str]], holds: HoldChanges | None = None
+    ) -> None:
         """Set each (subject, new digest) whose rescreen decision was published; a subject no longer
-        stored exactly as given (a newer event, a close) is left alone (compare-and-set)."""
+        stored exactly as given (a newer event, a close) is left alone (compare-and-set). `holds` (the
+        published decisions' effect on the open holds) is applied in the same write."""
         ...
 
 
@@ -155,4 +166,100 @@ class OpenHolds(Protocol):
 
     async def get(self, kind: str, subject_id: str) -> HoldView | None:
         """The subject's open hold, None when it is not held (released, confirmed, superseded)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class HeldDecision:
+    """A published `hold`: what the open holds store keeps for the review queue."""
+
+    kind: str
+    subject_id: str
+    decision_id: str
+    decision: bytes
+    """The decision's contract JSON as published (without a signature)."""
+    decided_at: datetime
+    event: bytes | None = None
+    """The event the hold decided, as consumed (None for the hold of a dead-lettered message)."""
+    codes: tuple[str, ...] = ()
+    """The codes of its hold reasons (what the review queue is waiting on, for metrics)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChanges:
+    """What published decisions (and recorded reviews) do to the open holds, applied in one write.
+
+    `held`: subjects whose latest published decision is a hold (their run of holds starts, or goes on, at
+    the first one's `decided_at`). `released`: subjects whose latest published decision is not a hold
+    (allow, deny, or a close): they leave the review queue. `reviews`: (kind, subject id, review JSON) of
+    reviews recorded on a subject's current hold without deciding it (a first of two, a request for
+    information).
+    """
+
+    held: Sequence[HeldDecision] = ()
+    released: Sequence[tuple[str, str]] = ()
+    reviews: Sequence[tuple[str, str, bytes]] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.held or self.released or self.reviews)
+
+
+class OpenHoldsStore(OpenHolds, Protocol):
+    """The open holds as the service keeps them: written with the open subjects, read back by reviews."""
+
+    async def record(self, changes: HoldChanges) -> None:
+        """Apply `changes` on their own (when no open-subjects write carries them). Never raises."""
+        ...
+
+    async def current(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HoldView]:
+        """The open hold of each of `subjects` (kind, id) that has one (one read for a batch of reviews).
+        Raises when the store cannot be read: a review is never judged against a hold it could not see."""
+        ...
+
+    async def events_of(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """The event each held subject's hold decided, as consumed (absent for a dead-lettered message)."""
+        ...
+
+
+class ClearanceStore(Protocol):
+    """The cleared matches (reviewers' false positives), by party identity."""
+
+    async def for_parties(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
+        """The clearances of each of `identities` that has any (one read for a batch). Never raises: a
+        store that cannot be read gives none (the matches are held)."""
+        ...
+
+    async def store(self, clearances: Sequence[Clearance]) -> None:
+        """Remember `clearances` (replacing a party's earlier clearance of the same entry)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DrawRequest:
+    """What one `allow` draws down: (licence number, line id, quantity) of one event."""
+
+    event_id: str
+    draws: Sequence[tuple[str, str, int]]
+
+
+class LicenceStore(Protocol):
+    """Licences and NAC/ACA notifications on file, and their draw-downs."""
+
+    async def book(self, numbers: Sequence[str]) -> LicenceBook:
+        """The records of `numbers` and how much of each is drawn (one read for a batch). Never raises: a
+        store that cannot be read gives a book with `available=False` (the events are held)."""
+        ...
+
+    async def draw(self, requests: Sequence[DrawRequest]) -> dict[str, tuple[Shortfall, ...]]:
+        """Draw every request down atomically, in order, each event all or nothing, each (event, line,
+        licence) once whatever the redeliveries; the events whose draw would exceed a balance are left out
+        and returned with their shortfalls. Raises when the store fails (the batch is tried again)."""
+        ...
+
+    async def upsert(self, records: Sequence[LicenceRecord]) -> None:
+        """Store or replace licences (their draw-downs so far are kept)."""
+        ...
+
+    async def delete(self, numbers: Sequence[str]) -> None:
+        """Remove licences (tombstones); their draw-downs are kept as history."""
         ...

@@ -31,13 +31,24 @@ from screening.domain.model import Decision, Event
 from screening.kinds import KINDS
 from screening.metrics import Metrics
 from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher
-from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest
+from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest, hold_changes
 
-__all__ = ["CAUSES", "RESCREEN", "RescreenAborted", "RescreenReport", "RescreenScheduler", "Rescreener"]
+__all__ = [
+    "CAUSES",
+    "RESCREEN",
+    "RULESET_DATE",
+    "RescreenAborted",
+    "RescreenReport",
+    "RescreenScheduler",
+    "Rescreener",
+]
 
 log = logging.getLogger("screening.rescreen")
 
-CAUSES = ("lists", "ownership")
+RULESET_DATE = "ruleset_date"
+"""The cause of a rescreen started because the service clock passed a boundary of the rule calendar."""
+
+CAUSES = ("lists", "ownership", RULESET_DATE)
 """What can start a rescreen (the `cause` label of `screening_rescreens_total`)."""
 
 
@@ -53,6 +64,8 @@ class RescreenReport:
     """Changed decisions published (changed minus those a newer event superseded meanwhile)."""
     superseded: int = 0
     undecodable: int = 0
+    unaffected: int = 0
+    """Subjects a rule-calendar rescreen left alone: already decided as of its date or later."""
     by_outcome: dict[str, int] = field(default_factory=dict)
     """Outcomes of the published decisions."""
     lists: str | None = None
@@ -92,20 +105,25 @@ class Rescreener:
         started = time.perf_counter()
         report = RescreenReport(cause=cause)
         async for chunk in self._subjects.scan(self._chunk_size):
-            await self._chunk(chunk, report)
+            await self._chunk(chunk, report, cause)
         report.duration_s = round(time.perf_counter() - started, 6)
         return report
 
-    async def _chunk(self, chunk: Sequence[OpenSubject], report: RescreenReport) -> None:
+    async def _chunk(self, chunk: Sequence[OpenSubject], report: RescreenReport, cause: str) -> None:
         started = time.perf_counter()
         report.scanned += len(chunk)
         subjects: list[OpenSubject] = []
         events: list[Event] = []
+        today = self._service.now().date()
         for subject in chunk:
             kind = KINDS.get(subject.kind)
             decoded = self._decoder.decode(kind, subject.event) if kind is not None else None
             if not isinstance(decoded, DecodedEvent):  # stored by an older schema: left for its next event
                 report.undecodable += 1
+                continue
+            if cause == RULESET_DATE and not self._service.engine.dated_before(decoded.event, today):
+                # Only the date moved: a subject already decided as of today or later cannot change.
+                report.unaffected += 1
                 continue
             subjects.append(subject)
             events.append(decoded.event)
@@ -113,7 +131,7 @@ class Rescreener:
             return
         # The service raises RescreenAborted when lists or ownership are unavailable: the event path holds
         # on missing data, a rescreen would turn an outage into a `hold` for every open subject.
-        decisions = await self._service.rescreen(events)
+        decisions = await self._service.rescreen(events, cause)
         report.lists = decisions[0].versions.lists
         report.ownership = decisions[0].versions.ownership
         changed: list[tuple[OpenSubject, Decision, str]] = []
@@ -128,13 +146,22 @@ class Rescreener:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
             current = [c for c in changed if (c[0].kind, c[0].subject_id) in fresh]
             report.superseded += len(changed) - len(current)
+            if current:  # an allow draws its licences down before it is published (or is held)
+                events_of = {(s.kind, s.subject_id): e for s, e in zip(subjects, events, strict=True)}
+                settled = await self._service.settle(
+                    [(events_of[(s.kind, s.subject_id)], d) for s, d, _ in current], RESCREEN
+                )
+                current = [(s, d, decision_digest(d)) for (s, _, _), d in zip(current, settled, strict=True)]
             pending = [
                 await self._send(self._topic, decision.subject_id.encode(), encode_decision(decision))
                 for _, decision, _ in current
             ]
             if pending:
                 await asyncio.gather(*pending)
-            await self._subjects.update_digests([(s, digest) for s, _, digest in current])
+            holds = hold_changes((decision, s.event) for s, decision, _ in current)
+            await self._subjects.update_digests(
+                [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
+            )
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:

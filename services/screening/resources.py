@@ -17,8 +17,9 @@ from screening.adapters.csl import (
     load_list_file,
     parse_list_bytes,
 )
+from screening.adapters.name_words import HAN_WORDS, NAME_WORDS, name_words_digest, parse_name_words
 from screening.domain.catalogue import Catalogue
-from screening.domain.names import MatchThresholds, ScreeningLists
+from screening.domain.names import MatchThresholds, NameWords, ScreeningLists, install_words
 from screening.domain.ruleset import Ruleset
 
 SHIPPED_LIST = "consolidated_2026-07-31.csv"
@@ -27,6 +28,21 @@ SHIPPED_LIST = "consolidated_2026-07-31.csv"
 def data_path(name: str) -> Path:
     """Path of a file shipped in `screening/data`."""
     return Path(str(resources.files("screening") / "data" / name))
+
+
+def _name_word_files() -> tuple[bytes, bytes]:
+    return data_path(NAME_WORDS).read_bytes(), data_path(HAN_WORDS).read_bytes()
+
+
+def load_name_words() -> NameWords:
+    """The name matcher's shipped word tables (`data/name_words.toml`, `data/han_words.csv`)."""
+    return parse_name_words(*_name_word_files())
+
+
+# The word tables are data beside the CSL snapshot: read once, when the resources are first imported, and
+# handed to the domain, so every entry point (service, CLI, scripts) that loads its data through this module
+# normalises and matches names with them.
+install_words(load_name_words())
 
 
 def demo_path(name: str) -> Path:
@@ -50,14 +66,14 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
 def thresholds(ruleset: Ruleset) -> MatchThresholds:
     """Name-matching thresholds from the ruleset."""
     return MatchThresholds(
-        strong=ruleset.matching.get("strong", 0.92), weak=ruleset.matching.get("weak", 0.80)
+        strong=ruleset.matching.get("strong", 0.95), weak=ruleset.matching.get("weak", 0.80)
     )
 
 
 def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningLists:
     """Index loaded list files for screening, with the shipped table of Chinese names of listed entities.
 
-    The table changes what matches, so its content hash is part of the lists version.
+    The table and the word tables change what matches, so their content hashes are part of the lists version.
     """
     entries, version = combine(loaded)
     if not entries:
@@ -73,9 +89,10 @@ def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningList
 
 
 def screening_version(lists_version: str) -> str:
-    """The lists version decisions name: the list files' version plus the Chinese-names table's hash."""
+    """The lists version decisions name: the list files' version plus the hashes of the Chinese-names table
+    and of the word tables."""
     digest = hashlib.sha256(data_path(CJK_NAMES).read_bytes()).hexdigest()[:12]
-    return f"{lists_version}+cjk:{digest}"
+    return f"{lists_version}+cjk:{digest}+words:{name_words_digest(*_name_word_files())}"
 
 
 def load_lists(files: Sequence[Path], ruleset: Ruleset) -> ScreeningLists:

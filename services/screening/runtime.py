@@ -9,12 +9,15 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
+from screening.adapters.licences import RedisLicenceStore
 from screening.adapters.redis_store import RedisDecisionLedger, RedisListsStore, RedisOwnershipRegistry
+from screening.adapters.reviews import ReviewConsumer
+from screening.calendar_watch import BoundaryWatcher
 from screening.config import Settings
 from screening.domain.names import ScreeningLists
 from screening.health import ConsumerHealth
 from screening.metrics import Metrics
-from screening.ports import OpenSubjects
+from screening.ports import OpenHoldsStore, OpenSubjects
 from screening.rescreen import RescreenScheduler
 from screening.service import ScreeningService
 from screening.signing import DecisionSigner
@@ -49,6 +52,8 @@ class Runtime:
     committer: OffsetCommitter
     health: ConsumerHealth
     subjects: OpenSubjects
+    holds: OpenHoldsStore
+    """The held subjects awaiting review (what the review page lists)."""
     rescreens: RescreenScheduler
     redis: Any
     secrets: tuple[str, ...] = ()
@@ -59,3 +64,9 @@ class Runtime:
     signer: DecisionSigner | None = None
     rebuilder: Any = None
     """The `RegistryRebuilder` of the Redis ownership registry (None with an in-memory registry)."""
+    calendar: BoundaryWatcher | None = None
+    """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""
+    reviews: ReviewConsumer | None = None
+    """The handler of the reviews topic."""
+    licences: RedisLicenceStore | None = None
+    """The licence store (its balances are exported as metrics)."""

@@ -18,6 +18,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "ownership.v1.schema.json": wire.OwnershipRecordV1,
     "decision.v1.schema.json": wire.DecisionV1,
     "dlq.v1.schema.json": wire.DlqRecordV1,
+    "review.v1.schema.json": wire.ReviewV1,
+    "licence.v1.schema.json": wire.LicenceRecordV1,
 }
 
 

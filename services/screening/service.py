@@ -21,17 +21,35 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from screening.codec import (
+    DecodedReview,
+    EventDecoder,
+    decision_from_mapping,
+    encode_decision,
+    review_from_mapping,
+    review_to_json,
+)
+from screening.domain.clearances import Clearance, cleared_parties, entry_fingerprint, party_identity
 from screening.domain.engine import BatchContext, ScreeningEngine, decision_id_for
+from screening.domain.licensing import LicenceBook, draws_of
+from screening.domain.lists import ListEntry
 from screening.domain.model import Decision, Event, Outcome, Reason
 from screening.domain.names import ScreeningLists
 from screening.domain.profiles import OwnershipSnapshot
 from screening.domain.reasons import ReasonCode
-from screening.kinds import closes_subject
+from screening.domain.review import Review, ReviewOutcome, ReviewPolicy, ReviewRejected, judge
+from screening.kinds import KINDS, closes_subject
 from screening.metrics import Metrics
 from screening.ports import (
     ANY_CONTENT,
+    ClearanceStore,
     DecisionLedger,
     DecodedEvent,
+    DrawRequest,
+    HeldDecision,
+    HoldChanges,
+    LicenceStore,
+    OpenHoldsStore,
     OpenSubject,
     OpenSubjects,
     OwnershipSource,
@@ -75,6 +93,21 @@ class Verdict:
     dead_letter: Rejected | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewVerdict:
+    """What the service made of one message of the reviews topic.
+
+    `outcome` is the applied review (its decision to publish, or None when it was recorded on the hold);
+    None for a redelivered review (applied before) and for a rejected one, which `dead_letter` explains.
+    `held_since` is when the reviewed hold's run began (time to review).
+    """
+
+    outcome: ReviewOutcome | None
+    dead_letter: Rejected | None = None
+    digest: str = ""
+    held_since: datetime | None = None
+
+
 class RescreenAborted(RuntimeError):
     """The data a rescreen needs is unavailable; it stops rather than publish a `hold` for every subject."""
 
@@ -82,7 +115,13 @@ class RescreenAborted(RuntimeError):
 def decision_digest(decision: Decision) -> str:
     """What a rescreen compares: the outcome and the set of (code, outcome, party_role, line_id) of the
     reasons. Messages, evidence, versions and times are left out: they change without the answer changing."""
-    keys = sorted({(r.code, r.outcome.value, r.party_role or "", r.line_id or "") for r in decision.reasons})
+    keys = sorted(
+        {
+            (r.code, r.outcome.value, r.party_role or "", r.line_id or "")
+            for r in decision.reasons
+            if r.code != ReasonCode.DECISION_DATE  # says as of when; the answer is in the other reasons
+        }
+    )
     text = "\n".join("|".join(key) for key in keys)
     return f"{decision.outcome.value}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
 
@@ -109,6 +148,30 @@ def subject_changes(
     return opened, closed
 
 
+def hold_changes(published: Iterable[tuple[Decision, bytes | None]]) -> HoldChanges:
+    """What published decisions, in publishing order, do to the open holds: the last decision of a
+    subject wins; a hold (whatever its trigger) keeps the subject in the review queue with that decision
+    and the event it decided (None for a dead-lettered message), anything else takes it out."""
+    latest: dict[tuple[str, str], tuple[Decision, bytes | None]] = {}
+    for decision, event in published:
+        latest[(decision.subject_kind, decision.subject_id)] = (decision, event)
+    held = [
+        HeldDecision(
+            decision.subject_kind,
+            decision.subject_id,
+            decision.decision_id,
+            encode_decision(decision),
+            decision.decided_at,
+            event or None,
+            tuple(sorted({r.code.value for r in decision.reasons if r.outcome is Outcome.HOLD})),
+        )
+        for decision, event in latest.values()
+        if decision.outcome is Outcome.HOLD
+    ]
+    released = [key for key, (decision, _) in latest.items() if decision.outcome is not Outcome.HOLD]
+    return HoldChanges(held=held, released=released)
+
+
 def _raw_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
@@ -126,12 +189,25 @@ class ScreeningService:
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
+        holds: OpenHoldsStore | None = None,
+        review_policy: ReviewPolicy | None = None,
+        decoder: EventDecoder | None = None,
+        clearances: ClearanceStore | None = None,
+        licences: LicenceStore | None = None,
+        trust_event_licences: bool = False,
     ) -> None:
         self.engine = engine
         self._lists = lists
         self._ownership = ownership
         self._ledger = ledger
         self._subjects = subjects
+        self._holds = holds
+        self.review_policy = review_policy or ReviewPolicy(engine.ruleset.list_policy.deny_lists)
+        self._decoder = decoder or EventDecoder()
+        self._clearances = clearances
+        self._licences = licences
+        self._trust_event_licences = trust_event_licences
+        self._entries: tuple[str, dict[str, ListEntry]] | None = None
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
@@ -185,7 +261,8 @@ class ScreeningService:
         for index, item, reused in todo:
             if isinstance(item, DecodedEvent):
                 verdicts[index] = self._decide_one(item, reused_context if reused else context, now, reused)
-            elif item.subject_id and item.kind:
+                continue
+            if item.subject_id and item.kind:
                 hold = self._hold(
                     item,
                     INVALID_EVENT,
@@ -195,7 +272,60 @@ class ScreeningService:
                     reused,
                 )
                 verdicts[index] = Verdict(hold, item)
+        if self._licences is not None:
+            await self._draw_down(todo, verdicts, context, reused_context, now)
         return verdicts
+
+    async def _draw_down(
+        self,
+        todo: Sequence[tuple[int, Received, bool]],
+        verdicts: list[Verdict],
+        context: BatchContext,
+        reused_context: BatchContext,
+        now: datetime,
+    ) -> None:
+        """Draw the batch's `allow`s down on their licences (one call); an event whose draw would exceed a
+        balance is decided again with its shortfall: a hold (LICENCE_EXHAUSTED), drawing nothing."""
+        assert self._licences is not None
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for index, _, _ in todo
+            if (decision := verdicts[index].decision) is not None
+            and decision.outcome is Outcome.ALLOW
+            and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        if not shortfalls:
+            return
+        short = replace(context, licence_shortfalls=shortfalls)
+        short_reused = replace(reused_context, licence_shortfalls=shortfalls)
+        for index, item, reused in todo:
+            if isinstance(item, DecodedEvent) and item.event.event_id in shortfalls:
+                verdicts[index] = self._decide_one(item, short_reused if reused else short, now, reused)
+
+    async def settle(self, decided: Sequence[tuple[Event, Decision]], trigger: str) -> list[Decision]:
+        """Draw down the `allow`s about to be published outside the event path (a rescreen), as `decide`
+        does; an event whose draw would exceed a balance is decided again: LICENCE_EXHAUSTED."""
+        if self._licences is None:
+            return [decision for _, decision in decided]
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for _, decision in decided
+            if decision.outcome is Outcome.ALLOW and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        if not shortfalls:
+            return [decision for _, decision in decided]
+        short_events = [event for event, _ in decided if event.event_id in shortfalls]
+        context = replace(await self.context_for(short_events), licence_shortfalls=shortfalls)
+        now = self._clock()
+        as_of = now.date() if trigger == RESCREEN else None
+        return [
+            self.engine.decide(event, context, now, trigger, as_of=as_of)
+            if event.event_id in shortfalls
+            else decision
+            for event, decision in decided
+        ]
 
     async def screen(self, events: Sequence[Event]) -> list[Decision]:
         """Decide domain events directly (tools and tests that build events themselves): what `decide`
@@ -291,29 +421,53 @@ class ScreeningService:
         """The current lists and one ownership read for every party of `events`; while the registry is
         unreachable the read is retried with backoff, then the snapshot says unavailable (a hold)."""
         parties = [party for event in events for party in event.parties]
-        snapshot = await self._ownership.snapshot(parties)
+        # Clearances and licences are read beside the ownership records: the batch waits for one round trip.
+        numbers = [licence.number for event in events for licence in event.licences]
+        snapshot, clearances, licences = await asyncio.gather(
+            self._ownership.snapshot(parties),
+            self._cleared([party_identity(p) for p in parties]),
+            self._licence_book(numbers),
+        )
         for delay in self._retry.delays():
             if snapshot.available:
                 break
             self._metrics.retried("ownership")
             await asyncio.sleep(delay)
             snapshot = await self._ownership.snapshot(parties)
-        return BatchContext(lists=self._lists(), ownership=snapshot)
+        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances, licences=licences)
+
+    async def _licence_book(self, numbers: Sequence[str]) -> LicenceBook | None:
+        if self._licences is None:
+            return None
+        book = await self._licences.book(numbers) if numbers else LicenceBook()
+        return replace(book, trust_event_licences=self._trust_event_licences)
+
+    async def _cleared(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
+        return await self._clearances.for_parties(identities) if self._clearances is not None else {}
 
     async def confirm(self, published: Sequence[tuple[Received, Decision]]) -> None:
         """Record decisions as published, after the broker acknowledged them: the ledger (event id and
-        content digest) and the open subjects, in one wait. `published` is in consumption order."""
+        content digest), and the open subjects with the open holds in one write, in one wait.
+        `published` is in consumption order."""
         if not published:
             return
         remembered = [(decision.event_id, _digest_of(item)) for item, decision in published]
         writes = [self._ledger.remember(remembered)]
+        holds = None
+        if self._holds is not None:
+            holds = hold_changes(
+                (decision, item.raw if isinstance(item, DecodedEvent) else None)
+                for item, decision in published
+            )
         if self._subjects is not None:
             self._remember_blind(published)
             opened, closed = subject_changes(
                 (decision, item.event, item.raw) if isinstance(item, DecodedEvent) else (decision, None, None)
                 for item, decision in published
             )
-            writes.append(self._subjects.record(opened, closed))
+            writes.append(self._subjects.record(opened, closed, holds))
+        elif holds is not None:
+            writes.append(self._holds.record(holds))  # type: ignore[union-attr]
         await asyncio.gather(*writes)
 
     def _remember_blind(self, published: Sequence[tuple[Received, Decision]]) -> None:
@@ -348,11 +502,221 @@ class ScreeningService:
         await self._subjects.record(blind, [])
         return len(blind)
 
+    @property
+    def holds(self) -> OpenHoldsStore | None:
+        """The open holds store (None when the service keeps none)."""
+        return self._holds
+
+    # ------------------------------------------------------------------------------------------ reviews
+    async def review(self, received: Sequence[DecodedReview | Rejected]) -> list[ReviewVerdict]:
+        """Apply a batch of reviews in order; one verdict per message.
+
+        One ledger read (a review applied before is not applied again), one read of the reviewed
+        subjects' open holds (raises when it fails: a review is never judged against a hold it could not
+        see; the batch is retried). Each review must name its subject's current hold, by a reviewer who
+        may review (`ReviewPolicy`); a release that needs four eyes and has one reviewer so far, and a
+        request for information, are recorded and leave the hold standing. Reviews of one subject in
+        the batch see each other in order.
+        """
+        holds = self._require_holds()
+        reviews = [item for item in received if isinstance(item, DecodedReview)]
+        applied = await self._ledger.decided([_review_key(item.review) for item in reviews])
+        keys = [(item.review.kind, item.review.subject_id) for item in reviews]
+        views = await holds.current(keys)
+        state: dict[tuple[str, str], tuple[Decision | None, list[Review], datetime | None]] = {}
+        for key, view in views.items():
+            try:
+                stored = decision_from_mapping(view.decision)
+                earlier = [review_from_mapping(review) for review in view.reviews]
+            except ValueError as error:
+                log.error("the open hold of %s cannot be read: %s", key, error)
+                continue  # its reviews are rejected below: no hold to judge them against
+            state[key] = (stored, earlier, view.held_since)
+        now = self._clock()
+        verdicts: list[ReviewVerdict] = []
+        for item in received:
+            if isinstance(item, Rejected):
+                verdicts.append(ReviewVerdict(None, item))
+                continue
+            review = item.review
+            before = applied.get(_review_key(review), frozenset())
+            if item.digest in before or ANY_CONTENT in before:
+                verdicts.append(ReviewVerdict(None))  # a redelivery: applied already
+                continue
+            key = (review.kind, review.subject_id)
+            held, earlier, since = state.get(key, (None, [], None))
+            try:
+                if before:
+                    raise ReviewRejected(f"review id {review.review_id[:200]!r} was used for another review")
+                outcome = judge(held, earlier, review, self.review_policy, now)
+            except ReviewRejected as error:
+                rejected = Rejected(str(error), "review", subject_id=review.subject_id, kind=review.kind)
+                verdicts.append(ReviewVerdict(None, rejected, item.digest))
+                continue
+            pending = outcome.decision is None
+            state[key] = (held, list(outcome.reviews), since) if pending else (None, [], None)
+            verdicts.append(ReviewVerdict(outcome, None, item.digest, since))
+        if self._licences is not None:
+            await self._draw_released(verdicts)
+        return verdicts
+
+    async def _draw_released(self, verdicts: list[ReviewVerdict]) -> None:
+        """A release lets the goods move: draw its licences down (one call). A release the balance cannot
+        cover is dead-lettered with the shortfall and the hold stands."""
+        assert self._licences is not None
+        requests = [
+            DrawRequest(decision.event_id, draws)
+            for verdict in verdicts
+            if verdict.outcome is not None
+            and (decision := verdict.outcome.decision) is not None
+            and decision.outcome is Outcome.ALLOW
+            and (draws := draws_of(decision.reasons))
+        ]
+        shortfalls = await self._licences.draw(requests) if requests else {}
+        for index, verdict in enumerate(verdicts):
+            outcome = verdict.outcome
+            if outcome is None or outcome.decision is None or not outcome.released:
+                continue
+            short = shortfalls.get(outcome.decision.event_id)
+            if short:
+                review = outcome.review
+                error = "; ".join(
+                    f"licence {s.number} has {s.remaining} units left, the release needs {s.needed}"
+                    for s in short
+                )
+                rejected = Rejected(
+                    f"the release cannot be applied: {error}; the hold stands",
+                    "review",
+                    subject_id=review.subject_id,
+                    kind=review.kind,
+                )
+                verdicts[index] = ReviewVerdict(None, rejected, verdict.digest)
+
+    async def confirm_reviews(self, applied: Sequence[ReviewVerdict]) -> None:
+        """Record applied reviews after their decisions were acknowledged: the ledger (review ids), the
+        open holds (a decided hold leaves the queue, a recorded review joins its hold) and the open
+        subjects. A released subject stays open for rescreens, with the decision the engine makes of its
+        event now as the one to compare with, so a rescreen on unchanged data does not raise the released
+        hold again; a confirmed (denied) subject is closed: a reviewer's deny is not undone by a rescreen.
+        """
+        outcomes = [(verdict, verdict.outcome) for verdict in applied if verdict.outcome is not None]
+        if not outcomes:
+            return
+        holds = self._require_holds()
+        remembered = [(_review_key(outcome.review), verdict.digest) for verdict, outcome in outcomes]
+        released = [o for _, o in outcomes if o.released]
+        confirmed = [o for _, o in outcomes if o.confirmed]
+        changes = HoldChanges(
+            released=[(o.review.kind, o.review.subject_id) for o in released + confirmed],
+            reviews=[
+                (o.review.kind, o.review.subject_id, review_to_json(o.review))
+                for _, o in outcomes
+                if o.decision is None
+            ],
+        )
+        subjects = await self._released_subjects(released)
+        if self._clearances is not None:
+            # Stored before anything else: the next event of the party must find them.
+            await self._clearances.store(self._clearances_made(subjects))
+        writes = [self._ledger.remember(remembered)]
+        if self._subjects is None:
+            writes.append(holds.record(changes))
+        else:
+            updates = await self._references(subjects)
+            closed = [(o.review.kind, o.review.subject_id) for o in confirmed]
+            writes.append(self._subjects.update_digests(updates, changes))
+            if closed:
+                writes.append(self._subjects.record([], closed))
+        await asyncio.gather(*writes)
+
+    async def _released_subjects(
+        self, released: Sequence[ReviewOutcome]
+    ) -> list[tuple[ReviewOutcome, OpenSubject, Event]]:
+        """Each released subject as stored (its hold's event and the hold's digest), with its event."""
+        keys = [(o.review.kind, o.review.subject_id) for o in released]
+        if not keys:
+            return []
+        raw_events = await self._require_holds().events_of(keys)
+        found: list[tuple[ReviewOutcome, OpenSubject, Event]] = []
+        for outcome, key in zip(released, keys, strict=True):
+            raw = raw_events.get(key)
+            decoded = self._decoder.decode(KINDS[key[0]], raw) if raw is not None else None
+            if raw is not None and isinstance(decoded, DecodedEvent):
+                stored = OpenSubject(key[0], key[1], raw, decision_digest(outcome.held))
+                found.append((outcome, stored, decoded.event))
+        return found
+
+    def _clearances_made(
+        self, released: Sequence[tuple[ReviewOutcome, OpenSubject, Event]]
+    ) -> list[Clearance]:
+        """The clearances releases make: each party whose false-positive match they named, against the
+        entry as the loaded lists hold it now (an entry no longer listed needs none)."""
+        lists = self._lists()
+        if lists is None:
+            return []
+        if self._entries is None or self._entries[0] != lists.version:
+            self._entries = (lists.version, {entry.entry_id: entry for entry in lists.entries})
+        entries = self._entries[1]
+        made: list[Clearance] = []
+        for outcome, _, event in released:
+            decision = outcome.decision
+            fps = [entry for review in outcome.reviews for entry in review.false_positive_entries]
+            if decision is None or not fps:
+                continue
+            reviewers = tuple(
+                dict.fromkeys(r.reviewer for r in outcome.reviews if r.action.value == "release")
+            )
+            for party, entry_id in cleared_parties(event, outcome.held.reasons, fps):
+                entry = entries.get(entry_id)
+                if entry is None:
+                    continue
+                made.append(
+                    Clearance(
+                        party=party_identity(party),
+                        entry_id=entry_id,
+                        entry_hash=entry_fingerprint(entry),
+                        reviewers=reviewers,
+                        cleared_at=decision.decided_at,
+                        review_id=outcome.review.review_id,
+                        lists_version=lists.version,
+                        party_name=party.name,
+                        entry_name=entry.name,
+                    )
+                )
+        return made
+
+    async def _references(
+        self, released: Sequence[tuple[ReviewOutcome, OpenSubject, Event]]
+    ) -> list[tuple[OpenSubject, str]]:
+        """(the subject as stored, the digest a rescreen compares with from now on) for each released
+        subject: what the engine decides of its event now, with the clearances the release made."""
+        if not released:
+            return []
+        context = await self.context_for([event for _, _, event in released])
+        now = self._clock()
+        updates = []
+        for _, stored, event in released:
+            try:
+                # As a rescreen decides it (as of today), so that an unchanged subject compares equal.
+                reference = self.engine.decide(event, context, now, RESCREEN, as_of=now.date())
+            except Exception:  # the subject keeps its digest: a rescreen may raise the hold again
+                log.exception("re-deciding released %s %s failed", stored.kind, stored.subject_id[:200])
+                continue
+            updates.append((stored, decision_digest(reference)))
+        return updates
+
+    def _require_holds(self) -> OpenHoldsStore:
+        if self._holds is None:
+            raise RuntimeError("this service keeps no open holds: reviews cannot be applied")
+        return self._holds
+
     # ----------------------------------------------------------------------------------------- rescreen
-    async def rescreen(self, events: Sequence[Event]) -> list[Decision]:
+    async def rescreen(self, events: Sequence[Event], cause: str | None = None) -> list[Decision]:
         """Re-decide open subjects' latest events (`trigger="rescreen"`, no ledger: a rescreen is a new
-        decision of an already decided event). Raises `RescreenAborted` when the lists or the registry are
-        unavailable: a rescreen would turn an outage into a `hold` for every open subject."""
+        decision of an already decided event), each as of the later of its own date and the service clock's
+        date; `cause` (lists, ownership, ruleset_date) is named in the decision's evidence. Raises
+        `RescreenAborted` when the lists or the registry are unavailable: a rescreen would turn an outage
+        into a `hold` for every open subject."""
         context = await self.context_for(events)
         if context.lists is None or not context.ownership.available:
             raise RescreenAborted(context.ownership.error or "control lists are not loaded")
@@ -360,7 +724,9 @@ class ScreeningService:
         decisions: list[Decision] = []
         for event in events:
             try:
-                decisions.append(self.engine.decide(event, context, now, RESCREEN))
+                decisions.append(
+                    self.engine.decide(event, context, now, RESCREEN, as_of=now.date(), cause=cause)
+                )
             except Exception as error:
                 log.exception("the engine failed on event %s during a rescreen", event.event_id[:200])
                 rejected = Rejected(
@@ -374,6 +740,11 @@ class ScreeningService:
                     self._hold(rejected, ENGINE_ERROR, rejected.error, context, now, False, RESCREEN)
                 )
         return decisions
+
+
+def _review_key(review: Review) -> str:
+    """The ledger key of a review (apart from every event id)."""
+    return f"review:{review.review_id}"
 
 
 def _digest_of(item: Received) -> str:

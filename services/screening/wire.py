@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from screening.domain import model
+from screening.domain.licensing import LicenceParty, LicenceRecord
 from screening.domain.ownership import OwnershipRecordError, record_from_mapping
+from screening.domain.review import Review, ReviewAction
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
@@ -99,6 +101,10 @@ class OrderEventV1(_Wire):
     intermediaries: list[PartyV1] = Field(default_factory=list)
     ship_from_country: CountryCode | None = None
     ship_to_country: CountryCode | None = None
+    ship_date: date | None = Field(
+        default=None,
+        description="Additive: the requested ship date; the order is decided as of it (else occurred_at)",
+    )
     items: list[ItemV1] = Field(min_length=1)
     end_use: str | None = None
     licenses: list[LicenceV1] = Field(default_factory=list)
@@ -251,6 +257,98 @@ class ReviewV1(_Wire):
     reviewed_at: datetime
 
 
+class LicencePartyV1(_Wire):
+    """A party a licence names: matched to the event's by `party_id`, else by name and country."""
+
+    name: str = Field(min_length=1, max_length=512)
+    country: CountryCode | None = None
+    party_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class LicenceRecordV1(_Wire):
+    """A licence or NAC/ACA notification on the compacted `screening.licences.v1` (keyed by `number`; a
+    tombstone deletes it), or a line of a file for `screening licences load`."""
+
+    number: str = Field(min_length=1, max_length=200, description="Licence or authorization number")
+    type: Literal["license", "NAC", "ACA"]
+    eccns: list[str] = Field(
+        min_length=1, max_length=50, description="ECCNs it covers (4A090 covers 4A090.a)"
+    )
+    destinations: list[CountryCode] = Field(min_length=1, max_length=50, description="ISO-2 destinations")
+    consignee: LicencePartyV1 | None = Field(default=None, description="The ultimate consignee it names")
+    end_user: LicencePartyV1 | None = Field(default=None, description="The end user it names")
+    quantity_limit: int | None = Field(
+        default=None, ge=0, le=10**9, description="Units it allows in all (drawn down by allowed events)"
+    )
+    value_limit: float | None = Field(default=None, ge=0, description="Value it allows in all (recorded)")
+    currency: str | None = Field(default=None, max_length=3)
+    valid_from: date | None = None
+    valid_until: date | None = None
+    status: Literal["active", "revoked", "suspended"] = "active"
+
+    @field_validator("destinations")
+    @classmethod
+    def _upper_all(cls, values: list[str]) -> list[str]:
+        return [value.upper() for value in values]
+
+    @field_validator("eccns")
+    @classmethod
+    def _bounded(cls, values: list[str]) -> list[str]:
+        if any(not value.strip() or len(value) > 200 for value in values):
+            raise ValueError("an ECCN must be 1 to 200 characters")
+        return [value.strip() for value in values]
+
+
+def licence_to_domain(wire_record: LicenceRecordV1) -> LicenceRecord:
+    """Convert a validated licence record to the domain type."""
+
+    def party(named: LicencePartyV1 | None) -> LicenceParty | None:
+        return LicenceParty(named.name, named.country, named.party_id) if named is not None else None
+
+    return LicenceRecord(
+        number=wire_record.number,
+        type=wire_record.type,
+        eccns=tuple(wire_record.eccns),
+        destinations=tuple(wire_record.destinations),
+        consignee=party(wire_record.consignee),
+        end_user=party(wire_record.end_user),
+        quantity_limit=wire_record.quantity_limit,
+        value_limit=wire_record.value_limit,
+        valid_from=wire_record.valid_from,
+        valid_until=wire_record.valid_until,
+        status=wire_record.status,
+    )
+
+
+def licence_to_json(record: LicenceRecord) -> bytes:
+    """A licence record in its contract form (what Redis stores and the topic carries)."""
+    import orjson
+
+    def party(named: LicenceParty | None) -> dict[str, Any] | None:
+        return {"name": named.name, "country": named.country, "party_id": named.party_id} if named else None
+
+    return orjson.dumps(
+        {
+            "number": record.number,
+            "type": record.type,
+            "eccns": list(record.eccns),
+            "destinations": list(record.destinations),
+            "consignee": party(record.consignee),
+            "end_user": party(record.end_user),
+            "quantity_limit": record.quantity_limit,
+            "value_limit": record.value_limit,
+            "valid_from": record.valid_from.isoformat() if record.valid_from else None,
+            "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+            "status": record.status,
+        }
+    )
+
+
 class DlqRecordV1(_Wire):
     """A rejected message on `screening.dlq.v1`, keyed by the original key."""
 
@@ -263,7 +361,8 @@ class DlqRecordV1(_Wire):
     )
     error: str
     error_kind: str = Field(
-        description="invalid_json, schema, too_large, invalid_header, or processing (the service failed)"
+        description="invalid_json, schema, too_large, invalid_header, processing (the service failed), or "
+        "review (a review that cannot be applied: stale, of no open hold, by a reviewer not allowed)"
     )
     rejected_at: datetime
     value_length: int | None = Field(default=None, description="Additive: bytes in the original value")
@@ -326,6 +425,7 @@ def order_to_domain(wire: OrderEventV1, received_at: datetime | None = None) -> 
         ),
         ship_from_country=wire.ship_from_country,
         ship_to_country=wire.ship_to_country,
+        ship_date=wire.ship_date,
         items=tuple(
             model.Item(
                 line_id=item.line_id,
@@ -379,6 +479,21 @@ def lease_to_domain(wire: LeaseEventV1, received_at: datetime | None = None) -> 
         licences=_licences(wire.licenses),
         title_transfer=wire.title_transfer,
         received_at=received_at,
+    )
+
+
+def review_to_domain(wire_review: ReviewV1) -> Review:
+    """Convert a validated review to the domain type."""
+    return Review(
+        review_id=wire_review.review_id,
+        kind=wire_review.subject.kind,
+        subject_id=wire_review.subject.id,
+        decision_id=wire_review.decision_id,
+        action=ReviewAction(wire_review.action),
+        reviewer=wire_review.reviewer,
+        reason=wire_review.reason,
+        reviewed_at=wire_review.reviewed_at,
+        false_positive_entries=tuple(dict.fromkeys(wire_review.false_positive_entries)),
     )
 
 

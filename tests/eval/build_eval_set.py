@@ -1,26 +1,37 @@
 """Build the name-matching evaluation set from the shipped CSL snapshot and real unlisted company names.
 
-Deterministic (seeded). Writes `tests/eval/name_eval_set.jsonl`, one case per line:
+Deterministic (seeded). Writes two files, one case per line: `tests/eval/name_eval_set.jsonl`, the tuning
+part, and `tests/eval/name_eval_heldout.jsonl`, the held-out part (a quarter of every kind, chosen by a hash
+of the query; see `HELD_OUT`). Nothing is ever tuned on the held-out part: `scripts/eval_names.py` reads it
+only with `--part heldout` or `--part all`, and the build's gate reads its aggregate only.
 - positives `{"kind": "variant", "variant": <how made>, "query": ..., "country": ..., "expected": [ids]}`:
   a real CSL name changed by a typo, a legal-form change, abbreviations, word order, spacing, case and
   punctuation, or an alias; and Chinese names in two parts: `chinese_table`, forms of the supplemental
   table's names that the table does not hold (legal form, city prefix, traditional characters, spacing), and
   `chinese_holdout` and `chinese_holdout_2`, real Chinese names of listed parties that are not in the table
-  (translation and transliteration only; the second written before the dictionary work and measured once).
+  (translation and transliteration only; the second written before the dictionary work and measured once);
+  `short_name`, the common short names of listed parties that the unlisted sources carry (`SHORT_NAMES`).
   `expected` holds the entry the variant was made from plus entries with the very same name (the matcher
   cannot tell those apart).
-- negatives `{"kind": "negative", "query": ..., "country": null, "source": ...}`: real companies from
-  Wikidata ownership edges and the FtM sample in `tests/eval/data/`, dropped when their name is on the list
-  (exact comparison after a simple normalisation independent of the matcher) or contains a listed name; and
-  Chinese names of unlisted universities, institutes and companies (`CHINESE_UNLISTED`, source
-  `chinese_unlisted`), which test the translation path for false alarms.
+- negatives `{"kind": "negative", "query": ..., "country": ..., "source": ...}`: real companies that are on
+  no list, by source: `well_known` (well-known firms worldwide) and `cn_tech` (Chinese technology companies
+  whose names resemble listed ones), written by hand in `data/well_known_companies.csv`; `wikidata`
+  (ownership edges), `ftm` (the FtM sample) and `gleif` (legal and other names in the GLEIF samples,
+  `data/gleif_names.csv`); and `chinese_unlisted`, Chinese names of unlisted universities, institutes and
+  companies (`CHINESE_UNLISTED`). A name is dropped when it is on the list: its `simple_key` (NFKC,
+  casefolded, a trailing legal form removed, letters and digits only; independent of the matcher) equals
+  the key of a listed name or alias, or its `bare_key` (legal forms at either end dropped as well) equals
+  that of a listed name or alias, or it contains a distinctive listed name (an affiliate such as
+  "Huawei Technologies (France)" is not a clean negative). Short names of listed parties (`SHORT_NAMES`)
+  are positives, not negatives.
 
-Run: `.venv/bin/python tests/eval/build_eval_set.py` (regenerates the JSONL; commit it).
+Run: `.venv/bin/python tests/eval/build_eval_set.py` (regenerates both files; commit them).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 import re
@@ -34,9 +45,20 @@ ROOT = HERE.parent.parent
 CSL = ROOT / "services" / "screening" / "data" / "consolidated_2026-07-31.csv"
 DATA = HERE / "data"
 OUT = HERE / "name_eval_set.jsonl"
+OUT_HELD_OUT = HERE / "name_eval_heldout.jsonl"
 SEED = 20260731
 POSITIVES = 1300
-NEGATIVES = 1300
+# One case in `HELD_OUT` goes to the held-out part, by a hash of its kind and query (stable whatever else
+# the set holds, so a case never moves between the parts when the set grows).
+HELD_OUT = 4
+_SPLIT_SALT = "held-out-2026-11"
+
+# Common short names of listed parties found among the unlisted sources' names: not negatives (a party
+# called "Huawei" is the listed Huawei), but positives of the listed entry they name.
+SHORT_NAMES = {
+    "Huawei": "HUAWEI TECHNOLOGIES CO., LTD.",
+    "Huawei Technologies (France)": "Huawei Technologies France SASU",
+}
 
 # Chinese names of listed companies that are NOT in the supplemental table (`data/cjk_names.csv`): the
 # hold-out for the transliteration path (pinyin plus translated business words). Real names, hand-made; the
@@ -308,6 +330,25 @@ def simple_key(name: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+# Legal forms at either end of a name, for `bare_key` (the exact-name check of the negatives): "PJSC Saturn"
+# and "Saturn" are the same name, so "Saturn" is no clean negative.
+_LEGAL_WORDS = (
+    r"(?:public |open |closed |private )?joint stock company|limited liability (?:company|partnership)"
+    r"|company limited|co ltd|limited|ltd|llc|llp|lp|inc|incorporated|corp|corporation|company|co|gmbh|ag|kg"
+    r"|se|sa|sas|sarl|srl|spa|s p a|s a|s a s|s r l|nv|bv|n v|b v|plc|ab|as|asa|oy|oyj|a s|kk|pte|pvt|pty"
+    r"|private limited|pte ltd|pvt ltd|pty ltd|sdn bhd|bhd|ooo|oao|zao|pao|ao|jsc|ojsc|pjsc|cjsc|tov|pt"
+    r"|fze|fzco|fzc|fz llc|sal|sa de cv|s a de c v|sab de cv|s a b de c v"
+)
+_LEGAL_ENDS = re.compile(rf"^(?:(?:{_LEGAL_WORDS}) )+|(?: (?:{_LEGAL_WORDS}))+$")
+
+
+def bare_key(name: str) -> str:
+    """`simple_key` without legal forms at either end ("PJSC Saturn", "KRSK, OAO"), for the negatives."""
+    words = " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name).casefold()).split())
+    stripped = _LEGAL_ENDS.sub("", words)
+    return (stripped or words).replace(" ", "")
+
+
 def typo(name: str, rng: random.Random) -> str | None:
     words = name.split()
     candidates = [i for i, word in enumerate(words) if sum(ch.isalpha() for ch in word) >= 5]
@@ -538,28 +579,36 @@ def build_positives(
     return cases
 
 
-def negative_names() -> list[tuple[str, str]]:
-    names: list[tuple[str, str]] = []
+def negative_names() -> list[tuple[str, str, str | None]]:
+    """Candidate negatives as (name, source, country), the hand-written sets first."""
+    names: list[tuple[str, str, str | None]] = []
+    with (DATA / "well_known_companies.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            names.append((row["name"].strip(), row["group"], row["country"] or None))
     with (DATA / "wikidata_ownership_edges_2024-02.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             for column in ("owned_label", "owner_label"):
                 label = (row[column] or "").strip()
                 if label and not re.fullmatch(r"Q\d+", label):
-                    names.append((label, "wikidata"))
+                    names.append((label, "wikidata", None))
     with (DATA / "ftm_ownership_cn_tech_sample.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             if record.get("schema") == "Company":
                 for label in record["properties"].get("name", []):
                     if not re.fullmatch(r"Q\d+", label):
-                        names.append((label, "ftm"))
+                        names.append((label, "ftm", None))
+    with (DATA / "gleif_names.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            names.append((row["name"].strip(), "gleif", None))
     return names
 
 
-def build_negatives(
-    rows: list[dict[str, str]], by_key: dict[str, list[str]], rng: random.Random
-) -> list[dict[str, Any]]:
+def build_negatives(rows: list[dict[str, str]], by_key: dict[str, list[str]]) -> list[dict[str, Any]]:
     listed_keys = set(by_key)
+    listed_bare = {
+        bare_key(name) for row in rows for name in [row["name"], *row["alt_names"].split(";")] if name.strip()
+    }
     # Distinctive listed names (>= 6 chars): a negative containing one is ambiguous (a listed company's
     # affiliate, e.g. "Huawei Technologies (France)") and is dropped rather than labelled either way.
     listed_words = {
@@ -574,23 +623,60 @@ def build_negatives(
             by_first.setdefault(name.split()[0], []).append(name)
     seen: set[str] = set()
     cases = []
-    for label, origin in negative_names():
+    for label, origin, country in negative_names():
         key = simple_key(label)
-        if len(key) < 3 or key in seen or key in listed_keys:
+        if len(key) < 3 or key in seen or key in listed_keys or label in SHORT_NAMES:
+            continue
+        if bare_key(label) in listed_bare:
             continue
         padded = " " + re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", label).casefold()).strip() + " "
         if any(f" {name} " in padded for word in set(padded.split()) for name in by_first.get(word, ())):
             continue
         seen.add(key)
-        cases.append({"kind": "negative", "query": label, "country": None, "source": origin})
-    rng.shuffle(cases)
+        cases.append({"kind": "negative", "query": label, "country": country, "source": origin})
+
     table = chinese_table()
     chinese = []
     for label in CHINESE_UNLISTED:
         if label in table:
             raise SystemExit(f"unlisted Chinese name is in the supplemental table: {label}")
         chinese.append({"kind": "negative", "query": label, "country": "CN", "source": "chinese_unlisted"})
-    return cases[:NEGATIVES] + chinese
+    return cases + chinese
+
+
+def short_name_positives(rows: list[dict[str, str]], by_key: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """`SHORT_NAMES` as positives of the entries bearing the listed name they stand for."""
+    cases = []
+    for short, listed in SHORT_NAMES.items():
+        ids = sorted(
+            {
+                row["_id"]
+                for row in rows
+                if listed in (row["name"], *[alt.strip() for alt in row["alt_names"].split(";")])
+            }
+            | set(by_key.get(simple_key(listed), []))
+        )
+        if not ids:
+            raise SystemExit(f"short name of an entry that is not on the list: {listed}")
+        cases.append(
+            {
+                "kind": "variant",
+                "variant": "short_name",
+                "query": short,
+                "country": None,
+                "base": listed,
+                "expected": ids,
+                "entry_type": "Entity",
+            }
+        )
+    return cases
+
+
+def held_out(case: dict[str, Any]) -> bool:
+    """Whether `case` belongs to the held-out part (a hash of its kind and query; see `HELD_OUT`)."""
+    label = case.get("variant") or case.get("source")
+    digest = hashlib.sha256(f"{_SPLIT_SALT}|{case['kind']}|{label}|{case['query']}".encode()).hexdigest()
+    return int(digest[:8], 16) % HELD_OUT == 0
 
 
 def main() -> None:
@@ -601,12 +687,19 @@ def main() -> None:
         for name in [row["name"], *row["alt_names"].split(";")]:
             if name.strip():
                 by_key.setdefault(simple_key(name), []).append(row["_id"])
-    positives = build_positives(rows, by_key, rng)
-    negatives = build_negatives(rows, by_key, rng)
-    with OUT.open("w", encoding="utf-8") as handle:
-        for case in [*positives, *negatives]:
-            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
-    print(f"wrote {len(positives)} variants and {len(negatives)} negatives to {OUT}")
+    positives = build_positives(rows, by_key, rng) + short_name_positives(rows, by_key)
+    negatives = build_negatives(rows, by_key)
+    cases = [*positives, *negatives]
+    parts = {
+        OUT: [case for case in cases if not held_out(case)],
+        OUT_HELD_OUT: [c for c in cases if held_out(c)],
+    }
+    for path, part in parts.items():
+        with path.open("w", encoding="utf-8") as handle:
+            for case in part:
+                handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+        variants = sum(case["kind"] == "variant" for case in part)
+        print(f"wrote {variants} variants and {len(part) - variants} negatives to {path.name}")
 
 
 if __name__ == "__main__":

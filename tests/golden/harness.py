@@ -1,9 +1,11 @@
 """Runs one golden scenario folder through the engine, exactly as `screening check` would decide it.
 
 A scenario folder holds `event.json` (one contract order or lease event), optionally `ownership.jsonl`
-(contract ownership records) and optionally `setup.json`: `{"ownership_registry": "unavailable"}` marks the
-registry as down, as when Redis cannot be read; `{"received_at": "<ISO time>"}` is when the service received
-the event (the Kafka record's time; `screening check` has none). The shipped ruleset, catalogue and CSL
+(contract ownership records), optionally `licences.jsonl` (the licences on file, as `screening check
+--licences` reads them: without it every licence the event names is held as not on file) and optionally
+`setup.json`: `{"ownership_registry": "unavailable"}` marks the registry as down, as when Redis cannot be
+read; `{"received_at": "<ISO time>"}` is when the service received the event (the Kafka record's time;
+`screening check` has none). The shipped ruleset, catalogue and CSL
 snapshot are used.
 The decision is the JSON `screening check` prints, minus the fields that change from run to run.
 """
@@ -20,10 +22,12 @@ from typing import Any
 
 import orjson
 
+from screening.adapters.licences import InMemoryLicenceStore, load_licence_file
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
 from screening.adapters.ownership_files import load_ownership_file
 from screening.codec import Rejected, decode_event, encode_decision
 from screening.domain.engine import ScreeningEngine
+from screening.domain.licensing import LicenceRecord
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
 from screening.resources import load_catalogue, load_lists, load_ruleset
@@ -74,10 +78,28 @@ def decide(folder: Path) -> dict[str, Any]:
     if setup.get("ownership_registry") == "unavailable":
         registry.available = False
     service = ScreeningService(
-        engine, lambda: lists, registry, InMemoryDecisionLedger(), clock=lambda: FIXED_CLOCK
+        engine,
+        lambda: lists,
+        registry,
+        InMemoryDecisionLedger(),
+        clock=lambda: FIXED_CLOCK,
+        licences=InMemoryLicenceStore(licence_records(folder)),
     )
     (decision,) = asyncio.run(service.screen([event]))
     return strip_volatile(orjson.loads(encode_decision(decision)))
+
+
+def licence_records(folder: Path) -> list[LicenceRecord]:
+    """The licences on file of a scenario (`licences.jsonl`; none when the folder has no such file)."""
+    path = folder / "licences.jsonl"
+    if not path.is_file():
+        return []
+    found = []
+    for number, record in load_licence_file(path):
+        if isinstance(record, Rejected):
+            raise ValueError(f"{folder.name}/licences.jsonl:{number} is not a licence record: {record.error}")
+        found.append(record)
+    return found
 
 
 def render(decision: dict[str, Any]) -> str:

@@ -87,7 +87,7 @@ EXPECTED: dict[str, Expected] = {
     "08c-consumer-gpu-tpp-4810-china-nac": Expected(
         "allow",
         "#8 same GPU at TPP 4,810 to China with NAC: allow (R04, NAC)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="3A090.a",
     ),
     "09-l4-saudi-arabia": Expected(
@@ -106,11 +106,14 @@ EXPECTED: dict[str, Expected] = {
         "deny",
         "#11 H100 server to Shangtang Technology (Singapore): deny, parent SenseTime Group in D:5 (R05); the "
         "group itself is not on the Entity List (§3.4): its look-alike match is held for review, not counted",
-        ("HQ_OR_PARENT_D5:deny", "OWNER_POSSIBLE_LIST_MATCH:hold"),
-        absent=("BIS_AFFILIATES_50",),
+        ("HQ_OR_PARENT_D5:deny", "OWNER_POSSIBLE_LIST_MATCH:hold", "NON_EXPORT_LIST_MATCH:allow"),
+        absent=("BIS_AFFILIATES_50", "OFAC_50", "LISTED_PARTY"),
         eccn="4A090.a",
         evidence=(
             ("HQ_OR_PARENT_D5", "ultimate_parent.entity_id", "ky-sensetime-group"),
+            ("HQ_OR_PARENT_D5", "ultimate_parent.headquarters_country", "CN"),  # HK counts as CN (§3.1)
+            ("HQ_OR_PARENT_D5", "ultimate_parent.ownership_path.0.share", 1.0),
+            ("NON_EXPORT_LIST_MATCH", "list_hit.list", "CMIC"),  # NS-CMIC: recorded, not an alert (§0)
             ("OWNER_POSSIBLE_LIST_MATCH", "owner.entity_id", "ky-sensetime-group"),
             ("OWNER_POSSIBLE_LIST_MATCH", "matches.0.list_hit.list", "EL"),
         ),
@@ -202,7 +205,7 @@ EXPECTED: dict[str, Expected] = {
     "29a-rtx4090-china-retail-nac": Expected(
         "allow",
         "#29 RTX 4090 to a Chinese retail distributor with NAC: allow (R01, R04)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="3A090.a",
     ),
     "29b-rtx4090-china-retail-no-nac": Expected(
@@ -224,7 +227,7 @@ EXPECTED: dict[str, Expected] = {
     "32-h200-texas-china-licensed": Expected(
         "allow",
         "#32 H200 from Texas to a Chinese end user with licence and certifications, 20 Feb 2026: allow (R14)",
-        ("H200_CASE_BY_CASE:allow",),
+        ("H200_CASE_BY_CASE:allow", "LICENCE_VERIFIED:allow"),
     ),
     "33-h200-singapore-stock-resold-china": Expected(
         "deny",
@@ -233,9 +236,23 @@ EXPECTED: dict[str, Expected] = {
     ),
     "34-b200-hgx-uae-operator-2026-08-15": Expected(
         "allow",
-        "#34 B200 HGX to a UAE operator, 15 Aug 2026: allow, AE in A:5 from 10 Jul 2026 (R04)",
-        absent=("DEST_ADV_COMPUTE",),
+        "#34 B200 HGX to a UAE operator listed in the new UAE supplement (Core42), 15 Aug 2026: allow, AE "
+        "in A:5 from 10 Jul 2026 for the supplement's entities (R04, §3.5)",
+        ("DEST_ADV_COMPUTE:allow",),
+        absent=("HQ_OR_PARENT_D5",),
         eccn="4A090.a",
+        evidence=(
+            ("DEST_ADV_COMPUTE", "named_recipients_only.since", "2026-07-10"),
+            ("DEST_ADV_COMPUTE", "named_recipients_only.matched.0.entry_name", "Core42"),
+        ),
+    ),
+    "34b-b200-hgx-uae-operator-not-in-supplement-2026-08-15": Expected(
+        "hold",
+        "#34 variant: the same servers to a UAE operator NOT in the supplement: §3.5 relieves only the UAE "
+        "government and the supplement's entities, so AE stays D:4 for it: licence or ACA (R04)",
+        ("DEST_ADV_COMPUTE:hold",),
+        eccn="4A090.a",
+        evidence=(("DEST_ADV_COMPUTE", "named_recipients_only.not_named", ["buyer"]),),
     ),
     "35-h100-cambodia-2026-03-01": Expected(
         "hold",
@@ -257,7 +274,7 @@ EXPECTED: dict[str, Expected] = {
     "38a-l40-server-china-hospital-nac": Expected(
         "allow",
         "#38 server with 8x L40 (3A090.b) to a Chinese hospital group with NAC: allow (R01, R04)",
-        ("DEST_ADV_COMPUTE:allow",),
+        ("DEST_ADV_COMPUTE:allow", "LICENCE_VERIFIED:allow"),
         eccn="4A090.b",
     ),
     "38b-l40-server-china-hospital-no-nac": Expected(
@@ -353,11 +370,165 @@ EXPECTED: dict[str, Expected] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class Facts:
+    """The evidence §9 implies for a scenario, restated from its words (and the scenario's own inputs: the
+    registry ids of the parties it describes), never read from the golden file.
+
+    `basis` and `model`: how line 1 is classified (a catalogue row and which one, the line's own
+    parameters, a given ECCN, or nothing). `listed`: the export-list entries (list, entry name) the parties
+    strongly match: every one must be found, and no strong match on another list may appear (an empty
+    tuple: no party is on an export list). `owners`: (code, the listed owners' registry ids) the ownership
+    reason with that code names. `path`: (code, the ownership path from the party to its ultimate parent).
+    """
+
+    basis: str
+    model: str | None = None
+    listed: tuple[tuple[str, str], ...] = ()
+    owners: tuple[str, frozenset[str]] | None = None
+    path: tuple[str, tuple[str, ...]] | None = None
+
+
+def _catalogue(model: str, **facts: Any) -> Facts:
+    return Facts("catalogue", model, **facts)
+
+
+SENSETIME_BEIJING = ("EL", "Beijing Sensetime Technology Development Co., Ltd.")
+IFLYTEK = ("EL", "IFLYTEK")
+FACTS: dict[str, Facts] = {
+    "01-h100-shanghai-unlisted": _catalogue("H100 SXM"),  # "not listed"
+    "02-a800-beijing-2023-10-01": _catalogue("A800"),
+    "03-a800-beijing-2023-12-01": _catalogue("A800"),
+    "04-h20-china-cloud-2025-03-01": _catalogue("H20"),
+    "05-h20-china-cloud-2025-05-01": _catalogue("H20"),
+    "06-l20-china-enterprise": _catalogue("L20"),
+    # "a consumer GPU ... with TPP 4,790 and PD 7.7": classified from the line's own parameters
+    "07-consumer-gpu-tpp-4790-vietnam": Facts("parameters"),
+    "08a-consumer-gpu-tpp-4810-vietnam": Facts("parameters"),
+    "08b-consumer-gpu-tpp-4810-china-no-nac": Facts("parameters"),
+    "08c-consumer-gpu-tpp-4810-china-nac": Facts("parameters"),
+    "09-l4-saudi-arabia": _catalogue("L4"),
+    # "100% owned by a Hong Kong holding, itself 100% owned by a Beijing parent"
+    "10-h100-singapore-beijing-parent": _catalogue(
+        "H100 SXM",
+        path=("HQ_OR_PARENT_D5", ("sg-example-compute", "hk-example-holdings", "cn-example-beijing-parent")),
+    ),
+    # "SenseTime's Singapore arm; not itself on the EL" -> parent SenseTime Group; no export-list match
+    # (the group's NS-CMIC listing is recorded, not counted; its Entity List look-alike is held)
+    "11-h100-server-shangtang-singapore": _catalogue(
+        "H100 SXM", path=("HQ_OR_PARENT_D5", ("sg-shangtang", "ky-sensetime-group"))
+    ),
+    "12-laptop-beijing-sense-time-spacing": Facts("eccn", listed=(SENSETIME_BEIJING,)),  # "EAR99 laptop"
+    "13-h100-iflytek-spelling": _catalogue("H100 SXM", listed=(IFLYTEK,)),
+    # "30% owned by EL-listed A and 20% by EL-listed B"
+    "14-exactly-50-percent-2026-12-01": _catalogue(
+        "H100 SXM", owners=("BIS_AFFILIATES_50", frozenset({"cn-huawei", "cn-iflytek"}))
+    ),
+    "15-exactly-50-percent-2026-08-01": _catalogue(
+        "H100 SXM", owners=("BIS_AFFILIATES_50", frozenset({"cn-huawei", "cn-iflytek"}))
+    ),
+    "16-49-9-percent-2026-12-01": _catalogue(
+        "H100 SXM", owners=("SIGNIFICANT_MINORITY", frozenset({"cn-huawei", "cn-iflytek"}))
+    ),
+    # "SDN X owns 60% of A; A owns 90% of B": X is the one listed owner
+    "17-chain-60-x-90-sdn": Facts("eccn", owners=("OFAC_50", frozenset({"cn-limmt"}))),
+    "18-chain-50-x-50-sdn": Facts("eccn", owners=("OFAC_50", frozenset({"cn-limmt"}))),
+    "19-ignored-intermediates-sdn": Facts("eccn", owners=("SIGNIFICANT_MINORITY", frozenset({"cn-limmt"}))),
+    "20-multiplicative-above-fixed-point-below": _catalogue(
+        "H100 SXM", owners=("SIGNIFICANT_MINORITY", frozenset({"cn-huawei"}))
+    ),
+    "21-hk-trader-h200-ownership-unavailable": _catalogue("H200"),
+    # "discloses Huawei as 'a shareholder' but not the %"
+    "22-dubai-reseller-huawei-unknown-share": _catalogue(
+        "H100 SXM", owners=("OWNERSHIP_UNKNOWN", frozenset({"cn-huawei"}))
+    ),
+    # "a Delaware subsidiary of a Hangzhou AI company"
+    "23-lease-virginia-hangzhou-parent": _catalogue(
+        "H100 SXM", path=("LEASE_REMOTE_ACCESS_D5", ("us-de-example-ai", "cn-hangzhou-example-ai"))
+    ),
+    "24-lease-us-cloud-iflytek": _catalogue("A100", listed=(IFLYTEK,)),
+    # "a lessee whose ultimate parent is in Shenzhen"
+    "25-lease-malaysia-bare-metal-shenzhen-parent": _catalogue(
+        "H100 SXM", path=("HQ_OR_PARENT_D5", ("my-example-johor-ai", "cn-example-shenzhen"))
+    ),
+    "26-private-chinese-cloud-via-singapore": _catalogue("A100"),
+    # "a company that was added to the EL after signing"
+    "27-lease-terminated-lessee-listed-after-signing": _catalogue(
+        "A100", listed=(("EL", "Shanghai Langqing Electronic Technology Co."),)
+    ),
+    "28-lease-buyout-title-transfer-johor": _catalogue("H100 SXM"),  # "no D:5 ties"
+    "29a-rtx4090-china-retail-nac": _catalogue("GeForce RTX 4090"),
+    "29b-rtx4090-china-retail-no-nac": _catalogue("GeForce RTX 4090"),
+    "30-ascend-910b-germany-inference": _catalogue("Ascend 910B"),
+    "31-ascend-910b-germany-evaluation": _catalogue("Ascend 910B"),
+    "32-h200-texas-china-licensed": _catalogue("H200"),
+    "33-h200-singapore-stock-resold-china": _catalogue("H200"),
+    "34-b200-hgx-uae-operator-2026-08-15": _catalogue("B200"),
+    "34b-b200-hgx-uae-operator-not-in-supplement-2026-08-15": _catalogue("B200"),
+    "35-h100-cambodia-2026-03-01": _catalogue("H100 SXM"),
+    "36-hbm3e-china-packaging-house": _catalogue("HBM3E stack"),
+    "37-lease-japan-frontier-training": _catalogue("H100 SXM"),
+    "38a-l40-server-china-hospital-nac": _catalogue("L40"),
+    "38b-l40-server-china-hospital-no-nac": _catalogue("L40"),
+    "39-mi308-china-no-catalogue-row": Facts("unknown"),
+    "40-h100-china-hq-buyer-no-ship-to": _catalogue("H100 SXM"),
+    "41-h100-buyer-without-country": _catalogue("H100 SXM"),
+    "42-lease-dedicated-no-hardware-country": _catalogue("H100 SXM"),
+    "43-h100-malaysia-via-singapore-reseller-china-parent": _catalogue(
+        "H100 SXM", path=("HQ_OR_PARENT_D5", ("sg-lion-city-resellers", "cn-shenzhen-example-holdings"))
+    ),
+    "44-laptop-buyer-75-percent-owned-by-weak-sdn-match": Facts("eccn"),  # a look-alike is not a listing
+    "45-laptop-buyer-75-percent-owned-by-linked-sdn": Facts(
+        "eccn", owners=("OFAC_50", frozenset({"pa-banco-nacional-cuba-panama"}))
+    ),
+    "46-h100-china-back-dated-2022": _catalogue("H100 SXM"),
+    "47-laptop-huawei-in-cyrillic-look-alikes": Facts(
+        "eccn", listed=(("EL", "Huawei Technologies Co., Ltd."),)
+    ),
+    "48-h100-buyer-named-tbd": _catalogue("H100 SXM"),
+}
+
 SCENARIOS = scenario_dirs()
 
 
 def test_every_scenario_folder_has_an_outcome_and_the_reverse() -> None:
     assert sorted(EXPECTED) == [folder.name for folder in SCENARIOS]
+    assert sorted(FACTS) == [folder.name for folder in SCENARIOS]
+
+
+@pytest.mark.parametrize("folder", SCENARIOS, ids=[folder.name for folder in SCENARIOS])
+def test_evidence_matches_regulation_section_9(folder: Path) -> None:
+    """The matched entries, the ownership path and the classification basis §9 implies."""
+    want, words = FACTS[folder.name], EXPECTED[folder.name].section9
+    decision = decide(folder)
+    line = decision["items"][0]
+    assert (line["basis"], line.get("catalogue_model")) == (want.basis, want.model), words
+    strong = {
+        (reason["evidence"]["list_hit"]["list"], reason["evidence"]["list_hit"]["entry_name"])
+        for reason in decision["reasons"]
+        if reason["code"] == "LISTED_PARTY"
+    }
+    assert set(want.listed) <= strong, f"{words}: strong matches {sorted(strong)}"
+    assert {source for source, _ in strong} <= {source for source, _ in want.listed}, (
+        f"{words}: a party strongly matches a list §9 does not name: {sorted(strong)}"
+    )
+    if want.owners is not None:
+        code, owners = want.owners
+        named = [
+            {owner["entity_id"] for owner in reason["evidence"].get("listed_owners", [])}
+            for reason in decision["reasons"]
+            if reason["code"] == code
+        ]
+        assert owners in named, f"{words}: {code} names listed owners {named}"
+    if want.path is not None:
+        code, path = want.path
+        paths = [
+            tuple(step["entity_id"] for step in reason["evidence"]["ultimate_parent"]["ownership_path"])
+            for reason in decision["reasons"]
+            if reason["code"] == code and "ultimate_parent" in reason["evidence"]
+        ]
+        assert path in paths, f"{words}: {code} ownership paths {paths}"
 
 
 @pytest.mark.parametrize("folder", SCENARIOS, ids=[folder.name for folder in SCENARIOS])

@@ -15,18 +15,19 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis.asyncio as redis_async
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from screening.app import Runtime, create_runtime, refresh_lists, start_registry_watch
 from screening.config import KafkaSettings, MetricsSettings, RedisSettings, ResilienceSettings, Settings
 from screening.domain.names import ScreeningLists
+from screening.service import Clock
+from screening.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +86,10 @@ def make_settings(services: Services, redis_url: str | None = None, **kafka: obj
             ownership_topic=f"{tag}.ownership",
             decisions_topic=f"{tag}.decisions",
             dlq_topic=f"{tag}.dlq",
+            reviews_topic=f"{tag}.reviews",
+            reviews_group_id=f"{tag}-reviews",
+            licences_topic=f"{tag}.licences",
+            licences_group_id=f"{tag}-licences",
             batch_timeout_ms=20,
             **kafka,  # type: ignore[arg-type]
         ),
@@ -94,16 +99,8 @@ def make_settings(services: Services, redis_url: str | None = None, **kafka: obj
 
 
 async def create_topics(settings: Settings, partitions: int = 3) -> None:
-    k = settings.kafka
-    admin = AIOKafkaAdminClient(bootstrap_servers=k.bootstrap_servers)
-    await admin.start()
-    try:
-        topics = [k.orders_topic, k.leases_topic, k.decisions_topic, k.dlq_topic]
-        new = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics]
-        new.append(NewTopic(k.ownership_topic, 1, 1, topic_configs={"cleanup.policy": "compact"}))
-        await admin.create_topics(new)
-    finally:
-        await admin.close()
+    """The test's topics, created by the service's own topic-creation code (`screening.topics`)."""
+    await ensure_topics(settings.kafka, partitions)
 
 
 @dataclass
@@ -113,6 +110,8 @@ class RunningService:
     settings: Settings
     runtime: Runtime
     producer: AIOKafkaProducer
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Stopped after the test (a test's own consumers)."""
 
     async def send(self, topic: str, key: str | None, value: bytes | None) -> None:
         await self.producer.send_and_wait(topic, value=value, key=key.encode() if key else None)
@@ -156,17 +155,22 @@ async def start_service(services: Services) -> AsyncIterator[object]:
         metrics_port: int | None = None,
         lists: ScreeningLists | None = None,
         resilience: ResilienceSettings | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
         **kafka: object,
     ) -> RunningService:
         """`lists` are screened against instead of loading the shipped snapshot again (saves its ~3 s
-        index build); `resilience` replaces the error-policy settings."""
-        settings = make_settings(services, redis_url, **kafka)
+        index build); `resilience` replaces the error-policy settings; `clock` is the service clock;
+        `settings` of a service started before start another process on the same topics and Redis keys."""
+        fresh = settings is None
+        settings = settings or make_settings(services, redis_url, **kafka)
         if metrics_port is not None:  # Prometheus metrics on; the test starts the ops server on this port
             settings.metrics = MetricsSettings(enabled=True, host="127.0.0.1", port=metrics_port)
         if resilience is not None:
             settings.resilience = resilience
-        await create_topics(settings)
-        runtime = create_runtime(settings)
+        if fresh:
+            await create_topics(settings)
+        runtime = create_runtime(settings, clock=clock) if clock is not None else create_runtime(settings)
         if lists is not None:
             runtime.lists.current = lists
         else:
@@ -184,6 +188,8 @@ async def start_service(services: Services) -> AsyncIterator[object]:
     for running in started:
         for task in running.runtime.tasks:
             task.cancel()
+        for cleanup in running.cleanups:
+            await cleanup()
         await running.runtime.rescreens.stop()
         await running.runtime.events.close()
         await running.producer.stop()

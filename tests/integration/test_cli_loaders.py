@@ -28,7 +28,7 @@ async def test_loaders_store_lists_and_ownership_in_redis(
     assert await asyncio.to_thread(main, ["ownership", "load", str(demo_path("ownership.jsonl"))]) == 0
     lists_out, ownership_out = (orjson.loads(line) for line in capsys.readouterr().out.splitlines())
     assert lists_out["entries"] == 25921 and lists_out["lists_version"].startswith("csl:2026-07-31:")
-    assert ownership_out == {"ownership_records": 11}
+    assert ownership_out == {"ownership_records": 12}
 
     client = await redis_client(services.redis_url)
     try:

@@ -7,13 +7,14 @@ import json
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from screening.adapters.ownership_files import load_ownership_file
-from tests.golden.harness import received_at, scenario_dirs, strip_volatile
+from tests.golden.harness import licence_records, received_at, scenario_dirs, strip_volatile
 from tests.integration.conftest import PrivateRedis, RunningService, wait_until
 
 pytestmark = pytest.mark.integration
@@ -32,6 +33,19 @@ async def _clear_registry(svc: RunningService) -> None:
 
 async def _registry_ready(svc: RunningService) -> bool:
     return (await svc.runtime.rebuilder.check()).problem is None
+
+
+async def _load_licences(svc: RunningService, folder: Path) -> None:
+    """The scenario's licences on file, alone: the previous scenario's licences and draw-downs dropped."""
+    prefix = svc.settings.redis.prefix
+    redis = svc.runtime.redis
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}lic:v1:*")]
+    if keys:
+        await redis.delete(*keys)
+    records = licence_records(folder)
+    if records:
+        assert svc.runtime.licences is not None
+        await svc.runtime.licences.upsert(records)
 
 
 async def test_serve_decides_every_golden_scenario_as_check_does(
@@ -57,6 +71,7 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
             setup_file = folder / "setup.json"
             setup = json.loads(setup_file.read_text()) if setup_file.is_file() else {}
             await _clear_registry(svc)
+            await _load_licences(svc, folder)
             ownership = folder / "ownership.jsonl"
             if ownership.is_file():
                 await svc.runtime.registry.upsert(load_ownership_file(ownership))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 
@@ -67,10 +69,25 @@ async def test_a_buyer_owned_through_a_three_level_chain_by_a_listed_company_is_
         )
 
     await wait_until(loaded)
-    await svc.send(k.orders_topic, "SO-1", order_to_buyer("chain-in-force", "2026-12-01T10:00:00Z"))
-    await svc.send(k.orders_topic, "SO-2", order_to_buyer("chain-suspended", "2026-08-01T10:00:00Z"))
+    # Decided now, with the Affiliates rule in force again (from 2026-11-10): dated when it is sent, so the
+    # test does not depend on the day it runs.
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    await svc.send(k.orders_topic, "SO-1", order_to_buyer("chain-in-force", now))
+    # A past event is stamped with its occurred_at (the broker refuses future times): the service holds an
+    # event dated far from when it was received, and decides it as of the later date (EVENT_DATE_IMPLAUSIBLE).
+    stamp = int(datetime(2026, 8, 1, 10, tzinfo=UTC).timestamp() * 1000)
+    await svc.producer.send_and_wait(
+        k.orders_topic,
+        value=order_to_buyer("chain-suspended", "2026-08-01T10:00:00Z"),
+        key=b"SO-2",
+        timestamp_ms=stamp,
+    )
+    # The answers to the events (a rescreen started by a late ownership batch decides an open order as of
+    # the rescreen's date, today, and may follow them).
     decisions = {
-        d["event_id"]: d for d in (orjson.loads(v) for _, v in await svc.read(k.decisions_topic, 2) if v)
+        d["event_id"]: d
+        for d in (orjson.loads(v) for _, v in await svc.read(k.decisions_topic, 2) if v)
+        if d["trigger"] == "event"
     }
 
     in_force = decisions["chain-in-force"]

@@ -46,6 +46,7 @@ from screening.config import (
     Settings,
     SigningSettings,
 )
+from screening.topics import ensure_topics
 from tests.support import order_event
 
 pytestmark = pytest.mark.integration
@@ -128,6 +129,8 @@ def service_settings(secured: Secured, tag: str, *, secrets_in_values: bool = Fa
             ownership_topic=f"screening.ownership.{tag}",
             decisions_topic=f"screening.decisions.{tag}",
             dlq_topic=f"screening.dlq.{tag}",
+            reviews_topic=f"screening.reviews.{tag}",
+            licences_topic=f"screening.licences.{tag}",
             batch_timeout_ms=20,
             security=KafkaSecuritySettings(
                 protocol="SASL_SSL",
@@ -157,16 +160,10 @@ def service_settings(secured: Secured, tag: str, *, secrets_in_values: bool = Fa
 
 async def create_topics(secured: Secured, settings: Settings) -> None:
     """Topics are an administrator's job on the secured broker (the service may not create any)."""
-    k = settings.kafka
-    admin = AIOKafkaAdminClient(**secured.kafka_options("admin"))
-    await admin.start()
-    try:
-        names = [k.orders_topic, k.leases_topic, k.decisions_topic, k.dlq_topic]
-        topics = [NewTopic(name, num_partitions=3, replication_factor=1) for name in names]
-        topics.append(NewTopic(k.ownership_topic, 1, 1, topic_configs={"cleanup.policy": "compact"}))
-        await admin.create_topics(topics)
-    finally:
-        await admin.close()
+    options = {
+        key: value for key, value in secured.kafka_options("admin").items() if key != "bootstrap_servers"
+    }
+    await ensure_topics(settings.kafka, client_options=options)
 
 
 async def send_as(secured: Secured, user: str, topic: str, key: str, value: bytes) -> None:

@@ -99,9 +99,14 @@ async def test_redis_outage_gives_holds_never_allows_and_screening_recovers(
 
 async def test_check_and_serve_give_identical_decisions_on_the_demo_events(start_service) -> None:
     svc: RunningService = await start_service()
+    from screening.adapters.licences import load_licence_file
     from screening.adapters.ownership_files import load_ownership_file
+    from screening.ports import Rejected
 
     await svc.runtime.registry.upsert(load_ownership_file(demo_path("ownership.jsonl")))
+    assert svc.runtime.licences is not None
+    on_file = [r for _, r in load_licence_file(demo_path("licences.jsonl")) if not isinstance(r, Rejected)]
+    await svc.runtime.licences.upsert(on_file)
     lines = [line for line in demo_path("events.jsonl").read_bytes().splitlines() if line.strip()]
     for line in lines:
         event = orjson.loads(line)
@@ -112,7 +117,13 @@ async def test_check_and_serve_give_identical_decisions_on_the_demo_events(start
     }
 
     buffer = io.BytesIO()
-    await run_check([str(demo_path("events.jsonl"))], [], [demo_path("ownership.jsonl")], out=buffer)
+    await run_check(
+        [str(demo_path("events.jsonl"))],
+        [],
+        [demo_path("ownership.jsonl")],
+        out=buffer,
+        licence_files=[demo_path("licences.jsonl")],
+    )
     checked = {d["event_id"]: d for d in (orjson.loads(x) for x in buffer.getvalue().splitlines())}
 
     assert set(served) == set(checked) and len(served) == len(lines)

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from screening.adapters.redis_store import RoundTrips
 from screening.domain.model import Outcome
-from screening.metrics import PrometheusMetrics, ServiceState
+from screening.metrics import HoldsState, PrometheusMetrics, ServiceState
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 DASHBOARD = OPS / "grafana" / "dashboards" / "screening.json"
@@ -145,6 +145,7 @@ def exported() -> dict[str, set[str]]:
     metrics.batch_done([object()], [decision], time.perf_counter(), [event])  # type: ignore[list-item]
     metrics.dead_lettered("schema")
     metrics.ownership_applied(1, 1)
+    metrics.reviewed("release", "released", 600.0)
     stats = RoundTrips()
     stats.count("snapshot")
     metrics.watch(
@@ -158,6 +159,11 @@ def exported() -> dict[str, set[str]]:
             cache=stats,
             consumer_lag={("screening.orders.v1", 0): 0},
             consumer_stuck_s={("screening.orders.v1", 0): 0.0},
+            holds=HoldsState(
+                2, 7200.0, {"1h": 2, "4h": 0}, {"POSSIBLE_LIST_MATCH": 1, "DEST_ADV_COMPUTE": 1}
+            ),
+            licences={"A654321": (500, 480), "D1": (10, 10), "D2": (100, 5)},
+            review_sla_s=86400.0,
         )
     )
     names: dict[str, set[str]] = {name: set() for name in PROMETHEUS_OWN}
@@ -195,8 +201,27 @@ def test_the_dashboard_covers_what_operations_asked_for() -> None:
         "screening_dlq_messages_total",
         "screening_lists_age_seconds",
         "screening_ownership_data_age_seconds",
+        "screening_open_holds_older_than",
+        "screening_open_holds_by_reason",
+        "screening_review_wait_seconds_bucket",
+        "screening_reviews_total",
+        "screening_licence_remaining_ratio",
+        "screening_failed_batches_total",
+        "screening_retries_total",
+        "screening_consumer_stuck_seconds",
+        "screening_rescreens_total",
+        "screening_rescreen_changed_total",
     ):
         assert needed in queried, needed
+
+
+def test_review_queue_and_licence_balances_are_exported_with_bounded_labels(
+    exported: dict[str, set[str]],
+) -> None:
+    assert exported["screening_open_holds_older_than"] == {"age"}
+    assert exported["screening_open_holds_by_reason"] == {"code"}
+    assert exported["screening_licences"] == {"state"}
+    assert exported["screening_licence_remaining_ratio"] == {"licence"}
 
 
 def test_the_name_extraction_finds_names_and_ignores_functions_and_labels() -> None:

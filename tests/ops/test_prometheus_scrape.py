@@ -224,6 +224,7 @@ async def test_prometheus_gets_the_decision_counts_of_events_sent_through_kafka(
         "too_large": 0,
         "invalid_header": 0,
         "processing": 0,
+        "review": 0,
     }
     reasons = await prometheus.query('sum(screening_reasons_total{code="DEST_ADV_COMPUTE"})')
     assert reasons[0]["value"] == N_DENY

@@ -53,7 +53,16 @@ def test_match_reads_jsonl_from_stdin_one_answer_per_line(capsys: pytest.Capture
 
 def test_check_prints_one_decision_per_event_in_input_order(capsys: pytest.CaptureFixture[str]) -> None:
     events = demo_path("events.jsonl")
-    code = main(["check", str(events), "--ownership", str(demo_path("ownership.jsonl"))])
+    code = main(
+        [
+            "check",
+            str(events),
+            "--ownership",
+            str(demo_path("ownership.jsonl")),
+            "--licences",
+            str(demo_path("licences.jsonl")),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     decided = [orjson.loads(line)["event_id"] for line in out.splitlines()]
@@ -145,3 +154,21 @@ def test_check_reports_every_unreadable_line_with_its_number_and_never_mis_kinds
         line.split(": invalid event")[0] for line in captured.err.splitlines() if "invalid event" in line
     ]
     assert reported == [f"{path}:2", f"{path}:3", f"{path}:5"]
+
+
+def test_check_counts_licences_on_file_given_with_licences_and_holds_those_not_on_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = Path(__file__).resolve().parents[1] / "golden" / "scenarios" / "29a-rtx4090-china-retail-nac"
+    jsonl = tmp_path / "events.jsonl"
+    jsonl.write_bytes(orjson.dumps(orjson.loads((scenario / "event.json").read_bytes())) + b"\n")
+    event, ownership = str(jsonl), str(scenario / "ownership.jsonl")
+    licences = str(scenario / "licences.jsonl")
+    assert main(["check", event, "--ownership", ownership, "--licences", licences]) == 0
+    on_file = orjson.loads(capsys.readouterr().out)
+    assert on_file["outcome"] == "allow"
+    assert "LICENCE_VERIFIED" in {r["code"] for r in on_file["reasons"]}
+    assert main(["check", event, "--ownership", ownership]) == 0
+    only_in_event = orjson.loads(capsys.readouterr().out)
+    assert only_in_event["outcome"] == "hold"
+    assert {r["code"] for r in only_in_event["reasons"] if r["outcome"] == "hold"} == {"LICENCE_UNVERIFIED"}

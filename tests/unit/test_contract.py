@@ -37,6 +37,8 @@ def test_asyncapi_document_matches_the_app() -> None:
         ("ownership.json", wire.OwnershipRecordV1),
         ("decision.json", wire.DecisionV1),
         ("dlq.json", wire.DlqRecordV1),
+        ("review.json", wire.ReviewV1),
+        ("licence.json", wire.LicenceRecordV1),
     ],
 )
 def test_examples_validate_against_their_models(example: str, model: type[wire.BaseModel]) -> None:

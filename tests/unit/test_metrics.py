@@ -17,7 +17,7 @@ from screening.domain.catalogue import Catalogue
 from screening.domain.engine import ScreeningEngine
 from screening.domain.names import ScreeningLists
 from screening.domain.ruleset import Ruleset
-from screening.metrics import BatchHistogram, PrometheusMetrics, ServiceState
+from screening.metrics import BatchHistogram, HoldsState, PrometheusMetrics, ServiceState
 from screening.service import ScreeningService
 from tests.support import FakeRecord, event_consumer, order_event
 
@@ -136,8 +136,10 @@ async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
         "kind": {"order", "lease"},
         "outcome": {"allow", "hold", "deny"},
         "trigger": {"event", "rescreen", "review"},
-        "error_kind": {"invalid_json", "schema", "too_large", "invalid_header", "processing"},
-        "cause": {"lists", "ownership"},
+        "error_kind": {"invalid_json", "schema", "too_large", "invalid_header", "processing", "review"},
+        "action": {"release", "confirm", "request_info"},
+        "result": {"released", "confirmed", "recorded"},
+        "cause": {"lists", "ownership", "ruleset_date"},
         "operation": {"ownership", "publish", "batch"},
         "error": {"transient", "permanent"},
     }
@@ -206,3 +208,40 @@ def test_batch_histogram_agrees_with_bucket_boundaries() -> None:
     }
     assert buckets == {"0.1": 2.0, "1.0": 14.0, "+Inf": 15.0}  # `le` is inclusive, like prometheus_client
     assert histogram.count == 15
+
+
+def test_the_review_queue_time_to_review_and_licence_balances_are_exported() -> None:
+    metrics = PrometheusMetrics(process=False)
+    metrics.reviewed("release", "released", 5400.0)
+    metrics.reviewed("release", "recorded", None)
+    metrics.reviewed("confirm", "confirmed", 600.0)
+    metrics.watch(
+        lambda: ServiceState(
+            versions={},
+            lists_loaded=True,
+            holds=HoldsState(
+                3, 90000.0, {"1h": 3, "24h": 1}, {"POSSIBLE_LIST_MATCH": 2, "OWNERSHIP_UNKNOWN": 1}
+            ),
+            licences={"A1": (500, 480), "A2": (10, 10), "A3": (100, 5)},
+            review_sla_s=86400.0,
+        )
+    )
+    assert value(metrics, "screening_reviews_total", action="release", result="released") == 1
+    assert value(metrics, "screening_reviews_total", result="recorded") == 1
+    assert value(metrics, "screening_review_wait_seconds_count") == 2  # only the reviews that decided
+    assert value(metrics, "screening_open_holds") == 3
+    assert value(metrics, "screening_open_holds_oldest_age_seconds") == 90000.0
+    assert value(metrics, "screening_open_holds_older_than", age="24h") == 1
+    assert value(metrics, "screening_open_holds_older_than", age="7d") == 0
+    assert value(metrics, "screening_open_holds_by_reason", code="POSSIBLE_LIST_MATCH") == 2
+    assert value(metrics, "screening_review_sla_seconds") == 86400.0
+    assert value(metrics, "screening_licence_remaining_ratio", licence="A1") == pytest.approx(0.04)
+    assert value(metrics, "screening_licence_remaining_ratio", licence="A2") == 0.0
+    assert "A3" not in {lbl.get("licence") for _, lbl, _ in samples(metrics)}  # 95% left: no series
+    assert [
+        value(metrics, "screening_licences", state=s) for s in ("ok", "near_exhaustion", "exhausted")
+    ] == [
+        1,
+        1,
+        1,
+    ]

@@ -153,13 +153,20 @@ def test_cambodia_leaves_d5_with_a_review_window(
     assert ("country_group_review" in dest.evidence) is review
 
 
-@pytest.mark.parametrize(("day", "held"), [("2026-07-09", True), ("2026-07-10", False)])
-def test_uae_moves_to_a5_on_10_july_2026(
-    engine: ScreeningEngine, shipped_lists: ScreeningLists, day: str, held: bool
+@pytest.mark.parametrize(
+    ("day", "buyer", "outcome"),
+    [
+        ("2026-07-09", "Core42", Outcome.HOLD),  # AE still D:4: licence or ACA, even for the supplement
+        ("2026-07-10", "Core42", Outcome.ALLOW),  # A:5 for the entities of the UAE supplement
+        ("2026-07-10", "Example Abu Dhabi Trading LLC", Outcome.HOLD),  # anyone else: as before the change
+    ],
+)
+def test_uae_moves_to_a5_on_10_july_2026_for_its_named_recipients_only(
+    engine: ScreeningEngine, shipped_lists: ScreeningLists, day: str, buyer: str, outcome: Outcome
 ) -> None:
-    decision = _decide(engine, shipped_lists, _order(day, "HGX B200 8-GPU server", "AE"))
-    assert _codes(decision, "DEST_ADV_COMPUTE") == ([Outcome.HOLD] if held else [])
-    assert decision.outcome is (Outcome.HOLD if held else Outcome.ALLOW)
+    decision = _decide(engine, shipped_lists, _order(day, "HGX B200 8-GPU server", "AE", buyer=buyer))
+    assert _codes(decision, "DEST_ADV_COMPUTE") == [outcome]
+    assert decision.outcome is outcome
 
 
 def test_hong_kong_counts_as_china(engine: ScreeningEngine, shipped_lists: ScreeningLists) -> None:

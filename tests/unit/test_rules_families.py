@@ -109,7 +109,9 @@ def _owned(share: float, lists: tuple[str, ...], day: str = "2026-08-01") -> lis
 
 
 def test_ofac_fifty_percent_denies_and_the_affiliates_rule_holds_during_its_suspension() -> None:
-    assert _owned(0.6, ("SDN",)) == [("OFAC_50", "deny"), ("BIS_AFFILIATES_50", "hold")]
+    # An SDN of a 744.8(a)(1) programme seeds both regimes; any other SDN seeds OFAC's only (§4.2).
+    assert _owned(0.6, ("SDN", "SDN:744.8")) == [("OFAC_50", "deny"), ("BIS_AFFILIATES_50", "hold")]
+    assert _owned(0.6, ("SDN",)) == [("OFAC_50", "deny")]
 
 
 def test_affiliates_rule_denies_once_back_in_force() -> None:

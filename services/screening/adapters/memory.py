@@ -1,4 +1,4 @@
-"""In-memory adapters: the ownership registry, the decision ledger and the open subjects held in process.
+"""In-memory adapters: the ownership registry, the decision ledger, the open subjects and the open holds.
 
 Used by `screening check` and by unit and component tests. They behave like the Redis adapters,
 including resolution of parties by `party_id` or by name and country.
@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
+
+import orjson
 
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot, party_key
 from screening.domain.registry import collect_ancestry, party_lookup_keys, registry_keys
-from screening.ports import OpenSubject
+from screening.ports import HoldChanges, HoldView, OpenSubject
 
 
 class InMemoryOwnershipRegistry:
@@ -104,18 +107,81 @@ class InMemoryDecisionLedger:
             self._decided.setdefault(event_id, set()).add(digest)
 
 
+class InMemoryOpenHolds:
+    """Open holds in dicts, as the Redis adapter keeps them (`screening.adapters.holds`)."""
+
+    def __init__(self) -> None:
+        self.decisions: dict[tuple[str, str], bytes] = {}
+        self.since: dict[tuple[str, str], datetime] = {}
+        self.events: dict[tuple[str, str], bytes] = {}
+        self.reviews: dict[tuple[str, str], list[bytes]] = {}
+
+    async def record(self, changes: HoldChanges) -> None:
+        """Apply held, released and reviews."""
+        for held in changes.held:
+            key = (held.kind, held.subject_id)
+            self.decisions[key] = held.decision
+            self.since.setdefault(key, held.decided_at)
+            if held.event is not None:
+                self.events[key] = held.event
+            else:
+                self.events.pop(key, None)
+        for key in changes.released:
+            for store in (self.decisions, self.since, self.events, self.reviews):
+                store.pop(key, None)
+        for kind, subject_id, review in changes.reviews:
+            self.reviews.setdefault((kind, subject_id), []).append(review)
+
+    def _view(self, key: tuple[str, str]) -> HoldView | None:
+        raw = self.decisions.get(key)
+        if raw is None:
+            return None
+        decision = orjson.loads(raw)
+        reviews = tuple(
+            review
+            for item in self.reviews.get(key, [])
+            if (review := orjson.loads(item)).get("decision_id") == decision.get("decision_id")
+        )
+        return HoldView(key[0], key[1], decision, self.since[key].astimezone(UTC), reviews)
+
+    async def oldest(self, limit: int = 100) -> list[HoldView]:
+        """Open holds, oldest first."""
+        keys = sorted(self.since, key=lambda key: (self.since[key], key))[: max(0, limit)]
+        return [view for key in keys if (view := self._view(key)) is not None]
+
+    async def get(self, kind: str, subject_id: str) -> HoldView | None:
+        """The subject's open hold, if any."""
+        return self._view((kind, subject_id))
+
+    async def current(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], HoldView]:
+        """The open hold of each subject that has one."""
+        return {key: view for key in subjects if (view := self._view(key)) is not None}
+
+    async def events_of(self, subjects: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """The event each held subject's hold decided."""
+        return {key: self.events[key] for key in subjects if key in self.events}
+
+
 class InMemoryOpenSubjects:
     """Open orders and active leases in a dict keyed by (kind, subject id)."""
 
-    def __init__(self) -> None:
+    def __init__(self, holds: InMemoryOpenHolds | None = None) -> None:
         self.subjects: dict[tuple[str, str], OpenSubject] = {}
+        self.holds = holds
 
-    async def record(self, opened: Sequence[OpenSubject], closed: Sequence[tuple[str, str]]) -> None:
-        """Store opened subjects, forget closed ones."""
+    async def record(
+        self,
+        opened: Sequence[OpenSubject],
+        closed: Sequence[tuple[str, str]],
+        holds: HoldChanges | None = None,
+    ) -> None:
+        """Store opened subjects, forget closed ones, apply `holds`."""
         for subject in opened:
             self.subjects[(subject.kind, subject.subject_id)] = subject
         for key in closed:
             self.subjects.pop(key, None)
+        if holds and self.holds is not None:
+            await self.holds.record(holds)
 
     async def scan(self, batch_size: int) -> AsyncIterator[list[OpenSubject]]:
         """Chunks of the subjects stored when the scan started (as with HSCAN, later writes may show)."""
@@ -129,9 +195,13 @@ class InMemoryOpenSubjects:
         """The subjects stored exactly so."""
         return [s for s in subjects if self.subjects.get((s.kind, s.subject_id)) == s]
 
-    async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
-        """Set the new digests of subjects still stored as given."""
+    async def update_digests(
+        self, updates: Sequence[tuple[OpenSubject, str]], holds: HoldChanges | None = None
+    ) -> None:
+        """Set the new digests of subjects still stored as given; apply `holds`."""
         for subject, digest in updates:
             key = (subject.kind, subject.subject_id)
             if self.subjects.get(key) == subject:
                 self.subjects[key] = replace(subject, digest=digest)
+        if holds and self.holds is not None:
+            await self.holds.record(holds)

@@ -12,6 +12,7 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `ledger:v1:{event_id}` | string | content digests the event was decided with, space-separated (TTL) |
 | `lists:v1` | hash | `version`, `count`, `file:{i}:name`, `file:{i}:data` of the loaded list files |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
+| `holds:v1*` | hashes, sorted set, lists | the open holds awaiting review and their reviews (`holds.py`) |
 
 A ledger value of `1` (written before digests were kept) matches any content.
 

@@ -4,7 +4,8 @@ One hash, `{prefix}subjects:v1` (see the key table in `screening.adapters.redis_
 `{kind}:{subject_id}` (`order:SO-1`, `lease:L-7`) → JSON `{"event": "<the event as consumed>", "digest":
 "<digest of the last published decision>"}`. The pipeline writes a batch's subjects in one MULTI (HSET +
 HDEL); a rescreen reads with HSCAN and sets digests with a compare-and-set script, so a subject that a newer
-event replaced meanwhile keeps the newer state.
+event replaced meanwhile keeps the newer state. The open holds (`screening.adapters.holds`) of the same
+decisions are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import orjson
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.redis_store import RoundTrips
-from screening.ports import OpenSubject
+from screening.ports import HoldChanges, OpenSubject
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +49,24 @@ def _value(event: bytes, digest: str) -> bytes:
 class RedisOpenSubjects:
     """Open subjects in one Redis hash; one round trip per pipeline batch, per scanned chunk."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "screening:") -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str = "screening:", holds: RedisOpenHolds | None = None
+    ) -> None:
         self._client = client
         self._key = f"{prefix}subjects:v1"
         self._cas = client.register_script(_CAS_LUA)
+        self._holds = holds
         self.stats = RoundTrips()
 
-    async def record(self, opened: Sequence[OpenSubject], closed: Sequence[tuple[str, str]]) -> None:
-        """Store opened subjects and forget closed ones in one transaction; a failure is logged only."""
-        if not opened and not closed:
+    async def record(
+        self,
+        opened: Sequence[OpenSubject],
+        closed: Sequence[tuple[str, str]],
+        holds: HoldChanges | None = None,
+    ) -> None:
+        """Store opened subjects, forget closed ones and apply `holds` in one transaction; a failure is
+        logged only."""
+        if not opened and not closed and not holds:
             return
         try:
             pipe = self._client.pipeline(transaction=True)
@@ -64,6 +75,7 @@ class RedisOpenSubjects:
                 pipe.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
             if closed:
                 pipe.hdel(self._key, *(_field(kind, subject_id) for kind, subject_id in closed))
+            self._stage_holds(pipe, holds)
             self.stats.count("subjects_write")
             await pipe.execute()
         except (RedisError, OSError, UnicodeDecodeError) as error:
@@ -94,9 +106,11 @@ class RedisOpenSubjects:
         stored = await self._client.hmget(self._key, [_field(s.kind, s.subject_id) for s in subjects])
         return [s for s, value in zip(subjects, stored, strict=True) if value == _value(s.event, s.digest)]
 
-    async def update_digests(self, updates: Sequence[tuple[OpenSubject, str]]) -> None:
-        """Compare-and-set the new digests in one script call."""
-        if not updates:
+    async def update_digests(
+        self, updates: Sequence[tuple[OpenSubject, str]], holds: HoldChanges | None = None
+    ) -> None:
+        """Compare-and-set the new digests in one script call (with `holds`, in one transaction)."""
+        if not updates and not holds:
             return
         args: list[str | bytes] = []
         for subject, digest in updates:
@@ -106,7 +120,22 @@ class RedisOpenSubjects:
                 _value(subject.event, digest),
             ]
         self.stats.count("subjects_cas")
-        await self._cas(keys=[self._key], args=args)
+        if not holds:
+            await self._cas(keys=[self._key], args=args)
+            return
+        pipe = self._client.pipeline(transaction=True)
+        if args:
+            await self._cas(keys=[self._key], args=args, client=pipe)
+        self._stage_holds(pipe, holds)
+        await pipe.execute()
+
+    def _stage_holds(self, pipe: redis.client.Pipeline, holds: HoldChanges | None) -> None:
+        if not holds:
+            return
+        if self._holds is None:
+            log.error("open holds changes given to an open-subjects store without a holds store: dropped")
+            return
+        self._holds.stage(pipe, holds)
 
 
 def _decode(field: bytes | str, value: bytes | str) -> OpenSubject | None:

@@ -9,37 +9,46 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from screening.domain.calendar import boundary_days, rule_calendar
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
+from screening.domain.clearances import Clearances, party_identity
+from screening.domain.dating import dating
+from screening.domain.licensing import LicenceBook, Shortfall, effective_licences
 from screening.domain.list_links import (
     ListIdentities,
     OwnerListMatch,
     OwnerListStatus,
     identities_of,
     owner_list_status,
+    seed_codes,
 )
 from screening.domain.lists import ListHit
-from screening.domain.model import Decision, Event, Item, Outcome, Party, Reason, Versions
-from screening.domain.names import ScreeningLists
+from screening.domain.model import Decision, Event, Item, Lease, Order, Outcome, Party, Reason, Versions
+from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists
 from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import combine
+from screening.domain.rules.destination import DestinationParams
+from screening.domain.rules.integrity import EventDateParams
 from screening.domain.rules.ownership import AffiliatesParams, OfacParams
-from screening.domain.rules.registry import build_context, build_rules, decision_date, evaluate
+from screening.domain.rules.registry import build_context, build_rules, evaluate
 from screening.domain.ruleset import Ruleset
 
 CACHE_LIMIT = 100_000
 
 
-def decision_id_for(event_id: str, trigger: str, versions: Versions) -> str:
-    """A deterministic decision id: the same event screened on the same data gets the same id."""
-    digest = hashlib.sha256(
-        "|".join((event_id, trigger, versions.ruleset, versions.lists, versions.ownership)).encode()
-    ).hexdigest()
+def decision_id_for(event_id: str, trigger: str, versions: Versions, as_of: date | None = None) -> str:
+    """A deterministic decision id: the same event screened on the same data (and, for a rescreen, as of
+    the same date) gets the same id."""
+    parts = [event_id, trigger, versions.ruleset, versions.lists, versions.ownership]
+    if as_of is not None:
+        parts.append(as_of.isoformat())
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
     return f"dec-{digest[:24]}"
 
 
@@ -53,6 +62,12 @@ class BatchContext:
     """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+    clearances: Clearances = field(default_factory=dict)
+    """The batch's parties' cleared matches, by party identity and entry id (read by the service)."""
+    licences: LicenceBook | None = None
+    """What the licence store says about the batch's licences (None: no store, licences as stated)."""
+    licence_shortfalls: Mapping[str, tuple[Shortfall, ...]] = field(default_factory=dict)
+    """Draw-downs the balances could not cover, by event id (set by the service; LICENCE_EXHAUSTED)."""
 
 
 class ScreeningEngine:
@@ -64,10 +79,21 @@ class ScreeningEngine:
         self.classification_rules: ClassificationRules = ruleset.classification
         self.ownership_policy = ruleset.ownership_policy
         self.rules = build_rules(ruleset)
+        self.calendar = rule_calendar(ruleset)
+        self._boundaries = boundary_days(self.calendar)
+        self._event_date = ruleset.params(EventDateParams)
         self._seed_lists = {
             "OFAC": ruleset.params(OfacParams).seed_lists,
             "BIS": ruleset.params(AffiliatesParams).seed_lists,
         }
+        self._sdn_programs = frozenset(p.upper() for p in ruleset.params(AffiliatesParams).sdn_programs)
+        # Recipients a country-group relief is limited to (the UAE supplement), matched like any list.
+        destination = ruleset.params(DestinationParams)
+        recipients = [recipient.entry() for recipient in destination.named_recipients]
+        self._named_countries = frozenset(destination.named_recipients_from)
+        self._named_recipients = (
+            NameIndex.build(recipients, MatchThresholds(**ruleset.matching)) if recipients else None
+        )
         # Parties and product lines repeat across a stream (the same lessors, buyers, SKUs): both caches
         # are pure functions of their keys, bounded, and the hit cache is dropped when the lists change.
         self._items_cache: dict[tuple[Item, date], ItemResult] = {}
@@ -77,25 +103,47 @@ class ScreeningEngine:
 
     # ------------------------------------------------------------------------------------------------
     def decide(
-        self, event: Event, context: BatchContext, decided_at: datetime, trigger: str = "event"
+        self,
+        event: Event,
+        context: BatchContext,
+        decided_at: datetime,
+        trigger: str = "event",
+        as_of: date | None = None,
+        cause: str | None = None,
     ) -> Decision:
-        """Decide one event with the batch's lists and ownership snapshot."""
-        on = decision_date(event, self.ruleset)
-        items = [self._classify(item, on) for item in event.items]
-        profiles = [self._profile(party, context, on) for party in event.parties]
-        rule_context = build_context(
-            event,
-            items,
-            profiles,
-            self.ruleset,
-            on=on,
-            lists_available=context.lists is not None,
-            event_id_reused=event.event_id in context.reused_event_ids,
-        )
-        reasons, outcome = combine(event, evaluate(self.rules, rule_context))
+        """Decide one event with the batch's lists and ownership snapshot.
+
+        The rules apply as of the event's date or dates (`screening.domain.dating`): an order's ship date,
+        each day of a lease's access period on which the rules differ (the strictest result counts), or,
+        for a rescreen, no earlier than `as_of` (the rescreen's date; `cause` says what started it). The
+        `DECISION_DATE` reason says which date and why whenever it is not the event's `occurred_at`, and on
+        every rescreen.
+        """
+        dated = dating(event, self._event_date, self._boundaries, as_of, cause)
+        results = [(day, *self._decide_on(event, context, day)) for day in dated.dates]
+        # The strictest result; among equally strict ones, the earliest day it holds.
+        chosen, reasons, outcome, items = max(results, key=lambda found: found[2].severity)
+        if (
+            as_of is not None
+            or len(results) > 1
+            or chosen != event.occurred_at.date()
+            or dated.mentions("ship_date")
+        ):
+            # Said whenever the date is not the event's occurred_at (a decision without it was made as of
+            # that date, as the contract always had it).
+            evidence = dated.evidence(chosen, [(day, found.value) for day, _, found, _ in results])
+            reasons = [
+                *reasons,
+                Reason(
+                    code=ReasonCode.DECISION_DATE,
+                    outcome=Outcome.ALLOW,
+                    message=f"decided as of {chosen.isoformat()}: {dated.why}",
+                    evidence=evidence,
+                ),
+            ]
         versions = self.versions(context)
         return Decision(
-            decision_id=decision_id_for(event.event_id, trigger, versions),
+            decision_id=decision_id_for(event.event_id, trigger, versions, as_of),
             event_id=event.event_id,
             subject_kind=event.kind,
             subject_id=event.subject_id,
@@ -107,42 +155,43 @@ class ScreeningEngine:
             decided_at=decided_at,
         )
 
+    def dated_before(self, event: Event, day: date) -> bool:
+        """Whether `event` is decided as of a date before `day` (a rescreen on `day` can change it); an
+        order whose ship date is `day` or later, or a lease starting then, is decided as of it already."""
+        return dating(event, self._event_date, self._boundaries).dates[0] < day
+
+    def _decide_on(
+        self, event: Event, context: BatchContext, on: date
+    ) -> tuple[list[Reason], Outcome, list[ItemResult]]:
+        """The reasons, outcome and classified lines of `event` under the rules of `on`."""
+        items = [self._classify(item, on) for item in event.items]
+        profiles = [self._profile(party, context, on) for party in event.parties]
+        counted = event
+        if context.licences is not None and event.licences:
+            # The rules count the licences as the store records them (`screening.domain.licensing`).
+            places = [self.ruleset.countries.canonical(c) or "" for c in _destinations(event)]
+            counted = replace(event, licences=effective_licences(event, items, context.licences, places, on))
+        rule_context = build_context(
+            counted,
+            items,
+            profiles,
+            self.ruleset,
+            on=on,
+            lists_available=context.lists is not None,
+            event_id_reused=event.event_id in context.reused_event_ids,
+            licence_book=context.licences,
+            claimed_licences=event.licences,
+            licence_shortfalls=context.licence_shortfalls.get(event.event_id, ()),
+        )
+        reasons, outcome = combine(event, evaluate(self.rules, rule_context))
+        return reasons, outcome, items
+
     def versions(self, context: BatchContext) -> Versions:
         """The versions a decision made in this context names."""
         return Versions(
             ruleset=self.ruleset.version,
             lists=context.lists.version if context.lists is not None else "unavailable",
             ownership=context.ownership.version,
-        )
-
-    def invalid_event(
-        self,
-        event_id: str,
-        kind: str,
-        subject_id: str,
-        error: str,
-        context: BatchContext,
-        decided_at: datetime,
-    ) -> Decision:
-        """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
-        versions = self.versions(context)
-        return Decision(
-            decision_id=decision_id_for(event_id, "event", versions),
-            event_id=event_id,
-            subject_kind=kind,
-            subject_id=subject_id,
-            outcome=Outcome.HOLD,
-            reasons=(
-                Reason(
-                    code=ReasonCode.INVALID_EVENT,
-                    outcome=Outcome.HOLD,
-                    message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
-                ),
-            ),
-            items=(),
-            trigger="event",
-            versions=versions,
-            decided_at=decided_at,
         )
 
     # ------------------------------------------------------------------------------------------------
@@ -193,6 +242,11 @@ class ScreeningEngine:
                 if entity_id in owners
                 for match in owners[entity_id].review
             )
+        named: tuple[ListHit, ...] = ()
+        if self._named_recipients is not None and party.country is not None:
+            country = self.ruleset.countries.canonical(party.country)
+            if country in self._named_countries:
+                named = tuple(self._named_recipients.match(party.names, country))
         return PartyProfile(
             party=party,
             hits=hits,
@@ -201,6 +255,8 @@ class ScreeningEngine:
             ownership=finding,
             stale=stale,
             owner_reviews=reviews,
+            named_recipient_hits=named,
+            clearances=context.clearances.get(party_identity(party), {}) if context.clearances else {},
         )
 
     def _owner_status(self, context: BatchContext) -> Mapping[str, OwnerListStatus]:
@@ -215,11 +271,17 @@ class ScreeningEngine:
                 context.owner_status = {}
             else:
                 identities = self._identities_of(lists)
-                context.owner_status = {
+                statuses = {
                     entity_id: owner_list_status(
                         record, identities, self._hits((record.name, *record.aliases), record.country, lists)
                     )
                     for entity_id, record in context.ownership.records.items()
+                }
+                # The 50% rules seed from list codes: an SDN of a §744.8(a)(1) programme also as SDN:744.8.
+                programs = self._sdn_programs
+                context.owner_status = {
+                    entity_id: replace(found, listed=found.listed | seed_codes(found.entries, programs))
+                    for entity_id, found in statuses.items()
                 }
         return context.owner_status
 
@@ -227,3 +289,13 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
+
+
+def _destinations(event: Event) -> tuple[str, ...]:
+    """Where an event's items go: an order's ship-to and end user's country, a lease's hardware country."""
+    if isinstance(event, Order):
+        end_user = event.end_user.country if event.end_user is not None else None
+        return tuple(c for c in (event.ship_to_country, end_user) if c)
+    if isinstance(event, Lease):
+        return (event.hardware_country,) if event.hardware_country else ()
+    return ()

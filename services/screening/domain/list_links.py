@@ -120,6 +120,22 @@ class OwnerListMatch:
         return found
 
 
+SDN_744_8 = "SDN:744.8"
+"""The seed code of an SDN designated under a programme that 15 CFR 744.8(a)(1) lists (the Affiliates rule's
+SDN seeds, regulation.md §4.2), beside the plain list code `SDN` that every SDN entry carries."""
+
+
+def seed_codes(entries: Iterable[ListEntry], sdn_programs: frozenset[str]) -> frozenset[str]:
+    """The codes the 50% rules seed from for an entity on `entries`: each entry's list code, plus
+    `SDN_744_8` for an SDN entry designated under one of `sdn_programs` (its CSL programme tags)."""
+    codes: set[str] = set()
+    for entry in entries:
+        codes.add(entry.source)
+        if entry.source == "SDN" and {program.strip().upper() for program in entry.programs} & sdn_programs:
+            codes.add(SDN_744_8)
+    return frozenset(codes)
+
+
 @dataclass(frozen=True, slots=True)
 class OwnerListStatus:
     """What the lists say about one registry entity: the lists it is on by evidence, and what to review."""
@@ -128,6 +144,7 @@ class OwnerListStatus:
     linked: tuple[str, ...]  # entry ids it is on by a link on its record
     identical: tuple[str, ...]  # entry ids it is by exact identity
     review: tuple[OwnerListMatch, ...]
+    entries: tuple[ListEntry, ...] = ()  # the entries it is on by evidence (link or exact identity)
 
 
 def owner_list_status(
@@ -159,4 +176,4 @@ def owner_list_status(
             continue  # already on that list by evidence: a look-alike adds nothing
         basis = "strong name match without a link" if hit.strong else "weak name match"
         review.append(OwnerListMatch(record.entity_id, record.name, basis, hit.entry.entry_id, hit))
-    return OwnerListStatus(listed, tuple(linked), tuple(identical), tuple(review))
+    return OwnerListStatus(listed, tuple(linked), tuple(identical), tuple(review), tuple(confirmed.values()))

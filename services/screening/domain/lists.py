@@ -62,7 +62,9 @@ class ListPolicy:
     """Per-list outcomes on a strong match: the ruleset's `[lists]` table (data, not code).
 
     A list the policy does not name is never ignored: a strong match on it takes `default` (hold unless
-    the ruleset says deny), a weaker one is held like any other.
+    the ruleset says deny), a weaker one is held like any other. A `record` list restricts something other
+    than exports (NS-CMIC: securities investment): a match on it, strong or weak, is recorded for the
+    reviewer with an `allow` outcome, never held as if it were an export-screening alert.
     """
 
     table: ClassVar[str] = "lists"
@@ -70,17 +72,28 @@ class ListPolicy:
     deny_lists: frozenset[str] = field(metadata={"key": "deny"})
     hold_lists: frozenset[str] = field(metadata={"key": "hold"})
     default: Outcome = Outcome.HOLD
+    record_lists: frozenset[str] = field(default=frozenset(), metadata={"key": "record"})
 
     def __post_init__(self) -> None:
         if self.default is Outcome.ALLOW:
             raise ValueError("default must be hold or deny: a list without a policy is never let through")
+        both = sorted(self.record_lists & (self.deny_lists | self.hold_lists))
+        if both:
+            raise ValueError(f"{both[0]} is both a record-only list and a deny or hold list")
 
     def names(self, source: str) -> bool:
         """Whether the policy names `source` (else its hits take `default`)."""
-        return source in self.deny_lists or source in self.hold_lists
+        return source in self.deny_lists or source in self.hold_lists or source in self.record_lists
+
+    def record_only(self, source: str) -> bool:
+        """Whether `source` is a list with no export consequence, whose matches are only recorded."""
+        return source in self.record_lists
 
     def outcome_for(self, source: str, strong: bool) -> Outcome:
-        """Outcome of a hit on `source`: the list's outcome (or `default`) when strong, `hold` when weak."""
+        """Outcome of a hit on `source`: the list's outcome (or `default`) when strong, `hold` when weak;
+        `allow` (recorded) for a record-only list either way."""
+        if source in self.record_lists:
+            return Outcome.ALLOW
         if not strong:
             return Outcome.HOLD
         if source in self.deny_lists:

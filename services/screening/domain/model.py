@@ -92,6 +92,8 @@ class Order:
     licences: tuple[Licence, ...] = ()
     received_at: datetime | None = None
     """When the service received the event (the Kafka record's timestamp); None when not known."""
+    ship_date: date | None = None
+    """The requested ship date: the goods move then, so the order is decided as of it (additive field)."""
 
     kind = "order"
 

@@ -4,9 +4,11 @@ A party name is normalised into tokens (legal forms dropped, abbreviations expan
 translated or transliterated to pinyin), then compared with the names of list entries found through a
 token index. The score is a weighted token agreement: distinctive tokens (rare on the list) weigh much,
 generic business words and place names weigh little, so "Beijing ... Technology Co., Ltd." alone never
-makes a strong match while "SENSETIME TECH DEV CO LTD" does.
+makes a strong match while "SENSETIME TECH DEV CO LTD" scores 0.93 against "Beijing Sensetime Technology
+Development Co., Ltd." (only the city is missing).
 
-Pure computation: standard library, pypinyin and rapidfuzz only; no I/O.
+Pure computation: standard library, pypinyin and rapidfuzz only; no I/O. The word tables (legal forms,
+abbreviations, business words, places, Chinese words) are data handed in as a `NameWords` value.
 """
 
 from __future__ import annotations
@@ -31,839 +33,206 @@ from screening.domain.lists import ListEntry, ListHit
 from screening.domain.visible_text import INVISIBLE, reveal, whole_script_lookalike
 
 # ---------------------------------------------------------------------------------------------------------
-# Vocabulary tables. Keys are casefolded, accent-free tokens as produced by the tokeniser.
+# Word tables. They are data (`data/name_words.toml`, `data/han_words.csv` beside the CSL snapshot), read by
+# `screening.resources` and handed to this module as a `NameWords` value (`install_words`), which sets the
+# module's tables and what is derived from them. Keys are casefolded, accent-free tokens as produced by the
+# tokeniser. Until tables are installed, the matcher refuses to work (it would read every legal form as a
+# name).
 
-# Spelling variants and abbreviations → one canonical token (so "TECH DEV" meets "Technology Development").
-# Pinyin business words map to their English meaning, because the list mixes translated and transliterated
-# forms of the same Chinese name ("Haiguang Xinxi Jishu" vs "Higon Information Technology").
-_CANONICAL: dict[str, str] = {
-    "tech": "technology",
-    "techn": "technology",
-    "techs": "technology",
-    "technologies": "technology",
-    "technological": "technology",
-    "technol": "technology",
-    "intl": "international",
-    "internat": "international",
-    "corp": "corporation",
-    "corpn": "corporation",
-    "grp": "group",
-    "co": "company",
-    "cos": "company",
-    "cie": "company",
-    "ltd": "limited",
-    "ltda": "limited",
-    "lt": "limited",
-    "inc": "incorporated",
-    "dev": "development",
-    "devt": "development",
-    "devel": "development",
-    "info": "information",
-    "sci": "science",
-    "sciences": "science",
-    "scientific": "science",
-    "elec": "electronic",
-    "electr": "electronic",
-    "electronics": "electronic",
-    "ind": "industry",
-    "inds": "industry",
-    "indus": "industry",
-    "industries": "industry",
-    "industrial": "industry",
-    "mfg": "manufacturing",
-    "mfr": "manufacturing",
-    "manufacture": "manufacturing",
-    "eng": "engineering",
-    "engg": "engineering",
-    "svc": "service",
-    "svcs": "service",
-    "srvc": "service",
-    "srvcs": "service",
-    "srvces": "service",
-    "services": "service",
-    "comm": "communication",
-    "comms": "communication",
-    "communications": "communication",
-    "telecommunications": "telecommunication",
-    "equip": "equipment",
-    "mach": "machinery",
-    "natl": "national",
-    "univ": "university",
-    "inst": "institute",
-    "res": "research",
-    "hldg": "holding",
-    "hldgs": "holding",
-    "holdings": "holding",
-    "invest": "investment",
-    "investments": "investment",
-    "trad": "trading",
-    "systems": "system",
-    "sys": "system",
-    "solutions": "solution",
-    "enterprises": "enterprise",
-    "ent": "enterprise",
-    "materials": "material",
-    "products": "product",
-    "prod": "product",
-    "centre": "center",
-    "ctr": "center",
-    "assn": "association",
-    "assoc": "association",
-    "intel": "intelligent",
-    "semicon": "semiconductor",
-    "semiconductors": "semiconductor",
-    "microelectronics": "microelectronic",
-    "intelligence": "intelligent",
-    "bros": "brothers",
-    "mgmt": "management",
-    "mgt": "management",
-    "dept": "department",
-    "hk": "hongkong",
-    "chinese": "china",
-    "first": "1",
-    "second": "2",
-    "third": "3",
-    "fourth": "4",
-    "fifth": "5",
-    "sixth": "6",
-    "seventh": "7",
-    "eighth": "8",
-    "ninth": "9",
-    "tenth": "10",
-    # Pinyin business words (the list spells some Chinese names fully in pinyin).
-    "keji": "technology",
-    "jishu": "technology",
-    "xinxi": "information",
-    "kaifa": "development",
-    "fazhan": "development",
-    "jituan": "group",
-    "zhineng": "intelligent",
-    "dianzi": "electronic",
-    "weidianzi": "microelectronic",
-    "bandaoti": "semiconductor",
-    "yanjiusuo": "research",
-    "yanjiuyuan": "research",
-    "daxue": "university",
-    "guoji": "international",
-    "maoyi": "trading",
-    "shiye": "industry",
-    "gongye": "industry",
-    "touzi": "investment",
-    "konggu": "holding",
-    "wangluo": "network",
-    "tongxin": "communication",
-    "ruanjian": "software",
-    "xitong": "system",
-    "shebei": "equipment",
-    "hangkong": "aviation",
-    "hangtian": "aerospace",
-    "kexue": "science",
-    "zhongxin": "center",
-    "jisuanji": "computer",
-}
 
-# Multi-token spellings: legal forms to drop (empty replacement) and phrases to canonicalise.
-# Matched after single tokens are canonicalised, so "co ltd" arrives here as ("company", "limited").
-_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("limited", "liability", "company"): (),
-    ("limited", "liability", "partnership"): (),
-    ("limited", "partnership"): (),
-    ("joint", "stock", "company"): (),
-    ("open", "joint", "stock", "company"): (),
-    ("closed", "joint", "stock", "company"): (),
-    ("public", "joint", "stock", "company"): (),
-    ("private", "joint", "stock", "company"): (),
-    ("public", "limited", "company"): (),
-    ("private", "limited"): (),
-    ("private", "company"): (),
-    ("public", "company"): (),
-    ("sole", "proprietorship"): (),
-    ("s", "a"): (),
-    ("s", "a", "s"): (),
-    ("s", "a", "r", "l"): (),
-    ("s", "r", "l"): (),
-    ("s", "l"): (),
-    ("s", "p", "a"): (),
-    ("s", "a", "c"): (),
-    ("s", "de", "r", "l"): (),
-    # Mexican and Latin American forms: "S.A. de C.V.", "S. de R.L. de C.V.", "S.A.P.I. de C.V.".
-    ("s", "a", "de", "c", "v"): (),
-    ("sa", "de", "cv"): (),
-    ("s", "de", "r", "l", "de", "c", "v"): (),
-    ("s", "a", "p", "i", "de", "c", "v"): (),
-    ("sapi", "de", "cv"): (),
-    ("de", "c", "v"): (),
-    ("de", "cv"): (),
-    ("c", "v"): (),
-    ("l", "l", "c"): (),
-    ("l", "t", "d"): (),
-    ("b", "v"): (),
-    ("n", "v"): (),
-    ("a", "g"): (),
-    ("k", "k"): (),
-    ("p", "l", "c"): (),
-    ("sdn", "bhd"): (),
-    ("pty", "limited"): (),
-    ("pte", "limited"): (),
-    ("sociedad", "anonima"): (),
-    ("societe", "anonyme"): (),
-    ("sociedade", "anonima"): (),
-    ("gmbh", "company", "kg"): (),
-    ("company", "kg"): (),
-    ("kabushiki", "kaisha"): (),
-    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostiu"): (),
-    ("obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"): (),
-    ("obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"): (),
-    ("obshchestvo", "s", "ogranichennoy", "otvetstvennostiu"): (),
-    ("obschestvo", "s", "ogranichennoi", "otvetstvennostiu"): (),
-    ("otkrytoe", "aktsionernoe", "obshchestvo"): (),
-    ("zakrytoe", "aktsionernoe", "obshchestvo"): (),
-    ("publichnoe", "aktsionernoe", "obshchestvo"): (),
-    ("aktsionernoe", "obshchestvo"): (),
-    ("aktsionernoye", "obshchestvo"): (),
-    ("youxian", "gongsi"): (),
-    ("youxian", "zeren", "gongsi"): (),
-    ("gufen", "youxian", "gongsi"): (),
-    ("jicheng", "dianlu"): ("integrated", "circuit"),
-    ("wei", "dianzi"): ("microelectronic",),
-    ("wei", "electronic"): ("microelectronic",),
-    ("hong", "kong"): ("hongkong",),
-    ("high", "technology"): ("hightech", "technology"),
-}
+@dataclass(frozen=True, slots=True)
+class NameWords:
+    """The name matcher's word tables: legal forms, abbreviations, phrases, stopwords, generic business words,
+    places, Chinese words (with city qualifiers), traditional characters and Cyrillic letters.
+
+    Built from the parsed data files by `NameWords.from_tables`; `install_words` puts them to use.
+    """
+
+    legal_words: frozenset[str]
+    edge_legal_words: frozenset[str]
+    legal_phrases: tuple[tuple[str, ...], ...]
+    glued_suffixes: tuple[str, ...]
+    glued_prefixes: tuple[str, ...]
+    glued_tails: frozenset[str]
+    glued_long_tails: frozenset[str]
+    abbreviations: Mapping[str, str]
+    phrases: Mapping[tuple[str, ...], tuple[str, ...]]
+    stopwords: frozenset[str]
+    number_words: frozenset[str]
+    generic: frozenset[str]
+    places: frozenset[str]
+    # Chinese word -> its renderings ("|"-separated, the primary first; empty: a legal form, dropped).
+    han_words: Mapping[str, str]
+    han_place_suffixes: frozenset[str]
+    traditional: Mapping[str, str]
+    cyrillic: Mapping[str, str]
+
+    @classmethod
+    def from_tables(cls, words: Mapping[str, Any], han_rows: Iterable[Mapping[str, str]]) -> NameWords:
+        """The tables from the parsed `name_words.toml` (`words`) and the rows of `han_words.csv`.
+
+        Raises `ValueError` naming the table and key when one is missing or of the wrong shape.
+        """
+
+        def table(name: str) -> Mapping[str, Any]:
+            found = words.get(name)
+            if not isinstance(found, Mapping):
+                raise ValueError(f"name words: [{name}] is missing or not a table")
+            return found
+
+        def word_list(section: str, key: str) -> list[str]:
+            found = table(section).get(key)
+            if not isinstance(found, list) or not all(isinstance(word, str) and word for word in found):
+                raise ValueError(f"name words: [{section}] {key} must be a list of words")
+            return found
+
+        def word_map(section: str) -> dict[str, str]:
+            found = dict(table(section))
+            if not all(isinstance(key, str) and isinstance(value, str) for key, value in found.items()):
+                raise ValueError(f"name words: [{section}] must map words to words")
+            return found
+
+        han = table("han")
+        traditional = "".join(word_list("han", "traditional"))
+        simplified = "".join(word_list("han", "simplified"))
+        if len(traditional) != len(simplified):
+            raise ValueError("name words: [han] traditional and simplified differ in length")
+        suffixes = han.get("place_suffixes")
+        if not isinstance(suffixes, str):
+            raise ValueError("name words: [han] place_suffixes must be a string of characters")
+        han_words: dict[str, str] = {}
+        for row in han_rows:
+            chinese = (row.get("chinese") or "").strip()
+            if not chinese:
+                raise ValueError(f"han words: a row without a Chinese word: {dict(row)}")
+            han_words[chinese] = (row.get("english") or "").strip()
+        if not han_words:
+            raise ValueError("han words: no rows")
+        return cls(
+            legal_words=frozenset(word_list("legal_forms", "words")),
+            edge_legal_words=frozenset(word_list("legal_forms", "edge_words")),
+            legal_phrases=tuple(tuple(phrase.split()) for phrase in word_list("legal_forms", "phrases")),
+            glued_suffixes=tuple(word_list("legal_forms", "glued_suffixes")),
+            glued_prefixes=tuple(word_list("legal_forms", "glued_prefixes")),
+            glued_tails=frozenset(word_list("legal_forms", "glued_tails")),
+            glued_long_tails=frozenset(word_list("legal_forms", "glued_long_tails")),
+            abbreviations=word_map("abbreviations"),
+            phrases={tuple(key.split()): tuple(value.split()) for key, value in word_map("phrases").items()},
+            stopwords=frozenset(word_list("words", "stopwords")),
+            number_words=frozenset(word_list("words", "number_words")),
+            generic=frozenset(word_list("words", "generic")),
+            places=frozenset(word_list("words", "places")),
+            han_words=han_words,
+            han_place_suffixes=frozenset(suffixes),
+            traditional=dict(zip(traditional, simplified, strict=True)),
+            cyrillic=word_map("cyrillic"),
+        )
+
+
+# The installed tables (see `install_words`); empty until then.
+_INSTALLED = False
+_CANONICAL: dict[str, str] = {}
+_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {}
 # Phrase lengths by first word, longest first, so a token that starts no phrase costs one lookup.
 _PHRASE_SIZES: dict[str, tuple[int, ...]] = {}
-for _phrase in _PHRASES:
-    _PHRASE_SIZES[_phrase[0]] = tuple(
-        sorted({*_PHRASE_SIZES.get(_phrase[0], ()), len(_phrase)}, reverse=True)
-    )
-
-# Legal-form tokens dropped anywhere in a name.
-_LEGAL_TOKENS = frozenset(
-    {
-        "limited",
-        "company",
-        "corporation",
-        "incorporated",
-        "llc",
-        "llp",
-        "plc",
-        "gmbh",
-        "mbh",
-        "ooo",
-        "oao",
-        "zao",
-        "pao",
-        "ojsc",
-        "cjsc",
-        "pjsc",
-        "jsc",
-        "pte",
-        "pvt",
-        "pty",
-        "srl",
-        "sarl",
-        "spa",
-        "bhd",
-        "tov",
-        "sdn",
-        "gongsi",
-        "gufen",
-        "youxiangongsi",
-        "kabushikikaisha",
-        # Words that only ever occur inside legal forms, so they go even when the form is mangled.
-        "liability",
-        "obshchestvo",
-        "obschestvo",
-        "aktsionernoe",
-        "aktsionernoye",
-        "ogranichennoi",
-        "ogranichennoy",
-        "otvetstvennostiu",
-        "otvetstvennostyu",
-        "otkrytoe",
-        "zakrytoe",
-        "publichnoe",
-        "tovarystvo",
-        "sdnbhd",
-    }
-)
-# Short legal forms that are also plausible name parts: dropped only at the start or end of a name.
-_EDGE_LEGAL_TOKENS = frozenset(
-    {
-        "ao",
-        "sa",
-        "ag",
-        "as",
-        "ab",
-        "oy",
-        "nv",
-        "bv",
-        "se",
-        "kg",
-        "sl",
-        "kk",
-        "sas",
-        "sac",
-        "ltda",
-        "eood",
-        "cv",
-        "sapi",
-        # "Marine Solution Private Limited" is also written "... Limited Private".
-        "private",
-    }
-)
-_STOPWORDS = frozenset(
-    {"and", "of", "the", "for", "de", "la", "le", "du", "des", "del", "da", "y", "et", "und"}
-)
-
-# Generic business words: they say what a company does, not which one it is.
-_GENERIC = frozenset(
-    {
-        "technology",
-        "development",
-        "international",
-        "group",
-        "trading",
-        "trade",
-        "industry",
-        "electronic",
-        "science",
-        "information",
-        "holding",
-        "investment",
-        "service",
-        "engineering",
-        "manufacturing",
-        "communication",
-        "telecommunication",
-        "equipment",
-        "machinery",
-        "import",
-        "export",
-        "enterprise",
-        "global",
-        "general",
-        "national",
-        "research",
-        "institute",
-        "university",
-        "center",
-        "system",
-        "solution",
-        "network",
-        "logistics",
-        "material",
-        "product",
-        "intelligent",
-        "software",
-        "digital",
-        "smart",
-        "new",
-        "advanced",
-        "innovation",
-        "applied",
-        "precision",
-        "instrument",
-        "factory",
-        "plant",
-        "branch",
-        "office",
-        "agency",
-        "partners",
-        "associates",
-        "consulting",
-        "management",
-        "commercial",
-        "commerce",
-        "supply",
-        "high",
-        "hightech",
-        "shipping",
-        "resources",
-        "energy",
-        "power",
-        "capital",
-        "computer",
-        "computing",
-        "microelectronic",
-        "semiconductor",
-        "integrated",
-        "circuit",
-        "optoelectronic",
-        "aviation",
-        "aerospace",
-        "cloud",
-        "data",
-        "media",
-        "bank",
-        "trust",
-        "finance",
-        "financial",
-        "fund",
-        "association",
-        "department",
-        "laboratory",
-        "academy",
-        "bureau",
-        "ministry",
-        "organization",
-        "foundation",
-        "brothers",
-        "sons",
-        "industrial",
-        "medical",
-        "pharmaceutical",
-        "chemical",
-        "construction",
-        "transport",
-        "marine",
-        "airlines",
-        "air",
-        "oil",
-        "gas",
-        "petroleum",
-        "metal",
-        "steel",
-        "mining",
-        "automation",
-        "control",
-        "tools",
-        "parts",
-        "components",
-        "devices",
-        "device",
-        "first",
-        "united",
-        "universal",
-        "world",
-        "asia",
-        "pacific",
-        "east",
-        "west",
-        "north",
-        "south",
-        "central",
-        "star",
-        "express",
-        "line",
-        "lines",
-        "maritime",
-        "navigation",
-        "artificial",
-        "defense",
-        "defence",
-        "military",
-        "state",
-        "key",
-        "lab",
-        "joint",
-        "stock",
-        "public",
-        "private",
-        "closed",
-        "open",
-        "design",
-        "storage",
-        "security",
-        "mobile",
-        "telecom",
-        "quantum",
-    }
-)
-
-# Places: weak evidence, a qualifier of the company rather than its name ("Moore Thread ... (Beijing)").
-_PLACES = frozenset(
-    {
-        "china",
-        "chinese",
-        "prc",
-        "beijing",
-        "shanghai",
-        "shenzhen",
-        "guangzhou",
-        "tianjin",
-        "chongqing",
-        "chengdu",
-        "wuhan",
-        "hangzhou",
-        "nanjing",
-        "xian",
-        "hefei",
-        "qingdao",
-        "suzhou",
-        "wuxi",
-        "changsha",
-        "zhuhai",
-        "dalian",
-        "shenyang",
-        "harbin",
-        "xiamen",
-        "jinan",
-        "zhengzhou",
-        "dongguan",
-        "ningbo",
-        "changchun",
-        "fuzhou",
-        "kunming",
-        "foshan",
-        "taiyuan",
-        "shijiazhuang",
-        "nanchang",
-        "guiyang",
-        "lanzhou",
-        "urumqi",
-        "nanning",
-        "haikou",
-        "mianyang",
-        "hongkong",
-        "macau",
-        "macao",
-        "guangdong",
-        "jiangsu",
-        "zhejiang",
-        "sichuan",
-        "hubei",
-        "hunan",
-        "henan",
-        "hebei",
-        "shandong",
-        "shanxi",
-        "shaanxi",
-        "anhui",
-        "fujian",
-        "jiangxi",
-        "yunnan",
-        "guizhou",
-        "gansu",
-        "qinghai",
-        "liaoning",
-        "jilin",
-        "heilongjiang",
-        "hainan",
-        "xinjiang",
-        "tibet",
-        "ningxia",
-        "taiwan",
-        "russia",
-        "russian",
-        "moscow",
-        "petersburg",
-        "iran",
-        "iranian",
-        "tehran",
-        "dubai",
-        "uae",
-        "emirates",
-        "singapore",
-        "malaysia",
-        "turkey",
-        "india",
-        "pakistan",
-        "belarus",
-        "ukraine",
-        "syria",
-        "korea",
-        "japan",
-        "germany",
-        "europe",
-        "america",
-        "usa",
-    }
-)
-
-# Chinese business words, legal forms and places, translated before the rest is transliterated, so
-# "北京壁仞科技开发有限公司" becomes "beijing biren technology development" like the listed English form.
-# Words, not entity names. A word the lists render in more than one way has its renderings separated by "|",
-# the most common first ("理工大学" is "Institute of Technology" in one name and "University of Science and
-# Technology" in another); each rendering of a name is searched and the best score counts. English word
-# order does not matter (the matcher compares token sets), so "国家超级计算无锡中心" may come out as
-# "national supercomputing wuxi center" for "National Supercomputing Center Wuxi".
-_HAN_WORDS: dict[str, str] = {
-    "股份有限公司": "",
-    "有限责任公司": "",
-    "集团有限公司": "group",
-    "集团股份有限公司": "group",
-    "有限公司": "",
-    "股份公司": "",
-    "分公司": "branch",
-    "总公司": "",
-    "公司": "",
-    "股份": "",
-    "集团": "group",
-    "科技": "technology",
-    "技术": "technology",
-    "信息": "information",
-    "开发": "development",
-    "发展": "development",
-    "智能": "intelligent",
-    "人工智能": "artificial intelligent",
-    "微电子": "microelectronic",
-    "电子": "electronic",
-    "半导体": "semiconductor",
-    "集成电路": "integrated circuit",
-    "研究所": "research institute",
-    "研究院": "research institute|academy",
-    "研究中心": "research center",
-    "大学": "university",
-    "学院": "institute|college|academy",
-    "国际": "international",
-    "贸易": "trading",
-    "进出口": "import export",
-    "实业": "industry",
-    "工业": "industry",
-    "产业": "industry",
-    "投资": "investment",
-    "控股": "holding",
-    "网络": "network",
-    "通信": "communication",
-    "通讯": "communication",
-    "软件": "software",
-    "系统": "system",
-    "设备": "equipment",
-    "材料": "material",
-    "能源": "energy",
-    "航空": "aviation|aeronautics",
-    "航天": "aerospace",
-    "光电": "optoelectronic",
-    "机械": "machinery",
-    "制造": "manufacturing",
-    "工程": "engineering",
-    "物流": "logistics",
-    "科学": "science",
-    "计算机": "computer",
-    "计算": "computing",
-    "数据": "data",
-    "精密": "precision",
-    "仪器": "instrument",
-    "中心": "center",
-    "中国": "china",
-    "移动": "mobile",
-    "电信": "telecom",
-    "联合": "united",
-    "装备": "equipment",
-    "量子": "quantum",
-    "创新": "innovation",
-    "设计": "design",
-    "存储": "storage",
-    "数字": "digital",
-    "安全": "security",
-    "生物": "biology",
-    "医药": "pharmaceutical",
-    "化工": "chemical",
-    "建设": "construction",
-    "银行": "bank",
-    "船舶": "shipbuilding",
-    "兵器": "ordnance",
-    "香港": "hongkong",
-    "澳门": "macau",
-    "北京": "beijing",
-    "上海": "shanghai",
-    "深圳": "shenzhen",
-    "广州": "guangzhou",
-    "天津": "tianjin",
-    "重庆": "chongqing",
-    "成都": "chengdu",
-    "武汉": "wuhan",
-    "杭州": "hangzhou",
-    "南京": "nanjing",
-    "西安": "xian",
-    "合肥": "hefei",
-    "青岛": "qingdao",
-    "苏州": "suzhou",
-    "无锡": "wuxi",
-    "长沙": "changsha",
-    "珠海": "zhuhai",
-    "大连": "dalian",
-    "沈阳": "shenyang",
-    "哈尔滨": "harbin",
-    "厦门": "xiamen",
-    "济南": "jinan",
-    "郑州": "zhengzhou",
-    "东莞": "dongguan",
-    "宁波": "ningbo",
-    "长春": "changchun",
-    "福州": "fuzhou",
-    "昆明": "kunming",
-    "绵阳": "mianyang",
-    "广东": "guangdong",
-    "江苏": "jiangsu",
-    "浙江": "zhejiang",
-    "四川": "sichuan",
-    "湖北": "hubei",
-    "湖南": "hunan",
-    "山东": "shandong",
-    "河北": "hebei",
-    "河南": "henan",
-    "安徽": "anhui",
-    "福建": "fujian",
-    "陕西": "shaanxi",
-    "山西": "shanxi",
-    "辽宁": "liaoning",
-    "黑龙江": "heilongjiang",
-    "吉林": "jilin",
-    # Institutions: universities, academies, institutes, laboratories.
-    "理工大学": "university science technology|institute technology",
-    "理工学院": "institute technology",
-    "理工": "science technology|institute technology",
-    "科技大学": "university science technology|university technology",
-    "工业大学": "university technology|polytechnical university|institute technology",
-    "师范大学": "normal university",
-    "交通大学": "jiaotong university",
-    "医科大学": "medical university",
-    "农业大学": "agricultural university",
-    "财经大学": "university finance economics",
-    "外国语大学": "foreign studies university",
-    "科学院": "academy science",
-    "科学技术": "science technology",
-    "科学研究": "science research",
-    "研究": "research",
-    "研发": "research development",
-    "设计院": "design institute",
-    "实验室": "laboratory",
-    "重点实验室": "key laboratory",
-    "国家": "national|state",
-    "国防": "national defense|defense",
-    "人民解放军": "peoples liberation army|pla",
-    "解放军": "liberation army|pla",
-    "军事": "military",
-    "军工": "military industry",
-    # Fields and trades.
-    "电子科技": "electronic technology|electronic science technology",
-    "航天科技": "aerospace science technology|aerospace technology",
-    "航空航天": "aeronautics astronautics|aerospace",
-    "科工": "science industry",
-    "邮电": "posts telecommunication",
-    "物理": "physics",
-    "化学": "chemical|chemistry",
-    "数学": "mathematics",
-    "超级计算": "supercomputing",
-    "超算": "supercomputing",
-    "超级计算机": "supercomputer",
-    "云计算": "cloud computing",
-    "大数据": "big data",
-    "硬件": "hardware",
-    "网络安全": "cybersecurity|network security",
-    "信息安全": "information security",
-    "电子信息": "electronic information",
-    "光电子": "optoelectronic",
-    "光学": "optics|optical",
-    "激光": "laser",
-    "红外": "infrared",
-    "芯片": "chip",
-    "微系统": "microsystem",
-    "传感器": "sensor",
-    "自动化": "automation",
-    "控制": "control",
-    "仪表": "instrument",
-    "测量": "measurement",
-    "测控": "measurement control",
-    "测试": "testing|test",
-    "试验": "test",
-    "检测": "testing|inspection",
-    "应用": "applied|application",
-    "导航": "navigation",
-    "雷达": "radar",
-    "卫星": "satellite",
-    "火箭": "rocket",
-    "导弹": "missile",
-    "飞机": "aircraft",
-    "飞行": "flight",
-    "发动机": "engine",
-    "无人机": "uav|drone",
-    "机器人": "robot|robotics",
-    "空间": "space",
-    "遥感": "remote sensing",
-    "核工业": "nuclear industry",
-    "核电": "nuclear power",
-    "核技术": "nuclear technology",
-    "重工": "heavy industry",
-    "石油": "petroleum|oil",
-    "石油化工": "petrochemical",
-    "石化": "petrochemical",
-    "天然气": "natural gas",
-    "海洋": "marine|ocean",
-    "电力": "electric power",
-    "电网": "grid|power grid",
-    "电气": "electric",
-    "交通": "transportation",
-    "运输": "transport",
-    "铁路": "railway",
-    "航运": "shipping",
-    "海运": "shipping",
-    "港口": "port",
-    "汽车": "automobile|automotive",
-    "电池": "battery",
-    "新能源": "new energy",
-    "基因": "gene|genomics",
-    "生物技术": "biotechnology",
-    "医疗": "medical",
-    "医学": "medical|medicine",
-    "纺织": "textile",
-    "服装": "apparel|garment",
-    "应用技术": "applied technology",
-    # Regions and more cities (also so that a place does not glue to the pinyin of the name after it).
-    "华北": "north china|huabei",
-    "华东": "east china|huadong",
-    "华南": "south china|huanan",
-    "华中": "huazhong",
-    "西南": "southwest",
-    "西北": "northwest|northwestern",
-    "东北": "northeast",
-    "北方": "north|northern",
-    "南方": "south|southern",
-    "内蒙古": "inner mongolia",
-    "广西": "guangxi",
-    "宁夏": "ningxia",
-    "新疆": "xinjiang",
-    "西藏": "tibet",
-    "海南": "hainan",
-    "云南": "yunnan",
-    "贵州": "guizhou",
-    "甘肃": "gansu",
-    "青海": "qinghai",
-    "江西": "jiangxi",
-    "台湾": "taiwan",
-    "太原": "taiyuan",
-    "石家庄": "shijiazhuang",
-    "南昌": "nanchang",
-    "贵阳": "guiyang",
-    "兰州": "lanzhou",
-    "乌鲁木齐": "urumqi",
-    "南宁": "nanning",
-    "海口": "haikou",
-    "洛阳": "luoyang",
-    "宜昌": "yichang",
-    "扬州": "yangzhou",
-    "常州": "changzhou",
-    "南通": "nantong",
-    "徐州": "xuzhou",
-    "烟台": "yantai",
-    "威海": "weihai",
-    "温州": "wenzhou",
-    "嘉兴": "jiaxing",
-    "绍兴": "shaoxing",
-    "佛山": "foshan",
-    "惠州": "huizhou",
-    "汕头": "shantou",
-    "桂林": "guilin",
-    "保定": "baoding",
-    "唐山": "tangshan",
-    "廊坊": "langfang",
-    "包头": "baotou",
-    "株洲": "zhuzhou",
-    "湘潭": "xiangtan",
-    "芜湖": "wuhu",
-    "镇江": "zhenjiang",
-    "淄博": "zibo",
-    "德阳": "deyang",
-    "昆山": "kunshan",
-    "江阴": "jiangyin",
-}
+_LEGAL_TOKENS: frozenset[str] = frozenset()
+_EDGE_LEGAL_TOKENS: frozenset[str] = frozenset()
+_STOPWORDS: frozenset[str] = frozenset()
+# Words of legal forms ("joint", "stock" of "joint stock company"): a spacing repair that makes one of them
+# has not made a word of the name.
+_LEGAL_FORM_WORDS: frozenset[str] = frozenset()
+_GENERIC: frozenset[str] = frozenset()
+_PLACES: frozenset[str] = frozenset()
+_HAN_WORDS: dict[str, str] = {}
 # Renderings of each word: the first is the name's primary normal form, the others are searched too.
-_HAN_RENDERINGS: dict[str, tuple[str, ...]] = {
-    word: tuple(english.split("|")) for word, english in _HAN_WORDS.items()
-}
-_HAN_MAX_WORD = max(len(word) for word in _HAN_WORDS)
+_HAN_RENDERINGS: dict[str, tuple[str, ...]] = {}
+_HAN_MAX_WORD = 0
+_TRADITIONAL: dict[int, int] = {}
+_HAN_PLACE_SUFFIXES: frozenset[str] = frozenset()
+_CYRILLIC: dict[int, str] = {}
+# Legal-form and generic words recognised through one typo ("COMPNY", "LIMIED") or glued to a neighbour
+# ("TRADINGLIMITED", "LLCCITYIMPEX"): a mangled legal form must not pass for a distinctive word.
+_LEXICON: frozenset[str] = frozenset()
+_LEXICON_DELETES: dict[str, str] = {}
+# A token longer than this by two or more is no one-typo spelling of a lexicon word (see `_lexicon_word`).
+_LONGEST_LEXICON = 0
+# Proper beginnings of the words `_rejoin` can restore, so a name with none of them skips the pair walk.
+_REJOIN_HEADS: frozenset[str] = frozenset()
+_GLUED_SUFFIXES: tuple[str, ...] = ()
+_GLUED_PREFIXES: tuple[str, ...] = ()
+_GLUED_TAILS: frozenset[str] = frozenset()
+_GLUED_LONG_TAILS: frozenset[str] = frozenset()
+# The longest spelling `_best_split` reads a glued half as (besides listed tokens).
+_LONGEST_SPELLING = 0
+_NUMBER_WORDS: frozenset[str] = frozenset()
+
+
+def install_words(words: NameWords) -> None:
+    """Use `words` for every name normalised and matched from now on (and forget what the old tables made)."""
+    global _INSTALLED, _CANONICAL, _PHRASES, _PHRASE_SIZES, _LEGAL_TOKENS, _EDGE_LEGAL_TOKENS, _STOPWORDS
+    global _LEGAL_FORM_WORDS, _GENERIC, _PLACES, _HAN_WORDS, _HAN_RENDERINGS, _HAN_MAX_WORD, _TRADITIONAL
+    global _HAN_PLACE_SUFFIXES, _CYRILLIC, _LEXICON, _LEXICON_DELETES, _LONGEST_LEXICON, _REJOIN_HEADS
+    global _GLUED_SUFFIXES, _GLUED_PREFIXES, _GLUED_TAILS, _GLUED_LONG_TAILS, _LONGEST_SPELLING, _NUMBER_WORDS
+    _CANONICAL = dict(words.abbreviations)
+    _PHRASES = {**dict.fromkeys(words.legal_phrases, ()), **words.phrases}
+    sizes: dict[str, set[int]] = {}
+    for phrase in _PHRASES:
+        sizes.setdefault(phrase[0], set()).add(len(phrase))
+    _PHRASE_SIZES = {first: tuple(sorted(found, reverse=True)) for first, found in sizes.items()}
+    _LEGAL_TOKENS = words.legal_words
+    _EDGE_LEGAL_TOKENS = words.edge_legal_words
+    _STOPWORDS = words.stopwords
+    _LEGAL_FORM_WORDS = frozenset(
+        {*_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS, *_STOPWORDS}
+        | {word for phrase, replacement in _PHRASES.items() if not replacement for word in phrase}
+    )
+    _GENERIC = words.generic
+    _PLACES = words.places
+    _HAN_WORDS = dict(words.han_words)
+    _HAN_RENDERINGS = {word: tuple(english.split("|")) for word, english in _HAN_WORDS.items()}
+    _HAN_MAX_WORD = max((len(word) for word in _HAN_WORDS), default=0)
+    _TRADITIONAL = {ord(old): ord(new) for old, new in words.traditional.items()}
+    _HAN_PLACE_SUFFIXES = words.han_place_suffixes
+    _CYRILLIC = {ord(letter): latin for letter, latin in words.cyrillic.items()}
+    _LEXICON = frozenset(
+        word
+        for word in (*_LEGAL_TOKENS, *_GENERIC, *_CANONICAL.values(), *(w for p in _PHRASES for w in p))
+        if len(word) >= 5
+    )
+    deletes: dict[str, str] = {}
+    for word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spelling) >= 5}):
+        for key in (word, *(word[:i] + word[i + 1 :] for i in range(len(word)))):
+            deletes.setdefault(key, word)
+    _LEXICON_DELETES = deletes
+    _LONGEST_LEXICON = max((len(word) for word in (*_LEXICON, *_CANONICAL)), default=0)
+    _REJOIN_HEADS = frozenset(
+        word[:cut] for word in (*_LEXICON, *_CANONICAL) if len(word) >= 6 for cut in range(1, len(word))
+    )
+    _GLUED_SUFFIXES = words.glued_suffixes
+    _GLUED_PREFIXES = words.glued_prefixes
+    _GLUED_TAILS = words.glued_tails
+    _GLUED_LONG_TAILS = words.glued_long_tails
+    _LONGEST_SPELLING = max(
+        (
+            len(word)
+            for word in (*_CANONICAL, *_STOPWORDS, *_GLUED_TAILS, *_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS)
+        ),
+        default=0,
+    )
+    _NUMBER_WORDS = words.number_words
+    for cached in (_han_to_words, _canonical, _unglue):
+        cached.cache_clear()
+    _INSTALLED = True
+
+
+def _require_words() -> None:
+    if not _INSTALLED:
+        raise RuntimeError(
+            "the name matcher's word tables are not installed: load them with screening.resources "
+            "(or call screening.domain.names.install_words)"
+        )
+
+
 # Longest stretch of unknown characters checked for phrases of pypinyin's dictionary before reading it
 # character by character (see `_pinyin`); longer stretches go through pypinyin's segmentation.
 _PINYIN_PHRASE_CHECK = 12
@@ -896,120 +265,9 @@ _HAN_DIGITS = {
 }
 _HAN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _HAN_ORDINAL = re.compile(r"第\s{0,3}([〇零一二三四五六七八九十百千两]{1,12}|[0-9]{1,12})")
-# Traditional → simplified characters common in company names, so "科大訊飛" and "技術" meet the dictionary
-# and the supplemental names (pinyin alone would do for most, but polyphones differ: 長江 is "changjiang").
-_TRADITIONAL = str.maketrans(
-    (
-        "亞來係個們備傳價儀億優儲兩別創動務勝匯區協員問單國園圓圖團場壓學實寧寫寶導層島廈廠廣強從慶應據數"
-        "時曠會東條業極樂標橋機檢歐氣淨測準溫滬滲漢潔濟濱濾瀋灣無煉熱燈營爐爾獅獎環產發盤確碼礎礙礦禮稅積"
-        "穩窮範築簡籌糧紀紅紡組絡統絲經綜綠維綱網緊線編練縣縮總績織繼續纖罰羅義聯聲職聽腦膠臨臺與興舊艦華"
-        "萊萬蓋蔣藍藝藥蘇蘋蘭處號蟲術衛衝補裝製規視親觀觸訂計訊託記設許診評詞詢試話詳誌認語誠誤說課調談請"
-        "論諮諾謀講謝證識譯護讀變讓豐貓貝負財貨貫責貴貸費貿賀資賈賓質購賽贊贏趙趨蹤躍車軌軍軟輔輕輝輪輯輸"
-        "轉辦農這連週進運過達違遞遠適遷選遺邁還邊郵鄉鄧鄭醫釋鈦銀銅銷鋁鋒鋰鋼錄錫錶鍵鎖鎮鎳鏈鐘鐵鑒長門閃"
-        "閉開間閘閩閱闊關闡陣陸陽隊際隨隸雙雜雞離難雲電霧靈靜韓韻響頁頂項順須頌預領頭頻顆題類顧顯風飛飲養"
-        "館饋馬駐駕騰驅驗體髮鬧魚魯鮮鳥鳳鳴鴻鵬鷹鹽麗麥麼黃點黨齊齡龍"
-    ),
-    (
-        "亚来系个们备传价仪亿优储两别创动务胜汇区协员问单国园圆图团场压学实宁写宝导层岛厦厂广强从庆应据数"
-        "时旷会东条业极乐标桥机检欧气净测准温沪渗汉洁济滨滤沈湾无炼热灯营炉尔狮奖环产发盘确码础碍矿礼税积"
-        "稳穷范筑简筹粮纪红纺组络统丝经综绿维纲网紧线编练县缩总绩织继续纤罚罗义联声职听脑胶临台与兴旧舰华"
-        "莱万盖蒋蓝艺药苏苹兰处号虫术卫冲补装制规视亲观触订计讯托记设许诊评词询试话详志认语诚误说课调谈请"
-        "论咨诺谋讲谢证识译护读变让丰猫贝负财货贯责贵贷费贸贺资贾宾质购赛赞赢赵趋踪跃车轨军软辅轻辉轮辑输"
-        "转办农这连周进运过达违递远适迁选遗迈还边邮乡邓郑医释钛银铜销铝锋锂钢录锡表键锁镇镍链钟铁鉴长门闪"
-        "闭开间闸闽阅阔关阐阵陆阳队际随隶双杂鸡离难云电雾灵静韩韵响页顶项顺须颂预领头频颗题类顾显风飞饮养"
-        "馆馈马驻驾腾驱验体发闹鱼鲁鲜鸟凤鸣鸿鹏鹰盐丽麦么黄点党齐龄龙"
-    ),
-)
-# Administrative suffixes that follow a place name ("北京市", "广东省") and carry nothing.
-_HAN_PLACE_SUFFIXES = frozenset("市省区县")
-
-# Russian Cyrillic → Latin (BGN-like, with the spellings OFAC uses), so "ООО Ромашка" meets "OOO Romashka".
-_CYRILLIC = str.maketrans(
-    {
-        "а": "a",
-        "б": "b",
-        "в": "v",
-        "г": "g",
-        "д": "d",
-        "е": "e",
-        "ё": "e",
-        "ж": "zh",
-        "з": "z",
-        "и": "i",
-        "й": "i",
-        "к": "k",
-        "л": "l",
-        "м": "m",
-        "н": "n",
-        "о": "o",
-        "п": "p",
-        "р": "r",
-        "с": "s",
-        "т": "t",
-        "у": "u",
-        "ф": "f",
-        "х": "kh",
-        "ц": "ts",
-        "ч": "ch",
-        "ш": "sh",
-        "щ": "shch",
-        "ъ": "",
-        "ы": "y",
-        "ь": "",
-        "э": "e",
-        "ю": "yu",
-        "я": "ya",
-        "і": "i",
-        "ї": "i",
-        "є": "ye",
-        "ґ": "g",
-    }
-)
-
-# Legal-form and generic words recognised through one typo ("COMPNY", "LIMIED") or glued to a neighbour
-# ("TRADINGLIMITED", "LLCCITYIMPEX"): a mangled legal form must not pass for a distinctive word.
-_LEXICON = frozenset(
-    word
-    for word in (*_LEGAL_TOKENS, *_GENERIC, *_CANONICAL.values(), *(w for p in _PHRASES for w in p))
-    if len(word) >= 5
-)
-_LEXICON_DELETES: dict[str, str] = {}
-# A token longer than this by two or more is no one-typo spelling of a lexicon word (see `_lexicon_word`).
-_LONGEST_LEXICON = max(len(word) for word in (*_LEXICON, *_CANONICAL))
-for _word in sorted(_LEXICON | {spelling for spelling in _CANONICAL if len(spelling) >= 5}):
-    for _key in (_word, *(_word[:_i] + _word[_i + 1 :] for _i in range(len(_word)))):
-        _LEXICON_DELETES.setdefault(_key, _word)
-# Proper beginnings of the words `_rejoin` can restore, so a name with none of them skips the pair walk.
-_REJOIN_HEADS = frozenset(
-    word[:cut] for word in (*_LEXICON, *_CANONICAL) if len(word) >= 6 for cut in range(1, len(word))
-)
-# Legal forms that may be glued to the end or the start of a name word.
-_GLUED_SUFFIXES = (
-    "limited",
-    "company",
-    "corporation",
-    "incorporated",
-    "ltd",
-    "llc",
-    "inc",
-    "gmbh",
-    "corp",
-    "cjsc",
-    "ojsc",
-    "pjsc",
-    "sdnbhd",
-)
-# Short words that lose their space to the word before ("Resortand Spa", "IntegrationCo., Ltd.").
-_GLUED_TAILS = frozenset({"and", "co", "of", "the", "for", "ltd", "inc", "llc", "corp"})
-_GLUED_PREFIXES = ("llc", "ooo", "oao", "zao", "pao", "jsc", "ojsc", "pjsc", "cjsc", "company", "limited")
-# The longest spelling `_best_split` reads a glued half as (besides listed tokens).
-_LONGEST_SPELLING = max(
-    len(word) for word in (*_CANONICAL, *_STOPWORDS, *_GLUED_TAILS, *_LEGAL_TOKENS, *_EDGE_LEGAL_TOKENS)
-)
 
 # Ordinals are their numbers: "14th" and "No. 14" read "14", "Second" reads "2".
 _ORDINAL_SUFFIX = re.compile(r"([0-9]+)(?:st|nd|rd|th)")
-_NUMBER_WORDS = frozenset({"no", "nr", "num"})
 # A bracketed acronym: capitals, digits, spaces and dashes only, at least two capitals.
 # Linear: the lookahead reads at most the 14 characters a bracket may hold, and a run of spaces is entered at
 # its start only.
@@ -1041,6 +299,11 @@ class NormalisedName:
     # Other spellings of the same reading, searched like `tokens`: the name with the invisible characters
     # hidden in it read as spaces.
     spellings: tuple[tuple[str, ...], ...] = ()
+    # The name carried a legal form ("Ltd", "GmbH", "OOO"): the party is a company.
+    legal_form: bool = False
+    # The words of the name as written (casefolded, split at spaces and punctuation), when they read other
+    # than `tokens`: a word broken by a stray space is joined from these ("CloudW alk", "Prod uction").
+    words: tuple[str, ...] = ()
 
     @property
     def compact(self) -> str:
@@ -1049,11 +312,14 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined (and the other readings', " | "-separated)."""
+        """A cache key: the tokens in order, space-joined, then other readings, legal form and words."""
+        form = (" | legal form" if self.legal_form else "") + (
+            " | " + " ".join(self.words) if self.words else ""
+        )
         if not self.alternatives and not self.spellings:
-            return " ".join(self.tokens)
+            return " ".join(self.tokens) + form
         spellings = " / ".join(" ".join(tokens) for tokens in (self.tokens, *self.spellings))
-        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives)))
+        return " | ".join((spellings, *(" ".join(tokens) for tokens in self.alternatives))) + form
 
 
 def _han_number(numeral: str) -> int:
@@ -1184,10 +450,12 @@ def _strip_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _replace_phrases(tokens: list[str]) -> list[str]:
+def _replace_phrases(tokens: list[str]) -> tuple[list[str], bool]:
+    """`tokens` with multi-word phrases replaced, and whether one of them was a legal form (dropped)."""
     if _PHRASE_SIZES.keys().isdisjoint(tokens):
         # No token starts a phrase (most names).
-        return tokens
+        return tokens, False
+    legal = False
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -1202,12 +470,13 @@ def _replace_phrases(tokens: list[str]) -> list[str]:
             replacement = _PHRASES.get(tuple(tokens[i : i + size]))
             if replacement is not None:
                 out.extend(replacement)
+                legal = legal or not replacement
                 i += size
                 break
         else:
             out.append(tokens[i])
             i += 1
-    return out
+    return out, legal
 
 
 def _is_legal_form(word: str) -> bool:
@@ -1248,6 +517,26 @@ def _unglue(token: str) -> tuple[str, ...]:
             if token[:cut] in _LEXICON and token[cut:] in _LEXICON:
                 return (token[:cut], token[cut:])
     return (token,)
+
+
+def _split_glued_initials(words: list[str]) -> list[str]:
+    """Give back the first letter of a legal form written in initials and glued to the word before it.
+
+    "ANTEXS.A." reads "antexs a": the "s" of "S.A." belongs to the legal form, as the "sp" of "sp. z o.o."
+    does in "LAKE FORESTSP Z O O".
+    """
+    if "a" not in words and "z" not in words:
+        return words
+    out: list[str] = []
+    for k, word in enumerate(words):
+        after = words[k + 1 : k + 4]
+        if after[:1] == ["a"] and len(word) >= 4 and word.endswith("s") and after[1:2] in ([], ["de"], ["s"]):
+            out += [word[:-1], "s"]
+        elif after == ["z", "o", "o"] and len(word) >= 5 and word.endswith("sp"):
+            out += [word[:-2], "sp"]
+        else:
+            out.append(word)
+    return out
 
 
 def _rejoin(tokens: list[str]) -> list[str]:
@@ -1318,6 +607,7 @@ def normalise(name: str) -> NormalisedName:
     is never empty when the input is not. A Chinese name whose words the lists render in more than one way
     has those renderings as `alternatives`.
     """
+    _require_words()
     read = name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]
     if read.isascii() and "&" not in read and "%" not in read:
         # Most names: nothing for `reveal` to undo.
@@ -1338,6 +628,8 @@ def normalise(name: str) -> NormalisedName:
         tokens=normalised.tokens,
         alternatives=normalised.alternatives,
         spellings=(spaced.tokens,),
+        legal_form=normalised.legal_form,
+        words=normalised.words,
     )
 
 
@@ -1347,6 +639,7 @@ def identifying_tokens(name: str) -> tuple[str, ...]:
     Empty for a name made only of legal forms, stopwords, punctuation and invisible characters ("Co., Ltd.",
     "GmbH", "有限公司", "The", "-", a lone zero-width space).
     """
+    _require_words()
     shown = reveal(name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS]).text
     return _normalise_shown(name, shown, bare=True).tokens
 
@@ -1358,7 +651,9 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         words = (
             text.replace("'", "").replace("`", "").replace("&", " and ").translate(_ASCII_SEPARATORS).split()
         )
-        return NormalisedName(original=name, tokens=_tokens(words, bare))
+        tokens, legal_form = _tokens(words, bare)
+        written = tuple(words) if tuple(words) != tokens else ()
+        return NormalisedName(original=name, tokens=tokens, legal_form=legal_form, words=written)
     text = _APOSTROPHES.sub("", text)
     texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
     lookalike = whole_script_lookalike(shown)
@@ -1366,13 +661,17 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
         texts.append(unicodedata.normalize("NFKC", lookalike).casefold())
     renderings: list[tuple[str, ...]] = []
+    legal_form = False
     for rendered in texts:
         if not rendered.isascii():
             rendered = _strip_accents(rendered.translate(_CYRILLIC))
-        tokens = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
+        tokens, legal = _tokens(_SPLIT.split(rendered.replace("&", " and ")), bare)
+        legal_form = legal_form or legal
         if tokens not in renderings:
             renderings.append(tokens)
-    return NormalisedName(original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]))
+    return NormalisedName(
+        original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]), legal_form=legal_form
+    )
 
 
 def _han_texts(text: str) -> list[str]:
@@ -1394,25 +693,36 @@ def _han_run_words(run: str) -> tuple[str, ...]:
     return tuple("".join(choice) for choice in _combinations(pieces))
 
 
-def _tokens(words: Iterable[str], bare: bool = False) -> tuple[str, ...]:
-    """Comparable tokens of a name's words; `bare`: without the legal forms of a name made only of them."""
-    raw = _rejoin([part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])])
+def _tokens(words: Iterable[str], bare: bool = False) -> tuple[tuple[str, ...], bool]:
+    """Comparable tokens of a name's words, and whether a legal form was among them.
+
+    `bare`: without the legal forms of a name made only of them.
+    """
+    raw = _rejoin(
+        _split_glued_initials(
+            [part for token in words if token for part in _unglue(token[:_MAX_TOKEN_CHARS])]
+        )
+    )
     canonical = [_canonical(token) for token in raw]
     if not _NUMBER_WORDS.isdisjoint(canonical) and any(token.isdigit() for token in canonical):
         # "No. 28 Institute" is the "28th Institute" (in any word order; without a number, "No" is a name).
         canonical = [token for token in canonical if token not in _NUMBER_WORDS]
-    phrased = _join_initials(_replace_phrases(canonical))
+    replaced, legal_form = _replace_phrases(canonical)
+    phrased = _join_initials(replaced)
     kept = [token for token in phrased if token not in _LEGAL_TOKENS and token not in _STOPWORDS]
+    legal_form = legal_form or any(token in _LEGAL_TOKENS for token in phrased)
     while kept and kept[-1] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop()
+        legal_form = True
     while kept and kept[0] in _EDGE_LEGAL_TOKENS and len(kept) > 1:
         kept.pop(0)
+        legal_form = True
     if bare:
         kept = [token for token in kept if token not in _EDGE_LEGAL_TOKENS]
     elif not kept:
         kept = [token for token in canonical if token not in _STOPWORDS] or canonical
     # A repeated token ("Huawei Technologies Co., Ltd. (Huawei)") is one piece of evidence, not two.
-    return tuple(dict.fromkeys(kept))
+    return tuple(dict.fromkeys(kept)), legal_form
 
 
 def token_kind(token: str) -> str:
@@ -1432,7 +742,7 @@ def token_kind(token: str) -> str:
 class MatchThresholds:
     """Score thresholds: at or above `strong` a hit is a match, at or above `weak` it is held for review."""
 
-    strong: float = 0.92
+    strong: float = 0.95
     weak: float = 0.80
 
 
@@ -1454,6 +764,8 @@ _LISTED_NEIGHBOUR_DISCOUNT = 0.9
 _MAX_DISCOUNTED_LENGTH = 5
 _MAX_NEIGHBOURED_NAMES = 40
 # Spellings of a query searched: as written plus spacing repairs (see `_variants`).
+# Written words looked at for a stray space (no registered name has more; a longer one costs no more).
+_MAX_JOINED_WORDS = 32
 _MAX_VARIANTS = 4
 # Result-cache keys longer than this are not cached (no name an event may carry comes near it).
 _MAX_CACHED_KEY = 2048
@@ -1471,6 +783,19 @@ _BOUND_SLACK = 0.005
 # Query tokens whose vocabulary neighbours are remembered (tokens repeat far more than names do).
 _RESOLVED_CACHE = 200_000
 _COUNTRY_BONUS = 0.03
+# The kind of party an entry's type says it is (types the lists leave out say nothing).
+_ENTRY_KINDS = {"Individual": "person", "Entity": "company", "Vessel": "craft", "Aircraft": "craft"}
+# A business word ("technology", "group") makes a query a company's name when at most this many listed
+# persons bear it; a word makes it a person's when at least this many listed persons bear it and nearly
+# only persons (this share of the typed entries bearing it).
+_MAX_PERSONS_WITH_BUSINESS_WORD = 1
+_MIN_PERSONS_WITH_PERSON_WORD = 3
+_PERSON_WORD_SHARE = 0.9
+# Longest query word that, agreeing with a listed word only through an edit and with nothing else agreeing,
+# makes no hit (see `_score`).
+_LONE_FUZZY_MAX_LENGTH = 7
+# Longest word read as an acronym when it is the only word agreeing (see `_score`).
+_MAX_ACRONYM_LENGTH = 3
 _COUNTRY_PENALTY = 0.03
 
 
@@ -1484,6 +809,20 @@ class _Scored:
     compact: bool = False
     # Reached through an alternative rendering of a Chinese name only (see `NormalisedName`).
     alternative: bool = False
+    # Thin evidence (one short word agreeing through an edit, or one shared word between different words):
+    # a hit only with the country's support.
+    thin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """A spelling of the query searched: as written, or with its spacing repaired (see `_variants`)."""
+
+    tokens: tuple[str, ...]
+    # The words the repair made (a glued word's halves, two words joined); empty as written.
+    repaired: frozenset[str] = frozenset()
+    # Whether the repair split one word.
+    split: bool = False
 
 
 # A scored name, its final score (country included) and what the country said.
@@ -1530,6 +869,7 @@ class NameIndex:
         `supplemental` holds the positions in `names` of names that are not on the list itself but come
         from a supplemental alias table (Chinese registered names); a hit through one says so.
         """
+        _require_words()
         self.entries = tuple(entries)
         self.thresholds = thresholds
         self._name_entry = [entry_pos for entry_pos, _, _ in names]
@@ -1558,11 +898,37 @@ class NameIndex:
         # block where a tuple of int objects is a pointer chase per name.
         self._postings = {token: array("i", ids) for token, ids in postings.items()}
         self._compact = {key: tuple(ids) for key, ids in compact.items()}
+        # Adjacent words of listed names, so a glued word is cut where a listed name has its space.
+        self._bigrams = frozenset(
+            f"{first} {second}" for _, _, tokens in names for first, second in itertools.pairwise(tokens)
+        )
         self._name_token_weights = [
             tuple(self._weights[token] for token in tokens) for tokens in self._name_tokens
         ]
         self._name_weight = array("d", (sum(weights) for weights in self._name_token_weights))
         self._kinds = {token: token_kind(token) for token in self._weights}
+        # What kind of party each entry is (the list's type column: SDN-family lists carry it), and which
+        # words tell a query's kind: business words no listed person bears, and words borne almost only by
+        # listed persons.
+        self._entry_kind = [_ENTRY_KINDS.get(entry.entry_type or "") for entry in self.entries]
+        person_df: dict[str, int] = {}
+        other_df: dict[str, int] = {}
+        for entry_pos, seen in seen_per_entry.items():
+            kind = self._entry_kind[entry_pos]
+            if kind is not None:
+                counts = person_df if kind == "person" else other_df
+                for token in seen:
+                    counts[token] = counts.get(token, 0) + 1
+        self._business_words = frozenset(
+            token for token in _GENERIC if person_df.get(token, 0) <= _MAX_PERSONS_WITH_BUSINESS_WORD
+        )
+        self._person_words = frozenset(
+            token
+            for token, persons in person_df.items()
+            if persons >= _MIN_PERSONS_WITH_PERSON_WORD
+            and persons >= _PERSON_WORD_SHARE * (persons + other_df.get(token, 0))
+            and token not in _GENERIC
+        )
         self._distinctive = frozenset(token for token, kind in self._kinds.items() if kind == "distinctive")
         # Listed token weights as explanations show them.
         self._rounded_weights = {token: round(weight, 2) for token, weight in self._weights.items()}
@@ -1696,6 +1062,8 @@ class NameIndex:
             (normalised.tokens, *normalised.spellings, *normalised.alternatives),
             country,
             spellings=1 + len(normalised.spellings),
+            kind=self._party_kind(normalised),
+            words=normalised.words,
         )
         if len(normalised.key) > _MAX_CACHED_KEY:
             return result
@@ -1703,6 +1071,15 @@ class NameIndex:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def _party_kind(self, normalised: NormalisedName) -> str | None:
+        """`company` (a legal form or a business word), `person` (only words listed persons bear), or None."""
+        tokens = normalised.tokens
+        if normalised.legal_form or not self._business_words.isdisjoint(tokens):
+            return "company"
+        if len(tokens) >= 2 and self._person_words.issuperset(tokens):
+            return "person"
+        return None
 
     def _weight(self, token: str) -> float:
         weight = self._weights.get(token)
@@ -1773,16 +1150,31 @@ class NameIndex:
                             found[candidate] = similarity * discount
         return found
 
-    def _variants(self, tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined."""
-        variants = [tokens]
+    def _variants(self, tokens: tuple[str, ...], words: tuple[str, ...] = ()) -> list[_Variant]:
+        """The query tokens plus spacing repairs: one token split in two, or adjacent tokens joined.
+
+        `words` are the name's words as written, when they read other than `tokens`: two of them that
+        join into a listed word are joined before either is read as an abbreviation ("prod uction" is
+        "production", not "product uction").
+        """
+        variants = [_Variant(tokens)]
+        postings = self._postings
+        for k in range(min(len(words), _MAX_JOINED_WORDS) - 1):
+            joined = words[k] + words[k + 1]
+            if len(variants) < _MAX_VARIANTS and self._joinable(
+                joined, words[k] in postings and words[k + 1] in postings
+            ):
+                rejoined, _ = _tokens([*words[:k], joined, *words[k + 2 :]])
+                if rejoined != tokens:
+                    variants.append(_Variant(rejoined, frozenset({_canonical(joined)})))
         # Splits first: a glued token not on the list is a strong sign; joins of short tokens are common.
         # At most `_MAX_VARIANTS` in all (each copies the name, each costs a search).
         for i, token in enumerate(tokens):
             if len(token) >= 6 and token not in self._postings:
                 split = self._best_split(token)
                 if split is not None:
-                    variants.append((*tokens[:i], *split, *tokens[i + 1 :]))
+                    made = frozenset(split) - _LEGAL_FORM_WORDS
+                    variants.append(_Variant((*tokens[:i], *split, *tokens[i + 1 :]), made, True))
                     if len(variants) == _MAX_VARIANTS:
                         break
         for i in range(len(tokens) - 1):
@@ -1792,9 +1184,33 @@ class NameIndex:
             joined = _CANONICAL.get(joined, joined)
             if joined in self._postings or joined in _LEGAL_TOKENS:
                 merged = () if joined in _LEGAL_TOKENS else (joined,)
-                variants.append((*tokens[:i], *merged, *tokens[i + 2 :]))
+                variants.append(_Variant((*tokens[:i], *merged, *tokens[i + 2 :]), frozenset(merged)))
         # A repeated token is one piece of evidence ("aguilaraguilar" splits into the same word twice).
-        return [tuple(dict.fromkeys(variant)) for variant in variants if variant]
+        return [
+            _Variant(tuple(dict.fromkeys(variant.tokens)), variant.repaired, variant.split)
+            for variant in variants
+            if variant.tokens
+        ]
+
+    def _joinable(self, joined: str, both_listed: bool) -> bool:
+        """Whether two written words joined make a listed word: as spelt, as abbreviated, or (eight letters or
+        more, one of the two words not listed) through one typo ("organisation" is listed as "organization").
+        """
+        if len(joined) > self._longest_listed:
+            return False
+        if _CANONICAL.get(joined, joined) in self._postings:
+            return True
+        return len(joined) >= 8 and not both_listed and _canonical(joined) in self._postings
+
+    def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
+        """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
+
+        Each word the repair made (legal-form words aside) must agree with a listed word: "transamerica"
+        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone.
+        """
+        if scored.compact or not variant.repaired:
+            return True
+        return variant.repaired <= {scored.tokens[i] for i, _, _ in scored.pairs}
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
@@ -1811,16 +1227,25 @@ class NameIndex:
             left_form, right_form = self._listed_form(left), self._listed_form(right)
             rank: int
             parts: tuple[str, ...]
-            if right_form and (left in _STOPWORDS or (len(left) >= 3 and left in _LEGAL_TOKENS)):
+            if right_form and (
+                left in _STOPWORDS
+                or (len(left) >= 3 and left in _LEGAL_TOKENS)
+                or (left in _EDGE_LEGAL_TOKENS and len(right) >= 3)
+            ):
+                # A legal form glued to the start ("llcnk", "aokumapp"): the word alone.
                 rank, parts = len(right), (right_form,)
             elif left_form and (
-                (cut >= 4 and (right in _GLUED_TAILS or (len(right) >= 3 and _is_legal_form(right))))
-                or (cut >= 5 and right in _EDGE_LEGAL_TOKENS)
+                (cut >= 4 and right in _GLUED_TAILS)
+                or (cut >= 3 and len(right) >= 3 and _is_legal_form(right))
+                or (cut >= 5 and (right in _EDGE_LEGAL_TOKENS or right in _GLUED_LONG_TAILS))
             ):
                 # A legal form glued to the end ("tradingltd", "luminoroy"): the word alone.
                 rank, parts = len(left), (left_form,)
             elif left_form and right_form:
                 rank, parts = min(cut, len(right)), (left_form, right_form)
+                if f"{left_form} {right_form}" in self._bigrams:
+                    # Two words a listed name writes side by side ("jamiat al", not "jamia tal").
+                    rank += _MAX_TOKEN_CHARS
             else:
                 if (left_form or right_form) and min(cut, len(right)) >= 4:
                     near.append((left, right, left_form, right_form))
@@ -1862,12 +1287,18 @@ class NameIndex:
         return itertools.chain(range(2, longest + 1), range(size - longest, size - 1))
 
     def _search(
-        self, renderings: Sequence[tuple[str, ...]], country: str | None, spellings: int = 1
+        self,
+        renderings: Sequence[tuple[str, ...]],
+        country: str | None,
+        spellings: int = 1,
+        kind: str | None = None,
+        words: tuple[str, ...] = (),
     ) -> list[_Result]:
         """Names scoring at least the weak threshold for any rendering of the query, best score each.
 
         The first `spellings` renderings are the query's own spellings; the others are alternative
-        readings, held for review at most.
+        readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`);
+        `words` are the first rendering's words as written (see `_variants`).
         """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
@@ -1880,8 +1311,11 @@ class NameIndex:
                 break
             # Spacing repairs for the query's spellings only: the alternatives differ from them in
             # dictionary words, which are spelt and spaced as the dictionary says.
-            for variant in self._variants(tokens) if not alternative else (tokens,):
-                for scored in self._search_variant(variant):
+            repairs = self._variants(tokens, words if rendering == 0 else ()) if not alternative else None
+            for variant in repairs or (_Variant(tokens),):
+                for scored in self._search_variant(variant.tokens, kind):
+                    if not self._confirms(scored, variant):
+                        continue
                     if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
                         # ("工业大学" is "University of Technology" in Beijing, "Institute of Technology" in
@@ -1906,6 +1340,11 @@ class NameIndex:
             if scored.score + _COUNTRY_BONUS < self.thresholds.weak:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
+            if scored.thin:
+                if country_why != "supports":
+                    continue
+                # Thin evidence the country supports is a lead for review, never a denial.
+                score = min(score, below_strong)
             if scored.alternative:
                 score = min(score, below_strong)
             if score >= self.thresholds.weak:
@@ -1913,7 +1352,7 @@ class NameIndex:
         results.sort(key=lambda item: -item[1])
         return results
 
-    def _search_variant(self, tokens: tuple[str, ...]) -> list[_Scored]:
+    def _search_variant(self, tokens: tuple[str, ...], kind: str | None = None) -> list[_Scored]:
         infos = [self._token_info(token) for token in tokens]
         resolved = [found for found, _, _ in infos]
         weights = [weight for _, _, weight in infos]
@@ -1925,7 +1364,7 @@ class NameIndex:
         query_weight = sum(weights)
         # The same letters without spaces as a listed name: a spacing variant, whatever its tokens say.
         spaced = [
-            self._score_compact(tokens, name_id)
+            self._score_compact(tokens, name_id, kind)
             for name_id in self._compact.get("".join(tokens), ())
             if self._name_tokens[name_id] != tokens
         ]
@@ -2005,7 +1444,9 @@ class NameIndex:
         for i, found in enumerate(resolved):
             for match, similarity in found.items():
                 reverse.setdefault(match, []).append((i, similarity))
-        scored = [self._score(tokens, reverse, weights, query_weight, name_id) for _, name_id in bounded]
+        scored = [
+            self._score(tokens, reverse, weights, query_weight, name_id, kind) for _, name_id in bounded
+        ]
         return [*spaced, *scored] if spaced else scored
 
     def _posting_set(self, token: str) -> frozenset[int]:
@@ -2039,8 +1480,15 @@ class NameIndex:
         weights: list[float],
         query_weight: float,
         name_id: int,
+        kind: str | None = None,
     ) -> _Scored:
-        """Weighted Dice agreement: matched weight of both sides over the total weight of both sides."""
+        """Weighted Dice agreement: matched weight of both sides over the total weight of both sides.
+
+        `kind` is the kind of party the query names; against an entry of another kind (a company's name
+        against a listed person, a person's against a listed company, any name against a listed vessel or
+        aircraft) only a name that agrees word for word, every word on both sides, is a hit, and a hold at
+        most unless the entry is a vessel or an aircraft.
+        """
         listed = self._name_tokens[name_id]
         listed_weights = self._name_token_weights[name_id]
         options = []
@@ -2069,12 +1517,36 @@ class NameIndex:
             pairs.append((i, j, similarity))
             agreed = gain
         score = agreed / (query_weight + self._name_weight[name_id])
+        if len(pairs) == 1 and pairs[0][2] < 1.0 and len(tokens[pairs[0][0]]) <= _LONE_FUZZY_MAX_LENGTH:
+            # One short word that differs by an edit, and nothing else agreeing ("Billa" and "Bilal",
+            # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
+            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True)
         complete = len(pairs) == len(tokens) == len(listed)
-        distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         below_strong = self.thresholds.strong - 0.02
+        if self._kinds_differ(kind, name_id):
+            if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
+                return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
+            if self._entry_kind[self._name_entry[name_id]] != "craft":
+                # A company bearing a listed person's name (or the reverse) is a lead, not the party.
+                score = min(score, below_strong)
+        distinctive = [listed[j] for _, j, _ in pairs if listed[j] in self._distinctive]
         if not distinctive and not complete:
-            # Shared generic words and places are not an identity: never strong on those alone.
-            score = min(score, below_strong)
+            # Shared generic words and places are not an identity, and with other words beside them not
+            # even a lead ("United Group" and "United Electronics Group"): no hit unless the country agrees.
+            return _Scored(
+                name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+            )
+        elif len(pairs) == 1 and len(tokens) > 1 and len(listed) > 1:
+            # One shared word, and different words beside it on both sides ("Spring Airlines" and "Spring
+            # Electronics", "Delta Air Lines" and "Delta Electronic"): two names that share a word.
+            return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
+        elif len(pairs) == 1 and not complete and len(tokens[pairs[0][0]]) <= _MAX_ACRONYM_LENGTH:
+            # One shared acronym with more words on one side ("GSK" and "GSK Advance Company", "ANA
+            # Holdings" and "ANA"): thousands of companies share each three-letter acronym. No hit unless
+            # the country agrees (see `_search`).
+            return _Scored(
+                name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+            )
         elif len(pairs) == 1 and not complete:
             # One shared word, with more words on either side ("Target" vs "Target Electronics").
             score = min(score, below_strong)
@@ -2083,11 +1555,24 @@ class NameIndex:
             score = min(score, below_strong)
         return _Scored(name_id=name_id, score=min(score, 1.0), pairs=pairs, tokens=tokens)
 
-    def _score_compact(self, tokens: tuple[str, ...], name_id: int) -> _Scored:
+    def _kinds_differ(self, kind: str | None, name_id: int) -> bool:
+        """Whether a query naming a party of `kind` and the entry of `name_id` are parties of two kinds."""
+        listed = self._entry_kind[self._name_entry[name_id]]
+        if listed == "craft":
+            # A party is a company or a person, never a ship or an aircraft: a listed vessel's name is
+            # evidence only when the party bears it word for word.
+            return True
+        return kind is not None and listed is not None and kind != listed
+
+    def _score_compact(self, tokens: tuple[str, ...], name_id: int, kind: str | None = None) -> _Scored:
         """A listed name with the query's letters, spaced differently: full agreement, within the caps."""
         listed = self._name_tokens[name_id]
         score = 1.0
-        if len("".join(listed)) <= 4 or not any(token in self._distinctive for token in listed):
+        if (
+            len("".join(listed)) <= 4
+            or not any(token in self._distinctive for token in listed)
+            or self._kinds_differ(kind, name_id)
+        ):
             # A short or generic name is not an identity on spelling alone (see `_score`).
             score = self.thresholds.strong - 0.02
         return _Scored(name_id=name_id, score=score, pairs=[], tokens=tokens, compact=True)

@@ -71,12 +71,17 @@ class RuleParams(RuleWindow):
     table: ClassVar[str] = ""
 
     def dates(self) -> dict[str, date]:
-        """Every dated parameter of the table by its key (windows, thresholds' start dates...)."""
+        """Every dated parameter of the table by its key (windows, thresholds' start dates, and dates kept
+        in a table of dates, keyed `key.name`)."""
         found: dict[str, date] = {}
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
             if isinstance(value, date):
                 found[key_of(spec)] = value
+            elif isinstance(value, Mapping):
+                for name, inner in value.items():
+                    if isinstance(inner, date):
+                        found[f"{key_of(spec)}.{name}"] = inner
         return found
 
 
@@ -130,6 +135,10 @@ def convert(value: Any, hint: Any, where: str) -> Any:
                 for key, item in value.items()
             }
         )
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise RulesetError(f"{where}: expected a table, got {value!r}")
+        return parse_table(hint, value, where, str(getattr(hint, "table", hint.__name__)))
     if isinstance(hint, type) and issubclass(hint, Enum):
         try:
             return hint(value)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from screening.domain.clearances import Clearance
 from screening.domain.list_links import OwnerListMatch
 from screening.domain.lists import ListHit
 from screening.domain.model import Party
@@ -94,6 +95,11 @@ class PartyProfile:
     stale: bool = False
     owner_reviews: tuple[OwnerListMatch, ...] = ()
     """Possible list entries of the party's owners that are not evidence enough to call them listed."""
+    named_recipient_hits: tuple[ListHit, ...] = ()
+    """Matches of the party's names on the ruleset's named recipients of its country (the UAE government
+    and the UAE supplement's entities: R04), matched like any list."""
+    clearances: Mapping[str, Clearance] = field(default_factory=dict)
+    """The party's cleared matches, by list entry id (reviewers found them false positives)."""
 
     @property
     def headquarters_country(self) -> str | None:

@@ -20,12 +20,14 @@ class Family(StrEnum):
     CLASSIFICATION = "Classification (R01–R03)"
     DESTINATION = "Destination, headquarters and item rules (R04, R05, R13–R15)"
     PARTIES = "Parties and lists (R06)"
+    LICENCES = "Licences on file (R04, R05, R13, R14)"
     OWNERSHIP = "Ownership (R09–R12)"
     LEASES = "Leases (R16, R17, R20)"
     END_USE = "End use and red flags (R18, R19)"
     COMPLETENESS = "Completeness: inputs the rules need (fail closed)"
     LIFECYCLE = "Order lifecycle"
     SERVICE = "Service failures and rejected events"
+    REVIEW = "Reviews"
 
 
 class ReasonCode(StrEnum):
@@ -106,12 +108,13 @@ class ReasonCode(StrEnum):
         "IS_INFORMED_WATCHLIST",
         Family.DESTINATION,
         "R13",
-        (DENY, ALLOW),
+        (DENY, HOLD, ALLOW),
         "From 9 Apr 2025: a model named in the ruleset's is-informed list (H20, MI308, MI309), found by "
         "catalogue row or by name or alias in the product string (no catalogue row needed), or a chip "
         "outside 3A090 at or above the H20's memory (4,000 GB/s) or interconnect (900 GB/s) bandwidth, going "
         "to China/HK/Macau/D:5 or for any party headquartered (or ultimately owned) there. **deny** without "
-        "a licence, **allow** with one",
+        "a licence, **allow** with one; **hold** when only a country whose D:5 status is unsettled on the "
+        "date (Cambodia 7 Nov 2025 – 2 Feb 2026) brings the line under the notice",
         "BIS is-informed letter of 9 Apr 2025 (NVIDIA 8-K of 15 Apr 2025)",
     )
     H200_CASE_BY_CASE = (
@@ -130,10 +133,12 @@ class ReasonCode(StrEnum):
         Family.DESTINATION,
         "R15",
         (DENY, HOLD),
-        "From 13 May 2025: a PRC-designed 3A090-level IC (Ascend 910B/C/D...) in any transaction, including "
-        "remote leases. **hold** when the declared use is evaluation, teardown or benchmarking (the "
-        "guidance's exception needs review)",
-        "BIS GP10 guidance of 13 May 2025",
+        "From 13 May 2025, a PRC-designed IC meeting 3A090 in any transaction, remote leases included. A "
+        "model the guidance names (ruleset `models`: Ascend 910B, 910C, 910D and their variants): **deny**, "
+        "or **hold** when the declared use is evaluation, teardown or benchmarking (its exception). "
+        "Another PRC-designed 3A090 IC (the 2019 Ascend 910, the Hanguang 800): **hold** for review of "
+        "whether it was produced in breach of the EAR (`evidence.named_in_guidance` is null)",
+        "BIS GP10 guidance of 13 May 2025 (regulation.md §3.5, §5.4, §8 R15); 15 CFR 736.2(b)(10)",
     )
 
     # --- parties and lists -----------------------------------------------------------------------------
@@ -143,7 +148,7 @@ class ReasonCode(StrEnum):
         "R06",
         (DENY, HOLD),
         "A party (any role) strongly matches a list entry: **deny** for EL, SDN, DPL, MEU; **hold** for UVL, "
-        "SSI, CMIC, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`); a list the policy does not name takes "
+        "SSI, NS-MBS, ISN, DTC, PLC, CAP (ruleset `[lists]`); a list the policy does not name takes "
         "`[lists] default` (hold), noted in `evidence.list_policy`",
         "15 CFR 744.11, Supp. 4 to Part 744; 31 CFR 501",
     )
@@ -156,6 +161,29 @@ class ReasonCode(StrEnum):
         "15 CFR 744.11; Supp. 3 to Part 732",
     )
 
+    NON_EXPORT_LIST_MATCH = (
+        "NON_EXPORT_LIST_MATCH",
+        Family.PARTIES,
+        "R06",
+        (ALLOW,),
+        "A party matches (strongly or weakly) an entry of a list that restricts something other than exports "
+        "(ruleset `[lists] record`: NS-CMIC, a securities-investment restriction). Recorded for the reviewer "
+        "with the entry, alias and score; no hold, no deny. The same list is ignored for owners",
+        "regulation.md §0: NS-CMIC restricts securities investment and is not an export-screening list "
+        "(OFAC, 10 Dec 2021; E.O. 13959)",
+    )
+    LIST_MATCH_CLEARED = (
+        "LIST_MATCH_CLEARED",
+        Family.PARTIES,
+        "R06",
+        (ALLOW,),
+        "A possible match a reviewer released as a false positive for this party (same party identity, same "
+        "list entry, entry content unchanged since: its SHA-256 matches). `evidence.clearance` says who "
+        "cleared it, when and on which review. Never clears a match the list policy denies. When the entry "
+        "changes in a new list version the clearance lapses and the match is held again "
+        "(`POSSIBLE_LIST_MATCH` with `evidence.clearance_lapsed`)",
+        "15 CFR 744.11; Supp. 3 to Part 732 (the exporter's own adjudication, kept on record)",
+    )
     NAME_OBFUSCATED = (
         "NAME_OBFUSCATED",
         Family.PARTIES,
@@ -175,6 +203,87 @@ class ReasonCode(StrEnum):
         "A party's names identify no one: empty once read, punctuation only, a legal form alone, a "
         "placeholder (TBD, N/A, unknown, XXX...). Lists apply to every party, so this holds any event",
         "15 CFR 744.11; Supp. No. 3 to Part 732; contract failure semantics",
+    )
+
+    # --- licences on file ------------------------------------------------------------------------------
+    LICENCE_VERIFIED = (
+        "LICENCE_VERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (ALLOW,),
+        "A licence or NAC/ACA the event names is in the licence store, active, within its dates, for the "
+        "parties it names; `evidence` has the stored record, the balance before this event and the lines "
+        "drawn down on `allow` (`draws`)",
+        "15 CFR 750.7 (licence terms and conditions), 740.8; 15 CFR 762 (records)",
+    )
+    LICENCE_UNVERIFIED = (
+        "LICENCE_UNVERIFIED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event describes a licence (ECCN or destination) the licence store does not hold: written only "
+        "in the event. The rules count it as described; held unless `licences.trust_event_licences` is set",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_UNKNOWN = (
+        "LICENCE_UNKNOWN",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence by number alone and the licence store does not hold it: what it covers "
+        "cannot be told. Held (whatever the trust setting)",
+        "15 CFR 750.7; contract failure semantics",
+    )
+    LICENCE_EXPIRED = (
+        "LICENCE_EXPIRED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is not valid on the decision date (after `valid_until`, or before `valid_from`)",
+        "15 CFR 750.7(g) (validity period)",
+    )
+    LICENCE_REVOKED = (
+        "LICENCE_REVOKED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence is revoked or suspended (`evidence.status`)",
+        "15 CFR 750.8 (revocation and suspension)",
+    )
+    LICENCE_MISMATCH = (
+        "LICENCE_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event's description of a stored licence contradicts the record: another type, an ECCN or a "
+        "destination the licence does not name",
+        "15 CFR 750.7",
+    )
+    LICENCE_PARTY_MISMATCH = (
+        "LICENCE_PARTY_MISMATCH",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The stored licence names a consignee or end user and the event's buyer / end user (lessee) is "
+        "another party (by party id, else by name and country)",
+        "15 CFR 750.7 (parties to the licence); 740.8(b) (NAC: one consignee, one end user)",
+    )
+    LICENCE_EXHAUSTED = (
+        "LICENCE_EXHAUSTED",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "Drawing this event's quantities down would exceed the licence's remaining quantity (checked "
+        "atomically with the draw-downs of the batch: the event is held instead of published as `allow`)",
+        "15 CFR 750.7 (licence quantity)",
+    )
+    LICENCES_UNAVAILABLE = (
+        "LICENCES_UNAVAILABLE",
+        Family.LICENCES,
+        "R04, R05, R13, R14",
+        (HOLD,),
+        "The event names a licence and the licence store cannot be read",
+        "Contract failure semantics (never allow on failure)",
     )
 
     # --- ownership -------------------------------------------------------------------------------------
@@ -407,6 +516,20 @@ class ReasonCode(StrEnum):
     )
 
     # --- lifecycle -------------------------------------------------------------------------------------
+    DECISION_DATE = (
+        "DECISION_DATE",
+        Family.LIFECYCLE,
+        "—",
+        (ALLOW,),
+        "Any decision not made as of its `occurred_at` (without this reason, it was): the date its rules "
+        "applied as of and why (`evidence.decided_as_of`, `basis`, `why`). An "
+        "order: its `ship_date`, else its own date (`occurred_at`, or `received_at` when that is "
+        "implausibly later); a ship date before the event's own date is not believed. A lease: each day of "
+        "its access period not passed on which the rules differ (`evidence.dates_considered`, with the "
+        "outcome on each); the strictest counts. A rescreen: no earlier than the rescreen's date",
+        "regulation.md §8 (rules are date-aware); what is open is screened against the rules of the day "
+        "the goods move or the compute is used",
+    )
     ORDER_CANCELLED = (
         "ORDER_CANCELLED",
         Family.LIFECYCLE,
@@ -465,4 +588,26 @@ class ReasonCode(StrEnum):
         "The event's `occurred_at` is far from when the service received it; it is decided as of the later "
         "of the two",
         "Contract failure semantics",
+    )
+
+    # --- reviews ---------------------------------------------------------------------------------------
+    REVIEW_RELEASED = (
+        "REVIEW_RELEASED",
+        Family.REVIEW,
+        "—",
+        (ALLOW,),
+        "Reviewers released a hold (`trigger: review`): one reviewer, or two different ones when the hold "
+        "carries a possible match against a deny list, an ownership reason or a red flag (four eyes). "
+        "`evidence.reviews` holds every review; the released reasons are kept downgraded to `allow` with "
+        "`evidence.outcome_before_review`",
+        "Supp. 3 to Part 732 (resolving red flags); 15 CFR 762 (records)",
+    )
+    REVIEW_CONFIRMED = (
+        "REVIEW_CONFIRMED",
+        Family.REVIEW,
+        "—",
+        (DENY,),
+        "A reviewer confirmed a hold: the transaction is denied (`trigger: review`); `evidence.reviews` "
+        "holds the review, the held reasons are kept as they were",
+        "Supp. 3 to Part 732; 15 CFR 762 (records)",
     )

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
+from screening.domain.licensing import LicenceBook, Shortfall
 from screening.domain.lists import ListPolicy
 from screening.domain.model import Event, Lease, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
@@ -150,6 +151,13 @@ class RuleContext:
     bandwidth_unknown: tuple[bool, ...] = ()
     lists_available: bool = True
     event_id_reused: bool = False
+    licence_book: LicenceBook | None = None
+    """What the licence store says about the licences the event names (None: no store consulted, the
+    licences count as the event states them)."""
+    claimed_licences: tuple[Licence, ...] = ()
+    """The licences as the event names them (`event.licences` holds what the rules count)."""
+    licence_shortfalls: tuple[Shortfall, ...] = ()
+    """Draw-downs of this event the licences' balances could not cover (LICENCE_EXHAUSTED)."""
 
     def __post_init__(self) -> None:
         if not self.watched:
@@ -300,6 +308,19 @@ def mentions(text: str, words: Sequence[str]) -> bool:
     """Whether `text` contains any of `words` (case-insensitive, whole words or phrases)."""
     folded = text.casefold()
     return any(re.search(rf"\b{re.escape(str(word).casefold())}", folded) for word in words)
+
+
+def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
+    """The first of `terms` that `text` mentions as a whole word or phrase (case-insensitive; a term
+    ending in `*` matches any ending: "weapon*" finds "weapons" and "weaponry"), or None. Typographic
+    apostrophes count as straight ones."""
+    folded = text.casefold().replace("\u2019", "'")
+    for term in terms:
+        word = str(term).casefold()
+        pattern = rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b"
+        if re.search(pattern, folded):
+            return str(term)
+    return None
 
 
 def is_lease(event: Event) -> bool:

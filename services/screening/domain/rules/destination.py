@@ -8,14 +8,17 @@ included.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import ClassVar
 
 from screening.domain.catalogue import alias_key
 from screening.domain.classification import ItemResult
+from screening.domain.countries import CountryGroups
+from screening.domain.lists import ListEntry
 from screening.domain.model import Event, Item, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
+from screening.domain.profiles import PartyProfile
 from screening.domain.reasons import ReasonCode
 from screening.domain.rules.base import (
     Leg,
@@ -91,9 +94,42 @@ class H200LicenceScope:
 
 
 # ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NamedRecipient:
+    """One recipient a country-group relief is limited to (`[[rules.destination.named_recipients]]`)."""
+
+    table: ClassVar[str] = "rules.destination.named_recipients"
+    country: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "entity"  # "government" or "entity"
+
+    def entry(self) -> ListEntry:
+        """The recipient as a list entry, so that it is matched by name and alias like any list."""
+        return ListEntry(
+            entry_id=f"{self.country}:{self.name}",
+            source=NAMED_RECIPIENTS,
+            name=self.name,
+            alt_names=self.aliases,
+            countries=(self.country,),
+            entry_type=self.kind,
+        )
+
+
+NAMED_RECIPIENTS = "NAMED_RECIPIENTS"
+"""The list code of the ruleset's named recipients in match evidence."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DestinationParams(RuleParams):
-    """`[rules.destination]`: R04's window, its Oct-2022 scope, and when NAC and ACA opened."""
+    """`[rules.destination]`: R04's window, its Oct-2022 scope, when NAC and ACA opened, and the country-group
+    reliefs that reach only named recipients.
+
+    `named_recipients_from` maps a country to the date from which its group change relieves only the
+    recipients `named_recipients` names (91 FR 43034: the UAE joined A:5 on 10 Jul 2026 for the UAE
+    government and the entities of a new supplement). Any other recipient there is screened as the day
+    before that date.
+    """
 
     table: ClassVar[str] = "rules.destination"
     legacy_until: date | None = None
@@ -101,6 +137,18 @@ class DestinationParams(RuleParams):
     legacy_macau_from: date | None = None
     nac_from: date | None = None
     aca_from: date | None = None
+    named_recipients_from: Mapping[str, date] = field(default_factory=dict)
+    named_recipients: tuple[NamedRecipient, ...] = ()
+
+    def __post_init__(self) -> None:
+        stray = sorted({r.country for r in self.named_recipients} - set(self.named_recipients_from))
+        if stray:
+            raise ValueError(f"named_recipients of {stray[0]} but no named_recipients_from date for it")
+
+    def relief_limited(self, destination: str | None, on: date) -> date | None:
+        """The date from which `destination`'s relief reaches only named recipients, when in force on `on`."""
+        since = self.named_recipients_from.get(destination or "")
+        return since if since is not None and on >= since else None
 
 
 class DestinationRule:
@@ -151,6 +199,7 @@ class DestinationRule:
             return []
         line = result.classification.line_id
         legacy = params.legacy_until is not None and on <= params.legacy_until
+        relief: Reason | date | None = None
         if legacy:
             # 87 FR 62186 (Oct 2022) and 88 FR 2821 (Macau, 17 Jan 2023).
             scope = set(params.legacy_destinations)
@@ -160,9 +209,14 @@ class DestinationRule:
                 return []
             d5 = True
         else:
-            if not countries.needs_advanced_computing_licence(destination, on):
+            relief = self._relief(context, result, destination)
+            if isinstance(relief, Reason):
+                return [relief]
+            # A recipient the relief does not name is screened with the country's groups of the day before.
+            groups_on = relief or on
+            if not countries.needs_advanced_computing_licence(destination, groups_on):
                 return []
-            d5 = countries.is_d5_or_macau(destination, on)
+            d5 = countries.is_d5_or_macau(destination, groups_on)
         review = countries.in_review_window(destination, on)
         if review is not None:
             d5 = False  # unsettled D:5 status: treat as D:1 and flag (hold below)
@@ -212,6 +266,17 @@ class DestinationRule:
             f"none on file (15 CFR 742.6(a)(6)){hbm_note}"
         )
         evidence["group"] = "D1_D4"
+        if not legacy and relief is not None:
+            named = params.named_recipients_from[destination]
+            message += (
+                f"; from {named.isoformat()} only {destination}'s named recipients (its government and the "
+                f"entities of the supplement) are relieved, and {', '.join(self._unnamed(context))} is not "
+                "one of them: screened as before that date"
+            )
+            evidence["named_recipients_only"] = {
+                "since": named.isoformat(),
+                "not_named": self._unnamed(context),
+            }
         if review is not None:
             message += f"; {destination}'s D:5 status is changing on {review.effective.isoformat()}: review"
             evidence["country_group_review"] = review.evidence()
@@ -223,6 +288,47 @@ class DestinationRule:
                 message=message,
                 evidence=evidence,
             )
+        ]
+
+    def _relief(self, context: RuleContext, result: ItemResult, destination: str) -> Reason | date | None:
+        """How a relief limited to named recipients applies to `destination`: None when there is none; an
+        explanation (allow) when every recipient is named; else the day before the relief, whose country
+        groups the line is screened with."""
+        since = self.params.relief_limited(destination, context.on)
+        if since is None:
+            return None
+        unnamed = self._unnamed(context)
+        if unnamed:
+            return since - timedelta(days=1)
+        matched = [
+            {"party_role": p.party.role, **hit.evidence()}
+            for p in context.transfer.recipients
+            for hit in p.named_recipient_hits
+            if hit.strong
+        ]
+        return Reason(
+            code=ReasonCode.DEST_ADV_COMPUTE,
+            outcome=Outcome.ALLOW,
+            line_id=result.classification.line_id,
+            message=(
+                f"{result.classification.eccn} to {destination}: every recipient is named among those "
+                f"{destination}'s country-group change of {since.isoformat()} relieves (its government and "
+                "the entities of the supplement): no licence needed for the destination"
+            ),
+            evidence={
+                "destination": destination,
+                "eccn": result.classification.eccn,
+                "named_recipients_only": {"since": since.isoformat(), "matched": matched},
+            },
+        )
+
+    @staticmethod
+    def _unnamed(context: RuleContext) -> list[str]:
+        """Roles of the recipients (buyer, end user, lessee) no named recipient strongly matches."""
+        return [
+            p.party.role
+            for p in context.transfer.recipients
+            if not any(hit.strong for hit in p.named_recipient_hits)
         ]
 
 
@@ -506,6 +612,26 @@ class IsInformedParams(RuleParams):
         )
 
 
+def _d5_claims(profile: PartyProfile, countries: CountryGroups, on: date) -> str | None:
+    """The D:5/Macau country that puts `profile` under the headquarters test: a stated headquarters, else
+    its ultimate parent's."""
+    claimed = d5_headquarters(profile, countries, on)
+    if claimed is not None:
+        return claimed
+    parent = profile.ultimate_parent_hq_country
+    return parent if countries.is_d5_or_macau(parent, on) else None
+
+
+def _settled_d5(profile: PartyProfile, countries: CountryGroups, on: date) -> bool:
+    """Whether `profile` is headquartered (or ultimately owned) in D:5/Macau through a country whose D:5
+    status is not under review on `on`."""
+    claims = [c for c in profile.headquarters_claims if countries.is_d5_or_macau(c, on)]
+    parent = profile.ultimate_parent_hq_country
+    if countries.is_d5_or_macau(parent, on):
+        claims.append(parent or "")
+    return any(countries.in_review_window(c, on) is None for c in claims)
+
+
 def _contains(tokens: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     """Whether `wanted` appears as a contiguous run of `tokens`."""
     size = len(wanted)
@@ -564,6 +690,17 @@ class IsInformedRule:
         ]
         if not hits and not hq_parties:
             return []
+        # A country whose D:5 status is unsettled on the date (Cambodia, 7 Nov 2025 - 2 Feb 2026) is treated
+        # as D:1 and flagged, as R04 and R05 do: when it is the only reason the notice reaches the line, hold.
+        settled = [d for d in hits if d in named or countries.in_review_window(d, on) is None] + [
+            p.party.role for p in hq_parties if _settled_d5(p, countries, on)
+        ]
+        review = None
+        if not settled:
+            unsettled = [*hits, *(_d5_claims(p, countries, on) for p in hq_parties)]
+            review = next(
+                (found for c in unsettled if (found := countries.in_review_window(c, on)) is not None), None
+            )
         licence = licence_covers(
             event.licences, result.classification.eccn or "is-informed", destination, on, ["license"]
         )
@@ -601,6 +738,20 @@ class IsInformedRule:
             evidence.update(watched.evidence)
         if not hits:
             evidence["headquartered_parties"] = [p.party.role for p in hq_parties]
+        if review is not None:
+            evidence["country_group_review"] = review.evidence()
+            return [
+                Reason(
+                    code=ReasonCode.IS_INFORMED_WATCHLIST,
+                    outcome=Outcome.HOLD,
+                    line_id=line,
+                    message=(
+                        f"{what}: the notice reaches it only through {review.country}, whose D:5 status is "
+                        f"unsettled until {review.effective.isoformat()} (treated as D:1): review"
+                    ),
+                    evidence=evidence,
+                )
+            ]
         return [
             Reason(
                 code=ReasonCode.IS_INFORMED_WATCHLIST,
@@ -617,23 +768,41 @@ class IsInformedRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrcAdvancedIcParams(RuleParams):
-    """`[rules.prc_advanced_ic]`: the GP10 guidance's date, models, and the words of its exception."""
+    """`[rules.prc_advanced_ic]`: the GP10 guidance's date, the models it names, and the words of its
+    exception."""
 
     table: ClassVar[str] = "rules.prc_advanced_ic"
     models: tuple[str, ...]
     evaluation_words: tuple[str, ...]
 
+    def named(self, line: Item, result: ItemResult) -> str | None:
+        """The guidance's model `line` is (its catalogue model or product name contains the model's name as
+        a run of words: "Ascend 910B" names the 910B1-910B4 and the 910B Pro), or None."""
+        texts = [text for text in (result.model, line.product) if text]
+        texts.extend(accelerator.product for accelerator in line.accelerators)
+        for model in self.models:
+            wanted = alias_key(model)
+            if wanted and any(_contains(alias_key(text), wanted) for text in texts):
+                return model
+        return None
+
 
 class PrcAdvancedIcRule:
-    """R15: PRC-designed 3A090-level ICs (Ascend 910B/C/D): General Prohibition 10 guidance.
+    """R15: PRC-designed 3A090-level ICs under the General Prohibition 10 guidance of 13 May 2025.
 
-    Any dealing counts, remote access included, so this rule does not need an export.
+    The guidance names the Ascend 910B, 910C and 910D (`[rules.prc_advanced_ic] models`) as likely produced
+    in breach of the EAR: dealing in one is denied, or held when declared for evaluation only (the
+    guidance's exception). Another PRC-designed IC that meets 3A090 (the 2019 Ascend 910, the Hanguang 800)
+    is within the guidance's scope ("any PRC-designed 3A090 IC", regulation.md §5.4) but not named: whether
+    it was produced in breach (e.g. fabricated before the 2020 Huawei foreign-direct-product rule) is a fact
+    to establish, so it is held for review, never denied on the designer's nationality alone. Any dealing
+    counts, remote access included, so this rule does not need an export.
     """
 
     rule_id: ClassVar[str] = "R15"
     name: ClassVar[str] = "prc_advanced_ic"
     title: ClassVar[str] = "PRC-designed advanced-computing ICs (General Prohibition 10 guidance)"
-    citation: ClassVar[str] = "BIS GP10 guidance of 13 May 2025"
+    citation: ClassVar[str] = "BIS GP10 guidance of 13 May 2025; 15 CFR 736.2(b)(10)"
     inputs: ClassVar[tuple[Input, ...]] = (Input.ITEM_MODEL, Input.DECLARED_USE, Input.EVENT_DATE)
     codes: ClassVar[tuple[ReasonCode, ...]] = (ReasonCode.PRC_ADV_IC_GP10,)
     scope: ClassVar[Scope] = Scope.MOVEMENT
@@ -643,38 +812,65 @@ class PrcAdvancedIcRule:
         self.params = params
 
     def evaluate(self, context: RuleContext) -> Sequence[Reason]:
-        """Deny each PRC-designed advanced IC; hold it when declared for evaluation only."""
+        """Deny each named PRC advanced IC (hold when declared for evaluation only); hold other PRC-designed
+        3A090 ICs for review."""
         if not self.params.in_force(context.on):
             return []
-        return [reason for result in context.items for reason in self._item(context, result)]
+        return [
+            reason
+            for line, result in zip(context.event.items, context.items, strict=True)
+            for reason in self._item(context, line, result)
+        ]
 
-    def _item(self, context: RuleContext, result: ItemResult) -> list[Reason]:
+    def _item(self, context: RuleContext, line: Item, result: ItemResult) -> list[Reason]:
         if not result.prc_designed or not result.advanced_computing:
             return []
         end_use = context.declared_use
-        line = result.classification.line_id
+        line_id = result.classification.line_id
+        named = self.params.named(line, result)
+        what = result.model or line.product
+        evidence: dict[str, object] = {
+            "model": result.model,
+            "named_in_guidance": named,
+            "eccn": result.classification.eccn,
+            "declared_use": end_use or None,
+        }
+        if named is None:
+            return [
+                Reason(
+                    code=ReasonCode.PRC_ADV_IC_GP10,
+                    outcome=Outcome.HOLD,
+                    line_id=line_id,
+                    message=(
+                        f"{what} is a PRC-designed IC that meets {result.classification.eccn} but is not one "
+                        f"the GP10 guidance names ({', '.join(self.params.models)}): whether it was produced "
+                        "in breach of the EAR needs review"
+                    ),
+                    evidence=evidence,
+                )
+            ]
         if mentions(end_use, self.params.evaluation_words):
             return [
                 Reason(
                     code=ReasonCode.PRC_ADV_IC_GP10,
                     outcome=Outcome.HOLD,
-                    line_id=line,
+                    line_id=line_id,
                     message=(
-                        f"{result.model or 'PRC-designed advanced IC'}: declared for evaluation only; "
-                        "the GP10 guidance exception needs review"
+                        f"{what} ({named}, named in the GP10 guidance): declared for evaluation only; the "
+                        "guidance's exception needs review"
                     ),
-                    evidence={"model": result.model, "declared_use": end_use},
+                    evidence=evidence,
                 )
             ]
         return [
             Reason(
                 code=ReasonCode.PRC_ADV_IC_GP10,
                 outcome=Outcome.DENY,
-                line_id=line,
+                line_id=line_id,
                 message=(
-                    f"{result.model or 'PRC-designed advanced IC'} is a PRC 3A090-level IC: dealing in it "
-                    "risks General Prohibition 10 (BIS guidance of 13 May 2025)"
+                    f"{what} ({named}) is a PRC 3A090-level IC the GP10 guidance names: dealing in it risks "
+                    "General Prohibition 10 (BIS guidance of 13 May 2025)"
                 ),
-                evidence={"model": result.model, "declared_use": end_use or None},
+                evidence=evidence,
             )
         ]

@@ -10,7 +10,7 @@ from typing import ClassVar
 from screening.domain.model import Lease, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.reasons import ReasonCode
-from screening.domain.rules.base import RuleContext, Scope, d5_headquarters, mentions
+from screening.domain.rules.base import RuleContext, Scope, d5_headquarters, mentions, mentions_terms
 from screening.domain.rules.inputs import Input
 
 # "3e26 FLOP", "3 x 10^26 FLOP", "3×10²⁶ operations": a declared training-compute estimate. A number is
@@ -79,16 +79,18 @@ class AiTrainingRule:
             return []
         if not mentions(declared, self.params.training_words):
             return []
-        if mentions(declared, self.params.prohibited_end_use_words):
+        term = mentions_terms(declared, self.params.prohibited_end_use_words)
+        if term is not None:
             return [
                 Reason(
                     code=ReasonCode.AI_TRAINING_END_USE,
                     outcome=Outcome.DENY,
                     message=(
-                        "declared AI training for a military or WMD end use: a licence is required "
-                        "(15 CFR 744.6, 744.22, 744.23; BIS policy statement of 13 May 2025)"
+                        "declared AI training for a military, military-intelligence or WMD end use "
+                        f"({term!r}): a licence is required (15 CFR 744.6, 744.22, 744.23; BIS policy "
+                        "statement of 13 May 2025)"
                     ),
-                    evidence={"declared_use": declared},
+                    evidence={"declared_use": declared, "matched_term": term},
                 )
             ]
         reasons: list[Reason] = []
@@ -98,6 +100,13 @@ class AiTrainingRule:
             country = hq if hq is not None else parent_hq
             if not countries.is_d5_or_macau(country, on):
                 continue
+            evidence: dict[str, object] = {
+                "declared_use": declared,
+                "headquarters_or_parent_country": country,
+            }
+            review = countries.in_review_window(country, on)
+            if review is not None:  # Cambodia 7 Nov 2025 - 2 Feb 2026: D:1 and flagged, as R04/R05
+                evidence["country_group_review"] = review.evidence()
             reasons.append(
                 Reason(
                     code=ReasonCode.AI_TRAINING_END_USE,
@@ -109,7 +118,7 @@ class AiTrainingRule:
                         "check the end use "
                         "and end user (BIS policy statement of 13 May 2025)"
                     ),
-                    evidence={"declared_use": declared, "headquarters_or_parent_country": country},
+                    evidence=evidence,
                 )
             )
         return reasons

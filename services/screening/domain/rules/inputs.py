@@ -21,8 +21,9 @@ class Input(StrEnum):
         return member
 
     EVENT_DATE = (
-        "event date (`occurred_at`)",
-        "Required by the contract: an event without it is rejected (`INVALID_EVENT`).",
+        "decision date (`ship_date`, the lease's `start`..`end`, else `occurred_at`)",
+        "`occurred_at` is required by the contract: an event without it is rejected (`INVALID_EVENT`); "
+        "without a ship date or access period the event is decided as of `occurred_at`.",
     )
     SHIP_TO = (
         "ship-to country (`ship_to_country`)",

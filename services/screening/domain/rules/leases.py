@@ -151,6 +151,9 @@ class RemoteAccessRule:
                 continue
             evidence: dict[str, object] = {"headquarters_country": hq}
             where = f"headquartered in {countries.canonical(hq)}"
+            review = countries.in_review_window(claimed or parent_hq, on)
+            if review is not None:  # Cambodia 7 Nov 2025 - 2 Feb 2026: D:1 and flagged, as R04/R05
+                evidence["country_group_review"] = review.evidence()
             if profile.ownership is not None and profile.ownership.ultimate_parent is not None:
                 parent = profile.ownership.ultimate_parent
                 evidence["ultimate_parent"] = parent.evidence()
@@ -207,7 +210,7 @@ class LifecycleRule:
             {**hit.evidence(), "party_role": profile.party.role, "listed_on": hit.entry.start_date}
             for profile in context.profiles
             for hit in profile.hits
-            if hit.strong
+            if hit.strong and not context.list_policy.record_only(hit.entry.source)
         ]
         message = f"lease {event.lease_id} terminated: no new access is granted (R20)"
         evidence: dict[str, object] = {}

@@ -32,10 +32,16 @@ class OfacParams(RuleParams):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AffiliatesParams(RuleParams):
-    """`[rules.affiliates]`: the BIS Affiliates rule's window, its suspension, and the lists that seed it."""
+    """`[rules.affiliates]`: the BIS Affiliates rule's window, its suspension, and the lists that seed it.
+
+    The rule's seeds are the Entity List, the MEU List and SDNs designated under the programmes 15 CFR
+    744.8(a)(1) lists, not every SDN (regulation.md §4.2): `sdn_programs` are those programmes' CSL tags,
+    and an SDN entry carrying one seeds as `SDN:744.8` (`screening.domain.list_links.seed_codes`).
+    """
 
     table: ClassVar[str] = "rules.affiliates"
     seed_lists: frozenset[str]
+    sdn_programs: frozenset[str] = frozenset()
 
 
 def _high_risk(context: RuleContext, profile: PartyProfile) -> bool:
@@ -331,6 +337,8 @@ class OwnerListReviewRule:
         for profile in context.profiles:
             by_owner: dict[str, list[OwnerListMatch]] = {}
             for match in profile.owner_reviews:
+                if match.hit is not None and context.list_policy.record_only(match.hit.entry.source):
+                    continue  # an investment list (NS-CMIC) has no export consequence for an owner either
                 by_owner.setdefault(match.entity_id, []).append(match)
             role, name = profile.party.role, profile.party.name
             for owner_id, matches in by_owner.items():

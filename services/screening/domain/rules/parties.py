@@ -6,6 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import ClassVar
 
+from screening.domain.clearances import entry_fingerprint
 from screening.domain.disguise import identifies_no_one, reveal
 from screening.domain.lists import ListPolicy
 from screening.domain.model import Outcome, Reason
@@ -18,7 +19,11 @@ from screening.domain.rules.inputs import Input
 class ListedPartyRule:
     """R06: a strong match takes the list's outcome (`[lists]`); a weaker one is held for adjudication.
 
-    A list the policy does not name takes the policy's default (hold): a new list never fails open.
+    A list the policy does not name takes the policy's default (hold): a new list never fails open. A
+    match on a record-only list (NS-CMIC, an investment restriction) is recorded with an `allow` outcome
+    (`NON_EXPORT_LIST_MATCH`): the reviewer sees it, nothing is held for it. A held match a reviewer
+    cleared for this party, against the entry as it still is, is recorded as cleared (allow); once the
+    entry changed, it is held again with the lapsed clearance in its evidence.
     """
 
     rule_id: ClassVar[str] = "R06"
@@ -26,7 +31,12 @@ class ListedPartyRule:
     title: ClassVar[str] = "A party on a control list (Entity List, SDN, DPL, MEU and the others)"
     citation: ClassVar[str] = "15 CFR 744.11, Supp. 4 to Part 744; 31 CFR 501"
     inputs: ClassVar[tuple[Input, ...]] = (Input.PARTY_NAMES, Input.PARTY_COUNTRY, Input.LIST_MATCHES)
-    codes: ClassVar[tuple[ReasonCode, ...]] = (ReasonCode.LISTED_PARTY, ReasonCode.POSSIBLE_LIST_MATCH)
+    codes: ClassVar[tuple[ReasonCode, ...]] = (
+        ReasonCode.LISTED_PARTY,
+        ReasonCode.POSSIBLE_LIST_MATCH,
+        ReasonCode.NON_EXPORT_LIST_MATCH,
+        ReasonCode.LIST_MATCH_CLEARED,
+    )
     scope: ClassVar[Scope] = Scope.PARTIES
     Params: ClassVar[type[Parameters]] = ListPolicy
 
@@ -43,6 +53,12 @@ class ListedPartyRule:
                 code = ReasonCode.LISTED_PARTY if hit.strong else ReasonCode.POSSIBLE_LIST_MATCH
                 evidence: dict[str, object] = {"list_hit": hit.evidence()}
                 unnamed = ""
+                if self.policy.record_only(hit.entry.source):
+                    code = ReasonCode.NON_EXPORT_LIST_MATCH
+                    unnamed = (
+                        f"; {hit.entry.source} restricts investment, not exports: recorded for review, "
+                        "no export consequence"
+                    )
                 if not self.policy.names(hit.entry.source):
                     evidence["list_policy"] = (
                         f"none for {hit.entry.source}: default {self.policy.default.value}"
@@ -50,16 +66,40 @@ class ListedPartyRule:
                     unnamed = (
                         f"; the ruleset has no policy for {hit.entry.source}: {outcome.value} by default"
                     )
+                message = (
+                    f"{profile.party.role} {profile.party.name!r} {strength} {hit.entry.source} "
+                    f"entry {hit.entry.name!r} (as {hit.matched_name!r}, score {hit.score:.2f}){unnamed}"
+                )
+                clearance = profile.clearances.get(hit.entry.entry_id) if outcome is Outcome.HOLD else None
+                if clearance is not None:
+                    now_hash = entry_fingerprint(hit.entry)
+                    if now_hash == clearance.entry_hash:
+                        evidence["clearance"] = clearance.evidence()
+                        reasons.append(
+                            Reason(
+                                code=ReasonCode.LIST_MATCH_CLEARED,
+                                outcome=Outcome.ALLOW,
+                                party_role=profile.party.role,
+                                message=(
+                                    f"{message}: cleared as a false positive by "
+                                    f"{' and '.join(clearance.reviewers)} on {clearance.cleared_at.date()} "
+                                    f"(review {clearance.review_id}); the entry is unchanged since"
+                                ),
+                                evidence=evidence,
+                            )
+                        )
+                        continue
+                    evidence["clearance_lapsed"] = {**clearance.evidence(), "entry_sha256_now": now_hash}
+                    message += (
+                        f"; cleared by {' and '.join(clearance.reviewers)} on {clearance.cleared_at.date()}, "
+                        "but the entry has changed since: held again"
+                    )
                 reasons.append(
                     Reason(
                         code=code,
                         outcome=outcome,
                         party_role=profile.party.role,
-                        message=(
-                            f"{profile.party.role} {profile.party.name!r} {strength} {hit.entry.source} "
-                            f"entry {hit.entry.name!r} (as {hit.matched_name!r}, score {hit.score:.2f})"
-                            f"{unnamed}"
-                        ),
+                        message=message,
                         evidence=evidence,
                     )
                 )

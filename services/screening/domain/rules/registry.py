@@ -13,8 +13,9 @@ from typing import Protocol, TypeVar
 
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
+from screening.domain.licensing import LicenceBook, Shortfall
 from screening.domain.lists import ListPolicy
-from screening.domain.model import Event, Reason
+from screening.domain.model import Event, Licence, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
 from screening.domain.rules.base import NoParameters, Rule, RuleContext, Scope, transfer_of
@@ -53,6 +54,7 @@ from screening.domain.rules.integrity import (
     ListsUnavailableRule,
 )
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
+from screening.domain.rules.licences import LicenceOnFileRule
 from screening.domain.rules.ownership import (
     AffiliatesParams,
     AffiliatesRule,
@@ -107,6 +109,7 @@ RULES: tuple[type[Rule], ...] = (
     ShipToMismatchRule,
     ResellerEndUserRule,
     IntermediaryHeadquartersRule,
+    LicenceOnFileRule,
     # inputs the rules above need
     DestinationUnknownRule,
     OriginUnknownRule,
@@ -146,6 +149,9 @@ def build_context(
     on: date | None = None,
     lists_available: bool = True,
     event_id_reused: bool = False,
+    licence_book: LicenceBook | None = None,
+    claimed_licences: tuple[Licence, ...] = (),
+    licence_shortfalls: tuple[Shortfall, ...] = (),
 ) -> RuleContext:
     """The context the rules read for `event`, with the per-date facts worked out from `ruleset`.
 
@@ -183,6 +189,9 @@ def build_context(
         bandwidth_unknown=bandwidth_unknown,
         lists_available=lists_available,
         event_id_reused=event_id_reused,
+        licence_book=licence_book,
+        claimed_licences=claimed_licences,
+        licence_shortfalls=licence_shortfalls,
     )
 
 
