@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import io
 import os
@@ -476,6 +477,9 @@ async def main(args: argparse.Namespace) -> int:
             instance.stop(signal.SIGTERM)
         if not args.keep_services:
             await asyncio.to_thread(services.down)
+    raw = {"t0": run.t0, "sent": run.sent, "decisions": run.decisions, "resent": run.resent}
+    raw["faults"] = [fault.__dict__ for fault in run.faults]
+    (logs / "run.json").write_bytes(orjson.dumps(raw))  # the observations, should the analysis change
     report = analyse(run, expected, args)
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     if args.out:
@@ -575,10 +579,14 @@ def _back_to_normal(
     inside: list[tuple[float, str]], latency: dict[str, float], start: float, normal_s: float
 ) -> float | None:
     """Seconds from the fault's start to the first event after which 5 s of events all got their decision
-    within `normal_s`."""
-    for index, (sent, _) in enumerate(inside):
-        window = [e for t, e in inside[index:] if t <= sent + 5.0]
-        if len(window) >= 3 and all(latency.get(e, 1e9) <= normal_s for e in window):
+    within `normal_s` (linear: a running count of slow events; each 5 s window's end found by bisection)."""
+    times = [sent for sent, _ in inside]
+    slow_before = [0]
+    for _, event_id in inside:
+        slow_before.append(slow_before[-1] + (latency.get(event_id, 1e9) > normal_s))
+    for index, sent in enumerate(times):
+        end = bisect.bisect_right(times, sent + 5.0, lo=index)
+        if end - index >= 3 and slow_before[end] == slow_before[index]:
             return round(sent - start, 2)
     return None
 
