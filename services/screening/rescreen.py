@@ -141,6 +141,7 @@ class Rescreener:
                 changed.append((subject, decision, digest))
         report.changed += len(changed)
         if not changed:
+            self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
             return
         async with self._gate:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
@@ -162,6 +163,8 @@ class Rescreener:
             await self._subjects.update_digests(
                 [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
             )
+        # Re-decided with the registry (a rescreen never runs without it), changed or not.
+        self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:

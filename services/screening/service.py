@@ -495,12 +495,19 @@ class ScreeningService:
 
     async def recover_blind(self) -> int:
         """The registry is back: record every subject decided without it as open again (Redis may have
-        lost them), so the next rescreen re-decides them. Returns how many."""
+        lost them), so the next rescreen re-decides them. Returns how many. They stay known here until a
+        rescreen has re-decided them (`rescreened`): should Redis lose its data again before that, the
+        next recovery records them again."""
         if self._subjects is None or not self._blind:
             return 0
-        blind, self._blind = list(self._blind.values()), {}
+        blind = list(self._blind.values())
         await self._subjects.record(blind, [])
         return len(blind)
+
+    def rescreened(self, keys: Sequence[tuple[str, str]]) -> None:
+        """A rescreen re-decided these (kind, subject id) with the registry: no longer decided without it."""
+        for key in keys:
+            self._blind.pop(key, None)
 
     @property
     def holds(self) -> OpenHoldsStore | None:
