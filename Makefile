@@ -83,8 +83,9 @@ bench: $(STAMP) ## service vs raw passthrough (metrics on and off), ownership an
 faults: $(STAMP) ## the full fault suite (>= 100,000 events, six faults) on a broker and Redis of its own; JSON report
 	$(BIN)/python scripts/faults.py --out .cache/faults-report.json
 
-eval: $(STAMP) ## name-matching quality table, ours beside a peer matcher
+eval: $(STAMP) ## name-matching quality table (ours beside a peer matcher), then address screening's
 	$(BIN)/python scripts/eval_names.py
+	$(BIN)/python scripts/eval_addresses.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

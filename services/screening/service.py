@@ -189,6 +189,7 @@ class ScreeningService:
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
+        lists_max_age_hours: float | None = None,
         holds: OpenHoldsStore | None = None,
         review_policy: ReviewPolicy | None = None,
         decoder: EventDecoder | None = None,
@@ -214,6 +215,8 @@ class ScreeningService:
         # Subjects whose latest decision was made without the registry (held): rescreened once it is back,
         # even when Redis lost the open subjects they were recorded in.
         self._blind: dict[tuple[str, str], OpenSubject] = {}
+        self.lists_max_age_hours = lists_max_age_hours
+        """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
 
     def now(self) -> datetime:
         """The service clock."""
@@ -373,7 +376,7 @@ class ScreeningService:
         """A `hold` for a message that names its subject but cannot be screened (INVALID_EVENT,
         ENGINE_ERROR)."""
         assert item.event_id is not None and item.subject_id is not None and item.kind is not None
-        versions = self.engine.versions(context)
+        versions = self.engine.versions(context, now)
         seed = f"{item.event_id}|{_digest_of(item)}" if reused else item.event_id
         return Decision(
             decision_id=decision_id_for(seed, trigger, versions),
@@ -409,7 +412,9 @@ class ScreeningService:
         if not (event_id and subject_id and kind):
             return Verdict(None, rejected)
         try:
-            context = BatchContext(lists=self._lists(), ownership=_NO_OWNERSHIP)
+            context = BatchContext(
+                lists=self._lists(), ownership=_NO_OWNERSHIP, lists_max_age_hours=self.lists_max_age_hours
+            )
             return Verdict(
                 self._hold(rejected, ENGINE_ERROR, rejected.error, context, self._clock(), True), rejected
             )
@@ -434,7 +439,13 @@ class ScreeningService:
             self._metrics.retried("ownership")
             await asyncio.sleep(delay)
             snapshot = await self._ownership.snapshot(parties)
-        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances, licences=licences)
+        return BatchContext(
+            lists=self._lists(),
+            ownership=snapshot,
+            lists_max_age_hours=self.lists_max_age_hours,
+            clearances=clearances,
+            licences=licences,
+        )
 
     async def _licence_book(self, numbers: Sequence[str]) -> LicenceBook | None:
         if self._licences is None:
