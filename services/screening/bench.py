@@ -143,6 +143,7 @@ async def _run_phase(
         auto_offset_reset="latest",
         enable_auto_commit=False,
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        isolation_level="read_committed",
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and position at the end before producing
@@ -246,6 +247,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "SCREENING_KAFKA__DLQ_TOPIC": topics["dlq"],
         "SCREENING_REDIS__PREFIX": f"{tag}:",
         "SCREENING_METRICS__ENABLED": "false" if args.no_metrics else "true",
+        "SCREENING_KAFKA__TRANSACTIONS": "false" if args.no_transactions else "true",
         "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port()),
         "SCREENING_LOG_LEVEL": "WARNING",
         # The shipped snapshot (2026-07-31) is older than the default maximum list age: without this every
@@ -308,6 +310,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "passthrough_events_per_s": round(passthrough_rate, 1),
         "ratio": round(throughput / passthrough_rate, 3),
         "metrics": not args.no_metrics,
+        "transactions": not args.no_transactions,
         "partitions": PARTITIONS,
     }
     print(orjson.dumps(result).decode())

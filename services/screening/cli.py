@@ -409,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=0.0, help="events/s for the latency run (0 = as fast as possible)"
     )
     bench.add_argument("--no-metrics", action="store_true", help="run the service with metrics off")
+    bench.add_argument(
+        "--no-transactions", action="store_true", help="run the service without Kafka transactions"
+    )
     return parser
 
 

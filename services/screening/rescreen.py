@@ -165,6 +165,7 @@ class Rescreener:
                 changed.append((subject, decision, digest))
         report.changed += len(changed)
         if not changed:
+            self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
             return
         async with self._gate:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
@@ -191,6 +192,8 @@ class Rescreener:
             await self._subjects.update_digests(
                 [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
             )
+        # Re-decided with the registry (a rescreen never runs without it), changed or not.
+        self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:
@@ -226,6 +229,8 @@ class PartitionShare(ConsumerRebalanceListener):  # type: ignore[misc]
         self._lost: set[tuple[str, int]] = set()
         self._assigned = asyncio.Event()
         self.on_handover: Callable[[set[str]], None] | None = None
+        self.chained: ConsumerRebalanceListener | None = None
+        """Another listener of the same consumer, told first of a revocation and of an assignment."""
 
     def _in_group(self) -> bool:
         return self._owned is not None or isinstance(self._consumer(), AIOKafkaConsumer)
@@ -284,6 +289,8 @@ class PartitionShare(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Stop rescreening the revoked partitions (after any rescreen publish in progress)."""
+        if self.chained is not None:
+            await self.chained.on_partitions_revoked(revoked)
         gone = {(tp.topic, tp.partition) for tp in revoked if tp.topic in self._topics}
         async with self._gate:
             self._lost |= gone
@@ -292,6 +299,8 @@ class PartitionShare(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Take the new assignment; rescreen it when a rescreen of one of its partitions was under way."""
+        if self.chained is not None:
+            await self.chained.on_partitions_assigned(assigned)
         consumer = self._consumer()
         for topic in self._topics:
             found = consumer.partitions_for_topic(topic) if consumer is not None else None
@@ -328,12 +337,14 @@ class RescreenScheduler:
         self._settle_s = settle_s
         self._retry_s = retry_s
         self._pending: set[str] = set()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_report: RescreenReport | None = None
 
     def request(self, cause: str) -> None:
         """Rescreen soon because of `cause` (one of `CAUSES`)."""
         self._pending.add(cause)
+        self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
@@ -350,7 +361,10 @@ class RescreenScheduler:
                     ).decode()
                 )
                 self._pending.update(causes)
-                await asyncio.sleep(self._retry_s)
+                # A new request (the data it lacked is back) ends the wait early.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
                 continue
             self.last_report = report
             self._metrics.rescreen_done(causes, report.published)
