@@ -39,7 +39,7 @@ from screening.adapters.security import (
     read_secret,
     redis_url,
 )
-from screening.adapters.subjects import RedisOpenSubjects
+from screening.adapters.subjects import RedisOpenSubjects, RedisRescreenMarks
 from screening.adapters.transactions import PartitionTransactions
 from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
@@ -53,7 +53,7 @@ from screening.lists_update import FETCH_RESULTS, ListsRefused, fetch_lists, pol
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
 from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
-from screening.rescreen import Rescreener, RescreenScheduler
+from screening.rescreen import PartitionShare, Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
 from screening.resources import build_lists, load_catalogue, load_lists, load_ruleset, shipped_counts
 from screening.runtime import ListsHolder, RefusedLists, Runtime
@@ -205,12 +205,27 @@ def create_runtime(
         resilience.dlq_value_bytes,
         transactions=transactions,
     )
+    # Each instance rescreens the subjects of the event partitions its consumer owns.
+    share = PartitionShare(
+        {kind.name: kind.topic(k) for kind in EVENT_KINDS},
+        lambda: getattr(events_subscriber, "consumer", None),
+        events.gate,
+        RedisRescreenMarks(redis_client, settings.redis.prefix),
+    )
     rescreener = Rescreener(
-        service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
+        service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder, share
     )
     rescreens = RescreenScheduler(rescreener, metrics, settle_s=rs.settle_s, retry_s=rs.retry_s)
+
+    def handed_over(causes: set[str]) -> None:
+        if rs.enabled:
+            for cause in sorted(causes):
+                rescreens.request(cause)
+
+    share.on_handover = handed_over
+    share.chained = RevokedPartitions(events)
     calendar = BoundaryWatcher(
-        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens
+        service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens, share
     )
 
     def ownership_changed() -> None:
@@ -268,7 +283,7 @@ def create_runtime(
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
         decoder=raw_batch_decoder,
-        listener=RevokedPartitions(events),
+        listener=share,
     )
 
     @events_subscriber
@@ -387,6 +402,7 @@ def create_runtime(
         calendar=calendar,
         licences=licence_store,
         reviews=reviews,
+        share=share,
     )
 
 

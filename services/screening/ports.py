@@ -112,6 +112,23 @@ class OpenSubject:
     """`decision_digest` of the last decision published for the subject (outcome and reason keys)."""
 
 
+class RescreenMarks(Protocol):
+    """The event-topic partitions (topic, partition) whose rescreen is under way, kept where every instance
+    sees them, so the next owner of a partition handed over mid-rescreen finishes it."""
+
+    async def mark(self, partitions: Sequence[tuple[str, int]], cause: str) -> None:
+        """Mark `partitions` as being rescreened because of `cause`."""
+        ...
+
+    async def clear(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Forget the marks of `partitions`, rescreened to the end."""
+        ...
+
+    async def causes(self, partitions: Sequence[tuple[str, int]]) -> set[str]:
+        """The causes of the rescreens marked on any of `partitions`."""
+        ...
+
+
 class OpenSubjects(Protocol):
     """The orders and leases still open, so a list or ownership change can re-decide them (rescreen)."""
 

@@ -9,6 +9,13 @@ chunks, decides each chunk with the same engine as the event path (one ownership
 a decision only where the outcome or the reason keys differ from the last one published.
 `RescreenScheduler` runs rescreens in the background, one at a time.
 
+Instances share the work (`PartitionShare`): every instance notices every change itself (lists and the
+registry are polled in Redis, the calendar is the same), and each re-decides only the open subjects whose
+key falls in a partition of the event topics its consumer owns now, found with the producers' partitioner
+(Kafka's murmur2 of the key modulo the partition count). A rescreen marks the partitions it covers in Redis
+when it starts and clears them when it ends; a rebalance that hands a marked partition to another instance
+makes that instance rescreen it, so a subject whose partition moved mid-rescreen is not left out.
+
 Decisions of one subject stay in order: the pipeline holds `gate` while it decides, publishes and records
 a batch, and a rescreen publishes under the same gate, only for subjects whose stored event is still the
 one it decided (`OpenSubjects.fresh`).
@@ -20,23 +27,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.partitioner import murmur2
 
 from screening.codec import EventDecoder, encode_decision
 from screening.domain.model import Decision, Event
 from screening.kinds import KINDS
 from screening.metrics import Metrics
-from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher
+from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher, RescreenMarks
 from screening.service import RESCREEN, RescreenAborted, ScreeningService, decision_digest, hold_changes
 
 __all__ = [
     "CAUSES",
     "RESCREEN",
     "RULESET_DATE",
+    "PartitionShare",
     "RescreenAborted",
     "RescreenReport",
     "RescreenScheduler",
@@ -66,6 +76,8 @@ class RescreenReport:
     undecodable: int = 0
     unaffected: int = 0
     """Subjects a rule-calendar rescreen left alone: already decided as of its date or later."""
+    elsewhere: int = 0
+    """Subjects of partitions another instance owns (it re-decides them)."""
     by_outcome: dict[str, int] = field(default_factory=dict)
     """Outcomes of the published decisions."""
     lists: str | None = None
@@ -90,6 +102,7 @@ class Rescreener:
         gate: asyncio.Lock,
         chunk_size: int = 500,
         decoder: EventDecoder | None = None,
+        share: PartitionShare | None = None,
     ) -> None:
         self._service = service
         self._subjects = subjects
@@ -99,15 +112,23 @@ class Rescreener:
         self._metrics = metrics
         self._gate = gate
         self._chunk_size = chunk_size
+        self._share = share
 
     async def rescreen(self, cause: str) -> RescreenReport:
-        """Scan every open subject; raises `RescreenAborted` when lists or ownership are unavailable."""
+        """Scan every open subject (of this instance's partitions, with a `PartitionShare`); raises
+        `RescreenAborted` when lists or ownership are unavailable."""
+        covered = await self._share.begin(cause) if self._share is not None else None
         started = time.perf_counter()
         report = RescreenReport(cause=cause)
         async for chunk in self._subjects.scan(self._chunk_size):
             await self._chunk(chunk, report, cause)
+        if self._share is not None:
+            await self._share.finish(covered)
         report.duration_s = round(time.perf_counter() - started, 6)
         return report
+
+    def _mine(self, subject: OpenSubject) -> bool:
+        return self._share is None or self._share.owns(subject.kind, subject.subject_id)
 
     async def _chunk(self, chunk: Sequence[OpenSubject], report: RescreenReport, cause: str) -> None:
         started = time.perf_counter()
@@ -116,6 +137,9 @@ class Rescreener:
         events: list[Event] = []
         today = self._service.now().date()
         for subject in chunk:
+            if not self._mine(subject):
+                report.elsewhere += 1
+                continue
             kind = KINDS.get(subject.kind)
             decoded = self._decoder.decode(kind, subject.event) if kind is not None else None
             if not isinstance(decoded, DecodedEvent):  # stored by an older schema: left for its next event
@@ -147,6 +171,11 @@ class Rescreener:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
             current = [c for c in changed if (c[0].kind, c[0].subject_id) in fresh]
             report.superseded += len(changed) - len(current)
+            # A partition handed over meanwhile is its new owner's to rescreen (the gate orders this check
+            # before the handover completes).
+            moved = [c for c in current if not self._mine(c[0])]
+            report.elsewhere += len(moved)
+            current = [c for c in current if self._mine(c[0])]
             if current:  # an allow draws its licences down before it is published (or is held)
                 events_of = {(s.kind, s.subject_id): e for s, e in zip(subjects, events, strict=True)}
                 settled = await self._service.settle(
@@ -171,6 +200,125 @@ class Rescreener:
             outcome = decision.outcome.value
             report.by_outcome[outcome] = report.by_outcome.get(outcome, 0) + 1
         self._metrics.batch_done((), published, started)
+
+
+class PartitionShare(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Which open subjects this instance rescreens: those whose key the producers' partitioner puts in an
+    event-topic partition this instance's consumer owns now. The rebalance listener of the event consumer.
+
+    Outside a consumer group (FastStream's in-memory broker, a service whose consumer never started) it
+    covers every subject. In a group, a rescreen waits for the first assignment, marks the partitions it
+    covers (`RescreenMarks`) and clears, when it ends, those it owned from start to end; an assignment that
+    brings a marked partition asks for a rescreen with the mark's causes (`on_handover`).
+    """
+
+    def __init__(
+        self,
+        topics_by_kind: Mapping[str, str],
+        consumer: Callable[[], Any],
+        gate: asyncio.Lock,
+        marks: RescreenMarks | None,
+    ) -> None:
+        self._topic_of = dict(topics_by_kind)
+        self._topics = frozenset(self._topic_of.values())
+        self._consumer = consumer
+        self._gate = gate
+        self._marks = marks
+        self._owned: frozenset[tuple[str, int]] | None = None
+        self._partitions: dict[str, list[int]] = {}
+        self._lost: set[tuple[str, int]] = set()
+        self._assigned = asyncio.Event()
+        self.on_handover: Callable[[set[str]], None] | None = None
+        self.chained: ConsumerRebalanceListener | None = None
+        """Another listener of the same consumer, told first of a revocation and of an assignment."""
+
+    def _in_group(self) -> bool:
+        return self._owned is not None or isinstance(self._consumer(), AIOKafkaConsumer)
+
+    @property
+    def owned(self) -> frozenset[tuple[str, int]] | None:
+        """The (topic, partition)s owned now; None before the first assignment."""
+        return self._owned
+
+    def partition_of(self, kind: str, subject_id: str) -> tuple[str, int | None]:
+        """The event-topic partition of a subject as the producers' default partitioner chooses it (None
+        when the topic's partition count is unknown)."""
+        topic = self._topic_of.get(kind, "")
+        partitions = self._partitions.get(topic)
+        if not partitions:
+            return topic, None
+        index = (murmur2(subject_id.encode()) & 0x7FFFFFFF) % len(partitions)
+        return topic, partitions[index]
+
+    def owns(self, kind: str, subject_id: str) -> bool:
+        """Whether this instance rescreens the subject now."""
+        if self._owned is None:
+            return not self._in_group()
+        topic, partition = self.partition_of(kind, subject_id)
+        if partition is None:  # partition count unknown: rescreened here too rather than left out
+            return True
+        return (topic, partition) in self._owned
+
+    async def covered(self) -> frozenset[tuple[str, int]] | None:
+        """The partitions owned now, once assigned (None: outside a consumer group, every subject)."""
+        if not self._in_group():
+            return None
+        await self._assigned.wait()
+        return self._owned or frozenset()
+
+    async def begin(self, cause: str) -> frozenset[tuple[str, int]] | None:
+        """Start a rescreen: the partitions it covers, marked (None: every subject, nothing to mark)."""
+        if not self._in_group():
+            return None
+        await self._assigned.wait()
+        async with self._gate:
+            covered = self._owned or frozenset()
+            self._lost = set()
+        if self._marks is not None:
+            await self._marks.mark(sorted(covered), cause)
+        return covered
+
+    async def finish(self, covered: frozenset[tuple[str, int]] | None) -> None:
+        """The rescreen that `begin` started reached its end: clear the marks of the partitions it owned
+        throughout (one that was handed over is its new owner's to finish)."""
+        if covered is None or self._marks is None:
+            return
+        async with self._gate:
+            done = sorted(p for p in covered if p in (self._owned or ()) and p not in self._lost)
+            await self._marks.clear(done)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Stop rescreening the revoked partitions (after any rescreen publish in progress)."""
+        if self.chained is not None:
+            await self.chained.on_partitions_revoked(revoked)
+        gone = {(tp.topic, tp.partition) for tp in revoked if tp.topic in self._topics}
+        async with self._gate:
+            self._lost |= gone
+            self._owned = (self._owned or frozenset()) - gone
+            self._assigned.clear()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Take the new assignment; rescreen it when a rescreen of one of its partitions was under way."""
+        if self.chained is not None:
+            await self.chained.on_partitions_assigned(assigned)
+        consumer = self._consumer()
+        for topic in self._topics:
+            found = consumer.partitions_for_topic(topic) if consumer is not None else None
+            self._partitions[topic] = sorted(found) if found else []
+        mine = frozenset((tp.topic, tp.partition) for tp in assigned if tp.topic in self._topics)
+        self._owned = mine
+        self._assigned.set()
+        log.info(orjson.dumps({"msg": "rescreen partitions assigned", "partitions": sorted(mine)}).decode())
+        if self._marks is None or not mine or self.on_handover is None:
+            return
+        try:
+            causes = await self._marks.causes(sorted(mine))
+        except Exception as error:  # unknown whether one was under way: rescreen them (fail closed)
+            log.warning("cannot read the rescreen marks, rescreening the assigned partitions: %s", error)
+            causes = {"lists", "ownership"}
+        if causes:
+            log.info(orjson.dumps({"msg": "rescreen handed over", "causes": sorted(causes)}).decode())
+            self.on_handover(causes)
 
 
 class RescreenScheduler:

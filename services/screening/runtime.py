@@ -19,7 +19,7 @@ from screening.domain.names import ScreeningLists
 from screening.health import ConsumerHealth
 from screening.metrics import Metrics
 from screening.ports import OpenHoldsStore, OpenSubjects
-from screening.rescreen import RescreenScheduler
+from screening.rescreen import PartitionShare, RescreenScheduler
 from screening.service import ScreeningService
 from screening.signing import DecisionSigner
 
@@ -93,3 +93,5 @@ class Runtime:
     """The handler of the reviews topic."""
     licences: RedisLicenceStore | None = None
     """The licence store (its balances are exported as metrics)."""
+    share: PartitionShare | None = None
+    """Which open subjects this instance rescreens (the event partitions its consumer owns)."""

@@ -160,8 +160,9 @@ async def test_open_subjects_are_redecided_when_the_service_clock_passes_a_bound
     report = svc.runtime.rescreens.last_report
     assert report is not None and report.cause == "ruleset_date"
     assert (report.scanned, report.unaffected, report.published) == (3, 1, 1)  # SO-SHIP: ship date ahead
-    mark = await svc.runtime.redis.get(f"{svc.settings.redis.prefix}calendar:last_boundary")
-    assert mark == b"2026-11-10"
+    # Marked for each event partition this instance owns (all six: it is alone in the group).
+    marks = await svc.runtime.redis.hgetall(f"{svc.settings.redis.prefix}calendar:last_boundary:partitions")
+    assert len(marks) == 6 and set(marks.values()) == {b"2026-11-10"}
 
 
 async def test_a_restart_after_the_boundary_redecides_at_start_up(start_service) -> None:
@@ -175,7 +176,9 @@ async def test_a_restart_after_the_boundary_redecides_at_start_up(start_service)
     assert (held["trigger"], held["outcome"]) == ("event", "hold")
     await _open(svc, "order:SO-R")
 
-    # It was down across 10 Nov 2026; a new process (same topics, same Redis) starts on 15 Nov.
+    # It was down across 10 Nov 2026 (it left the consumer group: the new process owns every partition);
+    # a new process (same topics, same Redis) starts on 15 Nov.
+    await svc.runtime.broker.stop()
     restarted: RunningService = await start_service(
         clock=Clock(datetime(2026, 11, 15, 6, 0, tzinfo=UTC)),
         settings=svc.settings,

@@ -13,6 +13,8 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `lists:v1` | hash | the list files, their version, source date, counts and generation (`lists_store.py`) |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
 | `holds:v1*` | hashes, sorted set, lists | the open holds awaiting review and their reviews (`holds.py`) |
+| `rescreen:pending:v1` | hash | `{topic}:{partition}` → cause of a rescreen under way (`subjects.py`) |
+| `calendar:last_boundary*` | str, hash | last calendar boundary done, by partition (`calendar_watch.py`) |
 
 A ledger value of `1` (written before digests were kept) matches any content.
 

@@ -147,3 +147,40 @@ def _decode(field: bytes | str, value: bytes | str) -> OpenSubject | None:
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
         log.warning("unreadable open subject %s skipped: %s", name, error)
         return None
+
+
+class RedisRescreenMarks:
+    """The event-topic partitions whose rescreen is under way, so a new owner finishes it after a rebalance.
+
+    One hash, `{prefix}rescreen:pending:v1`: field `{topic}:{partition}` → the cause of the rescreen that
+    marked it (`lists`, `ownership+lists`, ...). An instance marks the partitions it owns when a rescreen
+    starts and clears those it owned from start to end when it finishes; an instance that is assigned a
+    marked partition rescreens it. A mark outlives a crash, so a subject whose owner died mid-rescreen is
+    re-decided by the next owner.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "screening:") -> None:
+        self._client = client
+        self._key = f"{prefix}rescreen:pending:v1"
+
+    async def mark(self, partitions: Sequence[tuple[str, int]], cause: str) -> None:
+        """Mark `partitions` (topic, partition) as being rescreened because of `cause` (raises on failure)."""
+        if partitions:
+            await self._client.hset(self._key, mapping={f"{t}:{p}": cause for t, p in partitions})
+
+    async def clear(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Forget the marks of `partitions`, rescreened to the end."""
+        if partitions:
+            await self._client.hdel(self._key, *(f"{t}:{p}" for t, p in partitions))
+
+    async def causes(self, partitions: Sequence[tuple[str, int]]) -> set[str]:
+        """The causes of the marked rescreens of `partitions` (raises when Redis does not answer)."""
+        if not partitions:
+            return set()
+        found = await self._client.hmget(self._key, [f"{t}:{p}" for t, p in partitions])
+        return {
+            cause
+            for value in found
+            if value is not None
+            for cause in (value.decode() if isinstance(value, bytes) else value).split("+")
+        }
