@@ -422,6 +422,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=0.0, help="events/s for the latency run (0 = as fast as possible)"
     )
     bench.add_argument("--no-metrics", action="store_true", help="run the service with metrics off")
+    bench.add_argument(
+        "--mix",
+        choices=("realistic", "all-new"),
+        default="realistic",
+        help="realistic: repeat customers; all-new: every party name unseen, every owner chain cold",
+    )
+    bench.add_argument(
+        "--profile", metavar="FILE", help="sample the service with py-spy during the measured run"
+    )
     return parser
 
 
