@@ -206,6 +206,11 @@ def test_the_dashboard_covers_what_operations_asked_for() -> None:
         "screening_review_wait_seconds_bucket",
         "screening_reviews_total",
         "screening_licence_remaining_ratio",
+        "screening_failed_batches_total",
+        "screening_retries_total",
+        "screening_consumer_stuck_seconds",
+        "screening_rescreens_total",
+        "screening_rescreen_changed_total",
     ):
         assert needed in queried, needed
 

@@ -194,36 +194,6 @@ class ScreeningEngine:
             ownership=context.ownership.version,
         )
 
-    def invalid_event(
-        self,
-        event_id: str,
-        kind: str,
-        subject_id: str,
-        error: str,
-        context: BatchContext,
-        decided_at: datetime,
-    ) -> Decision:
-        """A `hold` for an event that failed validation but names its subject (contract: INVALID_EVENT)."""
-        versions = self.versions(context)
-        return Decision(
-            decision_id=decision_id_for(event_id, "event", versions),
-            event_id=event_id,
-            subject_kind=kind,
-            subject_id=subject_id,
-            outcome=Outcome.HOLD,
-            reasons=(
-                Reason(
-                    code=ReasonCode.INVALID_EVENT,
-                    outcome=Outcome.HOLD,
-                    message=f"event failed validation and was sent to the dead-letter topic: {error}"[:1000],
-                ),
-            ),
-            items=(),
-            trigger="event",
-            versions=versions,
-            decided_at=decided_at,
-        )
-
     # ------------------------------------------------------------------------------------------------
     def _classify(self, item: Item, on: date) -> ItemResult:
         key = (item, on)
