@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
 from screening.domain.classification import ItemResult
@@ -304,10 +305,21 @@ def declared_use(event: Event) -> str:
     return (event.end_use if isinstance(event, Order) else event.purpose) or ""
 
 
+@lru_cache(maxsize=4096)  # the terms come from the ruleset: a few hundred patterns, built once each
+def _word_start(word: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(word.casefold())}")
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    word = term.casefold()
+    return re.compile(rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b")
+
+
 def mentions(text: str, words: Sequence[str]) -> bool:
     """Whether `text` contains any of `words` (case-insensitive, whole words or phrases)."""
     folded = text.casefold()
-    return any(re.search(rf"\b{re.escape(str(word).casefold())}", folded) for word in words)
+    return any(_word_start(str(word)).search(folded) for word in words)
 
 
 def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
@@ -316,9 +328,7 @@ def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
     apostrophes count as straight ones."""
     folded = text.casefold().replace("\u2019", "'")
     for term in terms:
-        word = str(term).casefold()
-        pattern = rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b"
-        if re.search(pattern, folded):
+        if _term_pattern(str(term)).search(folded):
             return str(term)
     return None
 
