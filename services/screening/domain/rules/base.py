@@ -159,12 +159,20 @@ class RuleContext:
     """The licences as the event names them (`event.licences` holds what the rules count)."""
     licence_shortfalls: tuple[Shortfall, ...] = ()
     """Draw-downs of this event the licences' balances could not cover (LICENCE_EXHAUSTED)."""
+    _controlled: tuple[ItemResult, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.watched:
             object.__setattr__(self, "watched", (None,) * len(self.items))
         if not self.bandwidth_unknown:
             object.__setattr__(self, "bandwidth_unknown", (False,) * len(self.items))
+        # Most rules ask for the controlled lines: found once per context, not once per rule.
+        controlled = tuple(
+            result
+            for result, watched, unknown in zip(self.items, self.watched, self.bandwidth_unknown, strict=True)
+            if result.advanced_computing or watched is not None or unknown
+        )
+        object.__setattr__(self, "_controlled", controlled)
 
     @property
     def advanced(self) -> bool:
@@ -176,11 +184,7 @@ class RuleContext:
         """Lines under a licence requirement by what they are, or that may be: 3A090 / 4A090 / .z (GP10
         ICs included), lines an is-informed notice in force reaches, and accelerators whose bandwidth is
         unknown while one is in force. Missing inputs of a rule about them are held."""
-        return tuple(
-            result
-            for result, watched, unknown in zip(self.items, self.watched, self.bandwidth_unknown, strict=True)
-            if result.advanced_computing or watched is not None or unknown
-        )
+        return self._controlled
 
     @property
     def declared_use(self) -> str:
