@@ -80,8 +80,9 @@ bench: $(STAMP) ## service vs raw passthrough, realistic and all-new mixes (even
 	$(BIN)/python scripts/bench_metrics.py || status=1; \
 	bash $(SERVICES) down; exit $$status
 
-eval: $(STAMP) ## name-matching quality table, ours beside a peer matcher
+eval: $(STAMP) ## name-matching quality table (ours beside a peer matcher), then address screening's
 	$(BIN)/python scripts/eval_names.py
+	$(BIN)/python scripts/eval_addresses.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

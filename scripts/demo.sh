@@ -14,6 +14,10 @@ set -a; source .cache/services.env; set +a
 export SCREENING_METRICS__PORT="${SCREENING_METRICS__PORT:-9464}"
 # The ops endpoints stay on loopback unless told otherwise.
 export SCREENING_METRICS__HOST="${SCREENING_METRICS__HOST:-127.0.0.1}"
+# The demo screens against the shipped snapshot of 2026-07-31, older than the 72 hours the service allows by
+# default (it would hold every event with LISTS_STALE): the demo accepts lists up to a year old. A deployment
+# keeps the default and fetches the current list (`screening lists fetch`, or SCREENING_LISTS__FETCH_INTERVAL_S).
+export SCREENING_LISTS__MAX_AGE_HOURS="${SCREENING_LISTS__MAX_AGE_HOURS:-8760}"
 
 # The review page: loopback, its own port, two demo reviewers with passwords made for this run.
 export SCREENING_REVIEW_UI__HOST="${SCREENING_REVIEW_UI__HOST:-127.0.0.1}"

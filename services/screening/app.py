@@ -27,11 +27,8 @@ from screening.adapters.kafka import (
     raw_batch_parser,
 )
 from screening.adapters.licences import LicenceConsumer, RedisLicenceStore
-from screening.adapters.redis_store import (
-    RedisDecisionLedger,
-    RedisListsStore,
-    RedisOwnershipRegistry,
-)
+from screening.adapters.lists_store import RedisListsStore
+from screening.adapters.redis_store import RedisDecisionLedger, RedisOwnershipRegistry
 from screening.adapters.reviews import ReviewConsumer
 from screening.adapters.security import (
     check_kafka_login,
@@ -45,16 +42,18 @@ from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
+from screening.domain.list_integrity import ListCounts, integrity_problems
 from screening.domain.review import ReviewPolicy
 from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
+from screening.lists_update import FETCH_RESULTS, ListsRefused, fetch_lists, policy_of, prepare
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
 from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
 from screening.rescreen import Rescreener, RescreenScheduler
 from screening.resilience import RetryPolicy
-from screening.resources import lists_from_blobs, load_catalogue, load_lists, load_ruleset
-from screening.runtime import ListsHolder, Runtime
+from screening.resources import build_lists, load_catalogue, load_lists, load_ruleset, shipped_counts
+from screening.runtime import ListsHolder, RefusedLists, Runtime
 from screening.service import Clock, ScreeningService, utc_now
 from screening.signing import DecisionSigner
 
@@ -69,6 +68,7 @@ __all__ = [
     "create_app",
     "create_review_ui",
     "create_runtime",
+    "fetch_and_refresh",
     "refresh_lists",
     "watch_ownership_writes",
 ]
@@ -126,6 +126,7 @@ def create_runtime(
         policy,
         metrics,
         clock,
+        lists_max_age_hours=settings.lists.max_age_hours,
         holds=holds,
         review_policy=review_policy,
         decoder=EventDecoder(settings.limits),
@@ -370,52 +371,165 @@ def create_review_ui(
 
 
 async def refresh_lists(runtime: Runtime) -> None:
-    """Load the lists stored in Redis when their version changed; fall back to files when none stored.
+    """Bring the lists in memory in line with the lists store in Redis, checking every new version first.
 
-    A new version replacing loaded lists starts a rescreen of the open subjects (not the first load).
+    - A new version (another generation, another version) is parsed and checked against the lists in memory
+      (or the shipped snapshot when there are none): losing more than `lists.max_entry_loss` of the entries,
+      in all or on a required list, or lacking a required list, refuses it unless its force record names it.
+      A refused version is logged with its problems and exported (`screening_lists_refused`); the lists in
+      memory stay, and so does readiness. An accepted version replaces them, and a rescreen follows.
+    - Lists this process loaded from Redis that are gone from it, or there at an older generation than it
+      saw (Redis lost its data, or came back from an old backup), are not a new version: the service keeps
+      deciding with the lists in memory (intact, of a known version) and writes them back, and counts it
+      (`screening_lists_republished_total`, an alert).
+    - With no lists in Redis and none in memory, the list files (or the shipped snapshot) are loaded. A
+      version in Redis that a starting service refuses leaves it without lists (every decision a hold,
+      LISTS_UNAVAILABLE, not ready): the operator's lists are in Redis, and older files are not put in
+      their place silently.
     """
-    store = runtime.lists_store
+    store, holder = runtime.lists_store, runtime.lists
     try:
-        version = await store.version()
+        head = await store.head()
     except Exception as error:
-        log.warning("cannot read lists version from Redis: %s", error)
-        version = None
-        if runtime.lists.current is not None:
-            return
-    current = runtime.lists.current
-    if version is not None and (current is None or current.version != version):
-        loaded = await store.load()
-        if loaded is not None:
-            _, blobs = loaded
-            ruleset = runtime.service.engine.ruleset
-            try:
-                fresh = await asyncio.to_thread(lists_from_blobs, blobs, ruleset)
-            except Exception as error:
-                # A stored list that does not parse is never screened against; the lists already loaded
-                # stay (or, at start-up, none: every decision is a hold with LISTS_UNAVAILABLE).
-                runtime.lists.error = f"lists version {version} in Redis cannot be loaded: {error}"
-                log.error(runtime.lists.error)
-                return
-            runtime.lists.current = fresh
-            runtime.lists.source = "redis"
-            runtime.lists.error = None
-            log.info("lists loaded from Redis: %s", runtime.lists.current.version)
-            if current is not None and runtime.settings.rescreen.enabled:
-                runtime.rescreens.request("lists")
+        log.warning("cannot read the lists store in Redis: %s", error)
+        if holder.current is None:
+            await _load_fallback(runtime)
         return
-    if current is None and version is None:
-        settings = runtime.settings.lists
-        if not settings.files and not settings.use_shipped_snapshot:
-            runtime.lists.error = "no lists in Redis and no list files configured"
-            return
+    current = holder.current
+    if head is None or (holder.generation is not None and head.generation < holder.generation):
+        if holder.stored is not None:
+            await _restore_lists(runtime, "gone" if head is None else "older", head)
+        elif current is None:
+            await _load_fallback(runtime)
+        return
+    if current is not None and holder.stored is not None and head.version == holder.stored.head.version:
+        holder.generation = max(holder.generation or 0, head.generation)
+        return
+    refused = holder.refused
+    if refused is not None and (refused.version, refused.generation) == (head.version, head.generation):
+        return  # refused already; a new write (another generation) is checked again
+    stored = await store.load()
+    if stored is None:
+        return
+    ruleset = runtime.service.engine.ruleset
+    given = stored.head.as_of if stored.head.as_of_basis == "given" else None
+    try:
+        candidate = await asyncio.to_thread(prepare, stored.files, given)
+    except ListsRefused as error:
+        _refuse(runtime, stored.head.version, stored.head.generation, error.problems, "cannot be loaded")
+        return
+    baseline = (
+        ListCounts.of(current.entries) if current is not None else await asyncio.to_thread(shipped_counts)
+    )
+    problems = integrity_problems(candidate.counts, baseline, policy_of(runtime.settings.lists))
+    if not candidate.counts.entries:
+        # An empty list would screen every party clean: never, forced or not.
+        _refuse(runtime, stored.head.version, stored.head.generation, problems, "cannot be loaded")
+        return
+    if problems and not stored.head.forced_here:
+        _refuse(runtime, stored.head.version, stored.head.generation, problems, "refused")
+        return
+    try:
+        fresh = await asyncio.to_thread(build_lists, candidate.loaded, ruleset)
+    except Exception as error:
+        _refuse(runtime, stored.head.version, stored.head.generation, [str(error)], "cannot be loaded")
+        return
+    holder.current, holder.source, holder.error = fresh, "redis", None
+    holder.stored, holder.generation, holder.refused = stored, stored.head.generation, None
+    holder.forced = dict(stored.head.forced or {}) if problems else None
+    if problems:
+        log.warning(
+            "lists %s accepted past the integrity checks because they were forced (%s): %s",
+            fresh.version,
+            holder.forced,
+            "; ".join(problems),
+        )
+    log.info("lists loaded from Redis: %s (generation %s)", fresh.version, stored.head.generation)
+    if current is not None and runtime.settings.rescreen.enabled:
+        runtime.rescreens.request("lists")
+
+
+def _refuse(runtime: Runtime, version: str, generation: int, problems: list[str], how: str) -> None:
+    """Record and log a version found in Redis that the service will not screen against."""
+    holder = runtime.lists
+    holder.refused = RefusedLists(version, generation, tuple(problems))
+    kept = holder.current.version if holder.current is not None else "none: every decision is held"
+    message = f"lists version {version} in Redis {how}: {'; '.join(problems)}; screening goes on with {kept}"
+    if holder.current is None:
+        holder.error = message
+    log.error(message)
+
+
+async def _restore_lists(runtime: Runtime, found: str, head: Any) -> None:
+    """Write the lists this process holds back into Redis, which lost them (`found`: gone, older)."""
+    holder = runtime.lists
+    assert holder.stored is not None
+    holder.republished[found] = holder.republished.get(found, 0) + 1
+    there = "none" if head is None else f"generation {head.generation} ({head.version})"
+    log.error(
+        "the lists in Redis are %s: %s there, generation %s (%s) seen before; screening goes on with the "
+        "lists in memory and writes them back",
+        found,
+        there,
+        holder.generation,
+        holder.stored.head.version,
+    )
+    try:
+        restored = await runtime.lists_store.restore(holder.stored)
+    except Exception as error:
+        log.warning("cannot write the lists back into Redis: %s", error)
+        return
+    if not restored:
+        log.info("a newer lists version was stored meanwhile; it is checked on the next refresh")
+
+
+async def _load_fallback(runtime: Runtime) -> None:
+    """The list files (or the shipped snapshot) when Redis gives no usable lists and none are loaded."""
+    settings = runtime.settings.lists
+    if not settings.files and not settings.use_shipped_snapshot:
+        runtime.lists.error = runtime.lists.error or "no lists in Redis and no list files configured"
+        return
+    try:
+        ruleset = runtime.service.engine.ruleset
+        runtime.lists.current = await asyncio.to_thread(load_lists, settings.files, ruleset)
+        runtime.lists.source = "files"
+        log.info("lists loaded from files: %s", runtime.lists.current.version)
+    except Exception as error:
+        runtime.lists.error = f"cannot load list files: {error}"
+        log.error(runtime.lists.error)
+
+
+async def fetch_and_refresh(runtime: Runtime) -> str:
+    """One scheduled download of the lists (`lists.fetch_url`), then a refresh when it stored a new version;
+    returns the fetch's result (counted by result)."""
+    settings = runtime.settings.lists
+    outcome = await fetch_lists(
+        runtime.lists_store,
+        settings.fetch_url,
+        policy_of(settings),
+        timeout_s=settings.fetch_timeout_s,
+        max_bytes=settings.fetch_max_bytes,
+    )
+    fetches = runtime.lists.fetches
+    fetches[outcome.result] = fetches.get(outcome.result, 0) + 1
+    if outcome.result in ("refused", "failed"):
+        log.error("lists fetch from %s %s: %s", settings.fetch_url, outcome.result, outcome.detail)
+    else:
+        log.info("lists fetch from %s: %s (%s)", settings.fetch_url, outcome.result, outcome.detail)
+    if outcome.result == "updated":
+        await refresh_lists(runtime)
+    return outcome.result
+
+
+async def _lists_fetcher(runtime: Runtime, interval_s: float) -> None:
+    for result in FETCH_RESULTS:
+        runtime.lists.fetches.setdefault(result, 0)
+    while True:
         try:
-            ruleset = runtime.service.engine.ruleset
-            runtime.lists.current = await asyncio.to_thread(load_lists, settings.files, ruleset)
-            runtime.lists.source = "files"
-            log.info("lists loaded from files: %s", runtime.lists.current.version)
-        except Exception as error:
-            runtime.lists.error = f"cannot load list files: {error}"
-            log.error(runtime.lists.error)
+            await fetch_and_refresh(runtime)
+        except Exception:  # a failed fetch must not stop the next one
+            log.exception("lists fetch failed")
+        await asyncio.sleep(interval_s)
 
 
 async def watch_ownership_writes(runtime: Runtime, seen: str | None) -> str | None:
@@ -474,6 +588,10 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
         await refresh_lists(runtime)
         settle_heap()
         runtime.tasks.append(asyncio.create_task(_lists_refresher(runtime)))
+        if settings.lists.fetch_interval_s is not None:
+            runtime.tasks.append(
+                asyncio.create_task(_lists_fetcher(runtime, settings.lists.fetch_interval_s))
+            )
 
     @app.after_startup
     async def start_ops() -> None:

@@ -58,6 +58,7 @@ async def run_check(
     paths: Sequence[str],
     list_files: Sequence[Path],
     ownership_files: Sequence[Path],
+    max_list_age_hours: float | None = None,
     out: BinaryIO | None = None,
     batch_size: int = 500,
     licence_files: Sequence[Path] = (),
@@ -66,12 +67,15 @@ async def run_check(
 
     Licences on file come from `licence_files` (none: every licence an event names is held as not on
     file). Every line that is not a valid event (or licence) is reported on stderr with its number (and
-    held, when it names its subject); the exit status is then 1.
+    held, when it names its subject); the exit status is then 1. Lists older than `max_list_age_hours`
+    (default: the serve setting `lists.max_age_hours`, as `screening serve` decides; 0 for no limit) hold
+    every event.
     """
     from screening.adapters.licences import InMemoryLicenceStore, load_licence_file
     from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOwnershipRegistry
     from screening.adapters.ownership_files import load_ownership_file
     from screening.codec import EventDecoder, encode_decision
+    from screening.config import Settings
     from screening.domain.engine import ScreeningEngine
     from screening.ports import Received, Rejected
     from screening.resources import load_catalogue, load_lists, load_ruleset
@@ -82,6 +86,7 @@ async def run_check(
     lists = load_lists(list_files, ruleset)
     records = [record for path in ownership_files for record in load_ownership_file(path)]
     registry = InMemoryOwnershipRegistry(records, max_depth=int(ruleset.ownership.get("max_depth", 12)))
+    max_age = Settings().lists.max_age_hours if max_list_age_hours is None else max_list_age_hours
     failures = 0
     licences = InMemoryLicenceStore()
     for licence_file in licence_files:
@@ -99,6 +104,7 @@ async def run_check(
         lambda: lists,
         registry,
         InMemoryDecisionLedger(),
+        lists_max_age_hours=max_age or None,
         licences=licences,
     )
     decoder = EventDecoder()
@@ -132,29 +138,6 @@ async def run_check(
 
 
 # -------------------------------------------------------------------------------------------- loading
-async def run_lists_load(paths: Sequence[Path]) -> int:
-    """Store list files in Redis; the running service picks them up on its next refresh."""
-    from screening.adapters.csl import combine, load_list_file
-    from screening.adapters.redis_store import RedisListsStore
-    from screening.adapters.security import create_redis_client
-    from screening.config import Settings
-    from screening.resources import screening_version
-
-    settings = Settings()
-    loaded = [load_list_file(p) for p in paths]
-    entries, files_version = combine(loaded)
-    version = screening_version(files_version)
-    client = create_redis_client(settings.redis, 5.0)
-    try:
-        await RedisListsStore(client, settings.redis.prefix).save(
-            [(p.name, p.read_bytes()) for p in paths], version
-        )
-    finally:
-        await client.aclose()
-    print(orjson.dumps({"lists_version": version, "entries": len(entries)}).decode())
-    return 0
-
-
 async def run_ownership_load(paths: Sequence[Path]) -> int:
     """Load ownership records (contract JSONL or FollowTheMoney JSONL) into Redis."""
     from screening.adapters.ownership_files import load_ownership_file
@@ -354,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lists", action="append", type=Path, default=[], help="CSL CSV or JSON (repeatable)")
     check.add_argument("--ownership", action="append", type=Path, default=[], help="ownership records JSONL")
     check.add_argument(
+        "--max-list-age-hours",
+        type=float,
+        default=None,
+        help="hold every event when the lists are older than this (default: the serve setting "
+        "lists.max_age_hours; 0: no limit)",
+    )
+    check.add_argument(
         "--licences",
         action="append",
         type=Path,
@@ -366,13 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     from screening import verify_command
 
     verify_command.register(commands)
-    from screening import calendar_command
+    from screening import calendar_command, lists_command
 
     calendar_command.register(commands)
-    lists = commands.add_parser("lists", help="control lists")
-    lists_sub = lists.add_subparsers(dest="lists_command", required=True)
-    lists_load = lists_sub.add_parser("load", help="load list files into Redis for the running service")
-    lists_load.add_argument("files", nargs="+", type=Path)
+    lists_command.register(commands)
     ownership = commands.add_parser("ownership", help="ownership registry")
     ownership_sub = ownership.add_subparsers(dest="ownership_command", required=True)
     ownership_load = ownership_sub.add_parser("load", help="load ownership records into Redis")
@@ -443,7 +430,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_review_ui(args.host, args.port)
     _configure_logging("WARNING")
     if args.command == "check":
-        return asyncio.run(run_check(args.files, args.lists, args.ownership, licence_files=args.licences))
+        return asyncio.run(
+            run_check(
+                args.files, args.lists, args.ownership, args.max_list_age_hours, licence_files=args.licences
+            )
+        )
     if args.command == "match":
         from screening import match_command
 
@@ -457,7 +448,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return calendar_command.run(args)
     if args.command == "lists":
-        return asyncio.run(run_lists_load(args.files))
+        from screening import lists_command
+
+        return lists_command.run(args)
     if args.command == "ownership":
         return asyncio.run(run_ownership_load(args.files))
     if args.command == "licences":

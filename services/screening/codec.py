@@ -624,15 +624,23 @@ def decision_from_mapping(data: Mapping[str, Any]) -> Decision:
                 for item in data["items"]
             ),
             trigger=str(data["trigger"]),
-            versions=Versions(
-                ruleset=str(data["versions"]["ruleset"]),
-                lists=str(data["versions"]["lists"]),
-                ownership=str(data["versions"]["ownership"]),
-            ),
+            versions=_versions_from(data["versions"]),
             decided_at=datetime.fromisoformat(str(data["decided_at"]).replace("Z", "+00:00")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"not a decision: {type(error).__name__}: {error}") from error
+
+
+def _versions_from(data: Mapping[str, Any]) -> Versions:
+    """A decision's versions read back, with the lists' source date and age when the decision had them."""
+    as_of, age = data.get("lists_as_of"), data.get("lists_age_hours")
+    return Versions(
+        ruleset=str(data["ruleset"]),
+        lists=str(data["lists"]),
+        ownership=str(data["ownership"]),
+        lists_as_of=str(as_of) if as_of is not None else None,
+        lists_age_hours=float(age) if age is not None else None,
+    )
 
 
 # --------------------------------------------------------------------------------------------- encode
@@ -681,6 +689,8 @@ def decision_to_dict(decision: Decision) -> dict[str, Any]:
             "ruleset": decision.versions.ruleset,
             "lists": decision.versions.lists,
             "ownership": decision.versions.ownership,
+            "lists_as_of": decision.versions.lists_as_of,
+            "lists_age_hours": decision.versions.lists_age_hours,
         },
         "decided_at": _iso(decision.decided_at),
     }

@@ -145,7 +145,7 @@ class RedisSettings(BaseModel):
 
 
 class ListsSettings(BaseModel):
-    """Where the control lists come from."""
+    """Where the control lists come from, how old they may be, and what a new version must hold."""
 
     files: list[Path] = Field(
         default_factory=list,
@@ -156,6 +156,36 @@ class ListsSettings(BaseModel):
     )
     refresh_interval_s: float = Field(
         default=30.0, gt=0, description="How often Redis is checked for new lists"
+    )
+    max_age_hours: float | None = Field(
+        default=72.0,
+        gt=0,
+        description="Lists older than this (from their source date) hold every decision (LISTS_STALE); "
+        "empty: no limit. ScreeningListsStale warns at 36 h",
+    )
+    max_entry_loss: float = Field(
+        default=0.10,
+        ge=0,
+        lt=1,
+        description="A new version with fewer than (1 - this) of the last good version's entries, in all or "
+        "on a required list, is refused unless forced",
+    )
+    required_sources: list[str] = Field(
+        default_factory=lambda: ["EL", "SDN"],
+        description="Lists (source codes) a version must hold, or it is refused unless forced",
+    )
+    fetch_url: str = Field(
+        default="https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv",
+        description="Where `screening lists fetch` downloads the Consolidated Screening List (trade.gov CSV)",
+    )
+    fetch_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="`screening serve` fetches the lists this often (conditional GET); empty: never (off)",
+    )
+    fetch_timeout_s: float = Field(default=120.0, gt=0, description="Longest a download may take")
+    fetch_max_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="Largest download accepted (the CSV is ~10-35 MB)"
     )
 
 

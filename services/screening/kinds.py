@@ -76,7 +76,10 @@ ORDER = EventKind(
     to_domain=wire.order_to_domain,
     closing_actions=frozenset({"cancel"}),
     parties=_order_parties,
-    free_text=lambda event: (("end_use", getattr(event, "end_use", None)),),
+    free_text=lambda event: (
+        ("end_use", getattr(event, "end_use", None)),
+        ("ship_to_address", getattr(event, "ship_to_address", None)),
+    ),
 )
 
 LEASE = EventKind(

@@ -49,6 +49,10 @@ RETRIED_OPERATIONS = ("ownership", "publish", "batch")
 """What the error policy retries: an ownership read, a publish, a whole batch."""
 BATCH_ERRORS = ("transient", "permanent")
 """How a failed batch attempt failed: a transient error (broker, Redis, timeout) or any other."""
+LISTS_FETCH_RESULTS = ("updated", "not_modified", "unchanged", "refused", "failed")
+"""Results of a scheduled download of the lists (`screening.lists_update.FetchOutcome.result`)."""
+LISTS_FOUND = ("gone", "older")
+"""What a service that writes its lists back into Redis found there (`screening.app.refresh_lists`)."""
 RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
 REVIEW_RESULTS = (("release", "released"), ("release", "recorded"), ("confirm", "confirmed"))
@@ -125,6 +129,16 @@ class ServiceState:
     """Records behind the end of the partition, by (topic, partition)."""
     consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
+    lists_max_age_s: float | None = None
+    """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
+    lists_refused: bool = False
+    """The newest version in the lists store was refused (integrity checks); the lists in memory stay."""
+    lists_forced: bool = False
+    """The lists in memory were accepted past the integrity checks because an operator forced them."""
+    lists_republished: Mapping[str, int] = field(default_factory=dict)
+    """Times the lists were written back into Redis, by what was found there (gone, older)."""
+    lists_fetches: Mapping[str, int] = field(default_factory=dict)
+    """Scheduled downloads of the lists, by result."""
     holds: HoldsState | None = None
     """The review queue (None when it could not be read)."""
     licences: Mapping[str, tuple[int, int]] = field(default_factory=dict)
@@ -219,9 +233,24 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
-        (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck, *review) = (
-            _state_families()
-        )
+        (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            max_age,
+            refused,
+            forced,
+            republished,
+            fetches,
+            *review,
+        ) = _state_families()
         holds_total, holds_oldest, holds_older, holds_reason, sla, balance, licence_states = review
         if state.holds is not None:
             holds_total.add_metric([], state.holds.total)
@@ -261,7 +290,31 @@ class _StateCollector(Collector):
             lag.add_metric([topic, str(partition)], records)
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
-        yield from (info, round_trips, errors, cache, loaded, entries, lists_age, ownership_age, lag, stuck)
+        if state.lists_max_age_s is not None:
+            max_age.add_metric([], state.lists_max_age_s)
+        refused.add_metric([], 1.0 if state.lists_refused else 0.0)
+        forced.add_metric([], 1.0 if state.lists_forced else 0.0)
+        for found in LISTS_FOUND:
+            republished.add_metric([found], state.lists_republished.get(found, 0))
+        for result in LISTS_FETCH_RESULTS:
+            fetches.add_metric([result], state.lists_fetches.get(result, 0))
+        yield from (
+            info,
+            round_trips,
+            errors,
+            cache,
+            loaded,
+            entries,
+            lists_age,
+            ownership_age,
+            lag,
+            stuck,
+            max_age,
+            refused,
+            forced,
+            republished,
+            fetches,
+        )
         yield from review
 
 
@@ -283,7 +336,7 @@ def _state_families() -> tuple[Any, ...]:
         GaugeMetricFamily("screening_lists_entries", "Entries in the loaded control lists"),
         GaugeMetricFamily(
             "screening_lists_age_seconds",
-            "Age of the loaded control lists (oldest source date of the version)",
+            "Age of the loaded control lists from their source date (+Inf when it is unknown)",
         ),
         GaugeMetricFamily(
             "screening_ownership_data_age_seconds", "Age of the newest ownership record (its as_of date)"
@@ -297,6 +350,29 @@ def _state_families() -> tuple[Any, ...]:
             "screening_consumer_stuck_seconds",
             "Seconds since the partition's last commit while it has records left to consume (0 when none)",
             labels=["topic", "partition"],
+        ),
+        GaugeMetricFamily(
+            "screening_lists_max_age_seconds",
+            "The lists' maximum age: older lists hold every decision (LISTS_STALE)",
+        ),
+        GaugeMetricFamily(
+            "screening_lists_refused",
+            "1 when the newest lists version in Redis was refused by the integrity checks (the lists in "
+            "memory stay), else 0",
+        ),
+        GaugeMetricFamily(
+            "screening_lists_forced",
+            "1 when the lists in memory were accepted past the integrity checks because they were forced",
+        ),
+        CounterMetricFamily(
+            "screening_lists_republished",
+            "Times the service wrote its lists back into Redis, by what it found there (gone, older)",
+            labels=["found"],
+        ),
+        CounterMetricFamily(
+            "screening_lists_fetches",
+            "Scheduled downloads of the lists, by result (updated, not_modified, unchanged, refused, failed)",
+            labels=["result"],
         ),
         GaugeMetricFamily("screening_open_holds", "Held subjects waiting for review"),
         GaugeMetricFamily(

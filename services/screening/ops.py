@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections.abc import Iterable
@@ -62,6 +63,12 @@ async def readiness(runtime: Runtime) -> dict[str, Any]:
     checks["lists_version"] = (
         lists.version if lists is not None else redact(runtime.lists.error or "not loaded", secrets)
     )
+    refused = runtime.lists.refused
+    if refused is not None:
+        # Still ready: the lists in memory are screened against; the refused version is for an operator.
+        checks["lists_refused"] = {"version": refused.version, "problems": list(refused.problems)}
+    if runtime.lists.forced is not None:
+        checks["lists_forced"] = runtime.lists.forced
     ends, positions = await partition_offsets(runtime.subscribers)
     limit = runtime.settings.resilience.stuck_after_s
     stuck = {
@@ -144,9 +151,14 @@ class RuntimeState:
 
     def __call__(self) -> ServiceState:
         runtime = self._runtime
-        lists = runtime.lists.current
+        holder = runtime.lists
+        lists = holder.current
         now = time.time()
-        lists_day = _oldest_date_in(lists.version) if lists is not None else None
+        lists_age_s: float | None = None
+        if lists is not None:
+            # A list of unknown date is as stale as can be (the alert fires, as the decisions hold).
+            lists_age_s = now - lists.as_of.timestamp() if lists.as_of is not None else math.inf
+        max_age = runtime.service.lists_max_age_hours
         label = getattr(runtime.registry, "version_label", None)  # the Redis registry's `<as_of>:<version>`
         ownership_day = _oldest_date_in(label.split(":", 1)[0]) if isinstance(label, str) else None
         # Round-trip counters of the Redis adapters (in-memory ones, in component tests, keep none).
@@ -169,12 +181,17 @@ class RuntimeState:
             },
             lists_loaded=lists is not None,
             lists_entries=len(lists.entries) if lists is not None else 0,
-            lists_age_s=now - _epoch(lists_day) if lists_day is not None else None,
+            lists_age_s=lists_age_s,
             ownership_age_s=now - _epoch(ownership_day) if ownership_day is not None else None,
             redis=redis,
             cache=redis.get("ownership"),
             consumer_lag=self.lag,
             consumer_stuck_s=self.stuck,
+            lists_max_age_s=max_age * 3600 if max_age is not None else None,
+            lists_refused=holder.refused is not None,
+            lists_forced=holder.forced is not None,
+            lists_republished=dict(holder.republished),
+            lists_fetches=dict(holder.fetches),
             holds=self.holds,
             licences=self.licences,
             review_sla_s=getattr(getattr(runtime.settings, "reviews", None), "sla_s", None),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -15,10 +17,18 @@ from screening.adapters.csl import (
     combine,
     load_cjk_aliases,
     load_list_file,
+    oldest_source_date,
     parse_list_bytes,
 )
-from screening.adapters.name_words import HAN_WORDS, NAME_WORDS, name_words_digest, parse_name_words
+from screening.adapters.name_words import (
+    COMMON_WORDS,
+    HAN_WORDS,
+    NAME_WORDS,
+    name_words_digest,
+    parse_name_words,
+)
 from screening.domain.catalogue import Catalogue
+from screening.domain.list_integrity import ListCounts
 from screening.domain.names import MatchThresholds, NameWords, ScreeningLists, install_words
 from screening.domain.ruleset import Ruleset
 
@@ -30,12 +40,17 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("screening") / "data" / name))
 
 
-def _name_word_files() -> tuple[bytes, bytes]:
-    return data_path(NAME_WORDS).read_bytes(), data_path(HAN_WORDS).read_bytes()
+def _name_word_files() -> tuple[bytes, bytes, bytes]:
+    return (
+        data_path(NAME_WORDS).read_bytes(),
+        data_path(HAN_WORDS).read_bytes(),
+        data_path(COMMON_WORDS).read_bytes(),
+    )
 
 
 def load_name_words() -> NameWords:
-    """The name matcher's shipped word tables (`data/name_words.toml`, `data/han_words.csv`)."""
+    """The name matcher's shipped word tables (`data/name_words.toml`, `data/han_words.csv`,
+    `data/common_words.txt`)."""
     return parse_name_words(*_name_word_files())
 
 
@@ -85,6 +100,7 @@ def build_lists(loaded: Sequence[LoadedList], ruleset: Ruleset) -> ScreeningList
         screening_version(version),
         thresholds(ruleset),
         extra_aliases=load_cjk_aliases(table.decode("utf-8")),
+        as_of=oldest_source_date(loaded),
     )
 
 
@@ -101,6 +117,16 @@ def load_lists(files: Sequence[Path], ruleset: Ruleset) -> ScreeningLists:
     return build_lists([load_list_file(p) for p in paths], ruleset)
 
 
-def lists_from_blobs(blobs: Sequence[tuple[str, bytes]], ruleset: Ruleset) -> ScreeningLists:
-    """Lists from (file name, bytes) pairs, as stored in Redis by `screening lists load`."""
-    return build_lists([parse_list_bytes(data, name) for name, data in blobs], ruleset)
+def lists_from_blobs(
+    blobs: Sequence[tuple[str, bytes]], ruleset: Ruleset, as_of: datetime | None = None
+) -> ScreeningLists:
+    """Lists from (file name, bytes) pairs, as stored in Redis by `screening lists load` and `fetch`;
+    `as_of` is their source date when the store recorded one (a download's Last-Modified)."""
+    return build_lists([parse_list_bytes(data, name, as_of) for name, data in blobs], ruleset)
+
+
+@lru_cache(maxsize=1)
+def shipped_counts() -> ListCounts:
+    """Entries of the shipped CSL snapshot, in all and per list: the floor a list must not fall far under
+    when nothing newer is known (a first load, a wiped Redis)."""
+    return ListCounts.of(load_list_file(data_path(SHIPPED_LIST)).entries)

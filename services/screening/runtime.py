@@ -10,7 +10,8 @@ from faststream.kafka import KafkaBroker
 
 from screening.adapters.kafka import EventConsumer, OffsetCommitter, OwnershipConsumer
 from screening.adapters.licences import RedisLicenceStore
-from screening.adapters.redis_store import RedisDecisionLedger, RedisListsStore, RedisOwnershipRegistry
+from screening.adapters.lists_store import RedisListsStore, StoredLists
+from screening.adapters.redis_store import RedisDecisionLedger, RedisOwnershipRegistry
 from screening.adapters.reviews import ReviewConsumer
 from screening.calendar_watch import BoundaryWatcher
 from screening.config import Settings
@@ -23,13 +24,35 @@ from screening.service import ScreeningService
 from screening.signing import DecisionSigner
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedLists:
+    """A version found in Redis and refused by the integrity checks: which write, and why."""
+
+    version: str
+    generation: int
+    problems: tuple[str, ...]
+
+
 @dataclass
 class ListsHolder:
-    """The lists currently screened against; swapped whole when a new version is loaded."""
+    """The lists currently screened against (swapped whole when a new version is loaded), where they came
+    from, and what the lists store looked like: the generation last seen in Redis, the stored lists this
+    process loaded (to put them back when Redis loses them), a refused version, a force record."""
 
     current: ScreeningLists | None = None
     error: str | None = None
     source: str = "none"
+    stored: StoredLists | None = None
+    """The Redis lists (files and head) `current` was built from; None when it came from files."""
+    generation: int | None = None
+    """The highest lists generation seen in Redis: a lower one (or none) there means Redis lost them."""
+    refused: RefusedLists | None = None
+    forced: dict[str, Any] | None = None
+    """The force record of `current` when it was accepted past the integrity checks."""
+    republished: dict[str, int] = field(default_factory=lambda: {"gone": 0, "older": 0})
+    """Times this process put its lists back into Redis, by what it found there."""
+    fetches: dict[str, int] = field(default_factory=dict)
+    """Scheduled downloads by result (`screening.lists_update.FETCH_RESULTS`)."""
 
     def __call__(self) -> ScreeningLists | None:
         return self.current

@@ -185,6 +185,7 @@ class ScreeningService:
         retry: RetryPolicy | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
+        lists_max_age_hours: float | None = None,
         holds: OpenHoldsStore | None = None,
         review_policy: ReviewPolicy | None = None,
         decoder: EventDecoder | None = None,
@@ -207,6 +208,8 @@ class ScreeningService:
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
+        self.lists_max_age_hours = lists_max_age_hours
+        """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
 
     def now(self) -> datetime:
         """The service clock."""
@@ -366,7 +369,7 @@ class ScreeningService:
         """A `hold` for a message that names its subject but cannot be screened (INVALID_EVENT,
         ENGINE_ERROR)."""
         assert item.event_id is not None and item.subject_id is not None and item.kind is not None
-        versions = self.engine.versions(context)
+        versions = self.engine.versions(context, now)
         seed = f"{item.event_id}|{_digest_of(item)}" if reused else item.event_id
         return Decision(
             decision_id=decision_id_for(seed, trigger, versions),
@@ -402,7 +405,9 @@ class ScreeningService:
         if not (event_id and subject_id and kind):
             return Verdict(None, rejected)
         try:
-            context = BatchContext(lists=self._lists(), ownership=_NO_OWNERSHIP)
+            context = BatchContext(
+                lists=self._lists(), ownership=_NO_OWNERSHIP, lists_max_age_hours=self.lists_max_age_hours
+            )
             return Verdict(
                 self._hold(rejected, ENGINE_ERROR, rejected.error, context, self._clock(), True), rejected
             )
@@ -427,7 +432,13 @@ class ScreeningService:
             self._metrics.retried("ownership")
             await asyncio.sleep(delay)
             snapshot = await self._ownership.snapshot(parties)
-        return BatchContext(lists=self._lists(), ownership=snapshot, clearances=clearances, licences=licences)
+        return BatchContext(
+            lists=self._lists(),
+            ownership=snapshot,
+            lists_max_age_hours=self.lists_max_age_hours,
+            clearances=clearances,
+            licences=licences,
+        )
 
     async def _licence_book(self, numbers: Sequence[str]) -> LicenceBook | None:
         if self._licences is None:

@@ -101,6 +101,11 @@ class OrderEventV1(_Wire):
     intermediaries: list[PartyV1] = Field(default_factory=list)
     ship_from_country: CountryCode | None = None
     ship_to_country: CountryCode | None = None
+    ship_to_address: str | None = Field(
+        default=None,
+        description="Additive: the delivery address as free text (street, city, postcode); screened against "
+        "the control lists' addresses. Its country is `ship_to_country`",
+    )
     ship_date: date | None = Field(
         default=None,
         description="Additive: the requested ship date; the order is decided as of it (else occurred_at)",
@@ -209,6 +214,13 @@ class VersionsV1(_Wire):
     ruleset: str
     lists: str
     ownership: str
+    lists_as_of: str | None = Field(
+        default=None,
+        description="Additive: when the lists' source published them (ISO 8601 UTC); null without lists",
+    )
+    lists_age_hours: float | None = Field(
+        default=None, description="Additive: hours from `lists_as_of` to the decision; null without lists"
+    )
 
 
 class SignatureV1(_Wire):
@@ -425,6 +437,7 @@ def order_to_domain(wire: OrderEventV1, received_at: datetime | None = None) -> 
         ),
         ship_from_country=wire.ship_from_country,
         ship_to_country=wire.ship_to_country,
+        ship_to_address=wire.ship_to_address,
         ship_date=wire.ship_date,
         items=tuple(
             model.Item(
@@ -532,6 +545,8 @@ def decision_to_wire(decision: model.Decision) -> DecisionV1:
             ruleset=decision.versions.ruleset,
             lists=decision.versions.lists,
             ownership=decision.versions.ownership,
+            lists_as_of=decision.versions.lists_as_of,
+            lists_age_hours=decision.versions.lists_age_hours,
         ),
         decided_at=decision.decided_at,
     )

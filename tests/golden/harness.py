@@ -53,10 +53,16 @@ def received_at(setup: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(setup["received_at"]).replace("Z", "+00:00"))
 
 
+# Versions that vary per run: the registry's counter, and the lists' age (it grows with the clock; its
+# source date is in `versions.lists`).
+VOLATILE_VERSIONS = frozenset({"ownership", "lists_as_of", "lists_age_hours"})
+
+
 def strip_volatile(decision: dict[str, Any]) -> dict[str, Any]:
-    """The decision without `decided_at`, `decision_id` and `versions.ownership` (they vary per run)."""
+    """The decision without `decided_at`, `decision_id`, `versions.ownership` and the lists' age (they vary
+    per run)."""
     stable = {key: value for key, value in decision.items() if key not in ("decided_at", "decision_id")}
-    stable["versions"] = {k: v for k, v in decision.get("versions", {}).items() if k != "ownership"}
+    stable["versions"] = {k: v for k, v in decision.get("versions", {}).items() if k not in VOLATILE_VERSIONS}
     return stable
 
 

@@ -85,7 +85,11 @@ async def test_a_cleared_false_positive_stays_cleared_until_its_entry_changes(st
     name = "entity_list_2026-09-15.json"
     changed = listing(["Huawei", "Huawei Device Co."])
     _, files_version = combine([parse_list_bytes(changed, name)])
-    await svc.runtime.lists_store.save([(name, changed)], screening_version(files_version))
+    # Two entries and no SDN list fail the integrity checks: stored as forced, the service takes them.
+    version = screening_version(files_version)
+    await svc.runtime.lists_store.save(
+        [(name, changed)], version, forced={"version": version, "reason": "test"}
+    )
     await refresh_lists(svc.runtime)
     rescreened = await decisions.next(2)
     assert {d["subject"]["id"] for d in rescreened} == {"SO-C1", "SO-C2"}

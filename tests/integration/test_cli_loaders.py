@@ -7,7 +7,8 @@ import asyncio
 import orjson
 import pytest
 
-from screening.adapters.redis_store import RedisListsStore, RedisOwnershipRegistry
+from screening.adapters.lists_store import RedisListsStore
+from screening.adapters.redis_store import RedisOwnershipRegistry
 from screening.cli import main
 from screening.domain.model import Party
 from screening.resources import SHIPPED_LIST, data_path, demo_path

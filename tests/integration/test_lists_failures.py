@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from screening.adapters.redis_store import RedisListsStore
+from screening.adapters.lists_store import RedisListsStore
 from screening.app import refresh_lists
 from tests.integration.conftest import RunningService
 from tests.support import order_event

@@ -159,6 +159,7 @@ def exported() -> dict[str, set[str]]:
             cache=stats,
             consumer_lag={("screening.orders.v1", 0): 0},
             consumer_stuck_s={("screening.orders.v1", 0): 0.0},
+            lists_max_age_s=72 * 3600.0,
             holds=HoldsState(
                 2, 7200.0, {"1h": 2, "4h": 0}, {"POSSIBLE_LIST_MATCH": 1, "DEST_ADV_COMPUTE": 1}
             ),

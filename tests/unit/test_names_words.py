@@ -13,8 +13,12 @@ from screening.domain.names import NameWords, install_words, normalise
 from screening.resources import data_path, load_name_words, screening_version
 
 
-def _files() -> tuple[bytes, bytes]:
-    return data_path("name_words.toml").read_bytes(), data_path("han_words.csv").read_bytes()
+def _files() -> tuple[bytes, bytes, bytes]:
+    return (
+        data_path("name_words.toml").read_bytes(),
+        data_path("han_words.csv").read_bytes(),
+        data_path("common_words.txt").read_bytes(),
+    )
 
 
 def test_shipped_tables_load_and_hold_what_the_matcher_reads() -> None:
@@ -34,15 +38,20 @@ def test_shipped_tables_load_and_hold_what_the_matcher_reads() -> None:
         "development",
     )
     assert normalise("ООО Ромашка").tokens == ("romashka",)
+    # A place of the Chinese table is a place however the name is written.
+    assert words.han_words["华中"] == "huazhong"
+    assert {"huazhong", "luoyang"} <= words.places
+    assert names.token_kind("huazhong") == "place"
+    assert {"target", "palm", "golden"} <= words.common_words and "huawei" not in words.common_words
 
 
 def test_installed_tables_decide_what_a_word_is() -> None:
-    words_toml, _ = _files()
+    words_toml, _, _ = _files()
     table = tomllib.loads(words_toml.decode("utf-8"))
     table["legal_forms"]["words"].append("acmeform")
     han_rows = [{"chinese": "有限公司", "english": ""}, {"chinese": "科技", "english": "technology"}]
     try:
-        install_words(NameWords.from_tables(table, han_rows))
+        install_words(NameWords.from_tables(table, han_rows, ["zeta"]))
         assert normalise("Zeta Acmeform").tokens == ("zeta",)
         assert normalise("北京科技有限公司").tokens[-1] == "technology"
     finally:
@@ -51,21 +60,27 @@ def test_installed_tables_decide_what_a_word_is() -> None:
 
 
 def test_malformed_tables_are_refused_with_the_table_named() -> None:
-    words_toml, han_csv = _files()
+    words_toml, han_csv, common_txt = _files()
     with pytest.raises(NameWordsError, match=r"name_words\.toml"):
-        parse_name_words(b"[legal_forms\nwords = 1", han_csv)
+        parse_name_words(b"[legal_forms\nwords = 1", han_csv, common_txt)
     broken = words_toml.replace(b"[abbreviations]", b"[abbreviation]")
     with pytest.raises(NameWordsError, match=r"\[abbreviations\]"):
-        parse_name_words(broken, han_csv)
+        parse_name_words(broken, han_csv, common_txt)
     with pytest.raises(NameWordsError, match=r"han_words\.csv"):
-        parse_name_words(words_toml, b"hanzi,meaning\n")
+        parse_name_words(words_toml, b"hanzi,meaning\n", common_txt)
+    with pytest.raises(NameWordsError, match=r"common words"):
+        parse_name_words(words_toml, han_csv, b"# only a comment\n")
+    with pytest.raises(NameWordsError, match=r"common words"):
+        parse_name_words(words_toml, han_csv, b"Target\n")
 
 
 def test_the_tables_hash_is_part_of_the_lists_version() -> None:
-    words_toml, han_csv = _files()
+    files = _files()
     version = screening_version("csl:2026-07-31:abc")
-    assert version.endswith(f"+words:{name_words_digest(words_toml, han_csv)}")
-    assert name_words_digest(words_toml + b"\n# changed\n", han_csv) != name_words_digest(words_toml, han_csv)
+    assert version.endswith(f"+words:{name_words_digest(*files)}")
+    words_toml, han_csv, common_txt = files
+    assert name_words_digest(words_toml + b"\n# changed\n", han_csv, common_txt) != name_words_digest(*files)
+    assert name_words_digest(words_toml, han_csv, common_txt + b"zebra\n") != name_words_digest(*files)
 
 
 def test_names_py_holds_the_algorithm_not_the_tables() -> None:

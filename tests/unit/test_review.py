@@ -89,6 +89,7 @@ def test_a_release_of_a_licence_hold_needs_one_reviewer_and_keeps_the_event_item
         match("EL"),
         Reason(ReasonCode.OWNERSHIP_UNKNOWN, Outcome.HOLD, "no ownership record", "buyer"),
         Reason(ReasonCode.OWNER_POSSIBLE_LIST_MATCH, Outcome.HOLD, "owner may be listed", "buyer"),
+        Reason(ReasonCode.ULTIMATE_PARENT_UNKNOWN, Outcome.HOLD, "ultimate parent cannot be told", "buyer"),
         Reason(ReasonCode.RF_SHIP_TO_MISMATCH, Outcome.HOLD, "ship-to differs"),
         Reason(ReasonCode.NAME_OBFUSCATED, Outcome.HOLD, "disguised", "buyer"),
     ],

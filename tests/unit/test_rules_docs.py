@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EMITTED_OUTSIDE_RULES = {
     ReasonCode.INVALID_EVENT,
     ReasonCode.ENGINE_ERROR,
-    ReasonCode.LISTS_STALE,
     ReasonCode.DECISION_DATE,  # the engine, once per decision, after choosing the date
     ReasonCode.REVIEW_RELEASED,
     ReasonCode.REVIEW_CONFIRMED,

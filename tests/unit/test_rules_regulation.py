@@ -305,6 +305,7 @@ R18_TRIGGER = quoted(
         "training models for the People's Liberation Army",
         "training models for the People’s Liberation Army",
         "fine-tuning a model for PLA logistics",
+        "training models for the PLA and grading PLA filament",
         "training for the ministry of defence",
         "pre-training for a defense contractor",
         "training a military targeting model",
@@ -334,6 +335,8 @@ def test_r18_denies_training_declared_for_a_military_or_intelligence_end_use(pur
         "training a business intelligence dashboard model",
         "training a defenseless-species habitat model",
         "training models that apply for loans",
+        "training a vision model to grade PLA filament for 3D printers",
+        "fine-tuning a defect detector for PLA printing and PLA packaging film",
     ],
 )
 def test_r18_leaves_innocent_words_alone(purpose: str) -> None:

@@ -6,6 +6,12 @@ adds as further names of the entries it names (see `load_cjk_aliases`).
 Three layouts are read: the official `consolidated.csv` (29 columns), trade.gov's JSON (`{"results": [...]}`)
 and the compact JSON snapshot (`{"tables": ..., "entries": [{"n": ..., "a": [...], ...}]}`). The version is
 `csl:<source date>:<first 12 hex of the SHA-256 of the file bytes>`, so a decision names the exact data.
+
+The source date (`LoadedList.as_of`, when the lists' publisher made the file) comes from, in order: a date
+the caller gives (a download's Last-Modified, or `--as-of`), a date in the file name
+(`consolidated_2026-07-31.csv`), the file's own generation time (JSON `sourceGeneratedAt`), or else the newest
+`start_date` of its entries (the file is at least that old, so its age is never understated). With none of
+these it is unknown (`basis` says which).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,41 +34,95 @@ _DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
 
+REQUIRED_COLUMNS = ("source", "name", "alt_names", "addresses", "type", "programs", "start_date")
+"""Columns of trade.gov's `consolidated.csv` that a downloaded or loaded CSV must have (the screening reads
+them)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedList:
-    """Entries of one list file and that file's version string."""
+    """Entries of one list file, that file's version string and its source date."""
 
     entries: list[ListEntry]
     version: str
+    as_of: datetime | None = None
+    """When the lists' publisher made the file (UTC); None when nothing tells."""
+    basis: str = "unknown"
+    """Where `as_of` comes from: given, file_name, generated, newest_entry or unknown."""
+    columns: tuple[str, ...] = ()
+    """The header of a CSV file (empty for JSON)."""
 
 
 class ListFormatError(ValueError):
     """The file is not a CSL layout this loader knows (permanent: fix the file, do not retry)."""
 
 
-def load_list_file(path: Path) -> LoadedList:
-    """Load a CSL file (CSV or JSON, by content) from `path`."""
-    return parse_list_bytes(path.read_bytes(), path.name)
+def load_list_file(path: Path, as_of: datetime | None = None) -> LoadedList:
+    """Load a CSL file (CSV or JSON, by content) from `path`; `as_of` is its source date when known."""
+    return parse_list_bytes(path.read_bytes(), path.name, as_of)
 
 
-def parse_list_bytes(data: bytes, name: str) -> LoadedList:
-    """Parse CSL bytes; `name` (a file name) gives the source date when it contains a YYYY-MM-DD."""
+def parse_list_bytes(data: bytes, name: str, as_of: datetime | None = None) -> LoadedList:
+    """Parse CSL bytes. The source date is `as_of` when given, else a YYYY-MM-DD in `name` (a file name),
+    else the file's generation time, else its newest entry's `start_date` (see the module docstring)."""
     digest = hashlib.sha256(data).hexdigest()[:12]
-    text = data.decode("utf-8-sig")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ListFormatError(f"not a CSL file: not UTF-8 ({error.reason} at byte {error.start})") from None
     generated_at: str | None = None
+    columns: tuple[str, ...] = ()
     if text.lstrip().startswith(("{", "[")):
-        document = orjson.loads(data)
+        try:
+            document = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise ListFormatError(f"not a CSL JSON: {error}") from None
         entries, generated_at = _parse_json(document)
     else:
-        entries = _parse_csv(text)
+        entries, columns = _parse_csv(text)
+    found, basis = _source_date(as_of, name, generated_at, entries)
+    label = found.date().isoformat() if found is not None else "unknown"
+    return LoadedList(
+        entries=entries, version=f"csl:{label}:{digest}", as_of=found, basis=basis, columns=columns
+    )
+
+
+def _source_date(
+    given: datetime | None, name: str, generated_at: str | None, entries: Sequence[ListEntry]
+) -> tuple[datetime | None, str]:
+    """The source date and where it comes from (see the module docstring)."""
+    if given is not None:
+        return _utc(given), "given"
     match = _DATE_IN_NAME.search(name)
     if match:
-        source_date = match.group(1)
-    elif generated_at:
-        source_date = generated_at[:10]
-    else:
-        source_date = "unknown"
-    return LoadedList(entries=entries, version=f"csl:{source_date}:{digest}")
+        try:
+            return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC), "file_name"
+        except ValueError:
+            pass
+    if generated_at:
+        try:
+            return _utc(datetime.fromisoformat(generated_at.replace("Z", "+00:00"))), "generated"
+        except ValueError:
+            pass
+    newest = max((entry.start_date[:10] for entry in entries if entry.start_date), default=None)
+    if newest:
+        try:
+            return datetime.fromisoformat(newest).replace(tzinfo=UTC), "newest_entry"
+        except ValueError:
+            pass
+    return None, "unknown"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def oldest_source_date(loaded: Sequence[LoadedList]) -> datetime | None:
+    """The source date of several files together: the oldest (None when any is unknown)."""
+    dates = [part.as_of for part in loaded]
+    if not dates or any(found is None for found in dates):
+        return None
+    return min(found for found in dates if found is not None)
 
 
 CJK_NAMES = "cjk_names.csv"
@@ -125,12 +186,17 @@ def _or_none(value: Any) -> str | None:
     return text or None
 
 
-def _parse_csv(text: str) -> list[ListEntry]:
+def _parse_csv(text: str) -> tuple[list[ListEntry], tuple[str, ...]]:
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or "name" not in reader.fieldnames or "source" not in reader.fieldnames:
         raise ListFormatError("not a CSL CSV: the header lacks `name` or `source`")
+    columns = tuple(reader.fieldnames)
     entries = []
-    for row in reader:
+    try:
+        rows = list(reader)
+    except csv.Error as error:  # a file cut inside a quoted field
+        raise ListFormatError(f"not a complete CSL CSV: {error} (line {reader.line_num})") from None
+    for row in rows:
         name = (row.get("name") or "").strip()
         source = (row.get("source") or "").strip()
         if not name or not source:
@@ -157,7 +223,7 @@ def _parse_csv(text: str) -> list[ListEntry]:
                 source_list_url=_or_none(row.get("source_list_url")),
             )
         )
-    return entries
+    return entries, columns
 
 
 def _parse_json(document: Any) -> tuple[list[ListEntry], str | None]:

@@ -1,4 +1,4 @@
-"""Redis adapters: the ownership registry, the decision ledger and the lists store.
+"""Redis adapters: the ownership registry and the decision ledger (the lists store: `lists_store.py`).
 
 Key layout (version 1, every key under the configured prefix, default `screening:`):
 
@@ -9,7 +9,7 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `own:v1:version` | string | counter, incremented by every write; invalidates in-process caches |
 | `own:v1:max_as_of` | string | latest `as_of` of any record loaded |
 | `ledger:v1:{event_id}` | string | content digests the event was decided with, space-separated (TTL) |
-| `lists:v1` | hash | `version`, `count`, `file:{i}:name`, `file:{i}:data` of the loaded list files |
+| `lists:v1` | hash | the list files, their version, source date, counts and generation (`lists_store.py`) |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
 | `holds:v1*` | hashes, sorted set, lists | the open holds awaiting review and their reviews (`holds.py`) |
 
@@ -381,39 +381,3 @@ class RedisDecisionLedger:
         except (RedisError, OSError) as error:
             self.stats.errors += 1
             log.warning("decision ledger write failed: %s", error)
-
-
-class RedisListsStore:
-    """The list files the service screens against, stored whole so every instance loads the same lists."""
-
-    def __init__(self, client: redis.Redis, prefix: str = "screening:") -> None:
-        self._client = client
-        self._key = f"{prefix}lists:v1"
-
-    async def save(self, files: Sequence[tuple[str, bytes]], version: str) -> None:
-        """Replace the stored lists atomically."""
-        mapping: dict[str | bytes, bytes | str] = {"version": version, "count": str(len(files))}
-        for index, (name, data) in enumerate(files):
-            mapping[f"file:{index}:name"] = name
-            mapping[f"file:{index}:data"] = data
-        pipe = self._client.pipeline(transaction=True)
-        pipe.delete(self._key)
-        pipe.hset(self._key, mapping=mapping)  # type: ignore[arg-type]
-        await pipe.execute()
-
-    async def version(self) -> str | None:
-        """Version of the stored lists, None when none are stored."""
-        value = await self._client.hget(self._key, "version")
-        return _text(value) if value else None
-
-    async def load(self) -> tuple[str, list[tuple[str, bytes]]] | None:
-        """(version, files) of the stored lists, None when none are stored."""
-        stored: dict[bytes, bytes] = await self._client.hgetall(self._key)  # type: ignore[assignment]
-        if not stored:
-            return None
-        count = int(stored[b"count"])
-        files = [
-            (stored[f"file:{i}:name".encode()].decode(), stored[f"file:{i}:data".encode()])
-            for i in range(count)
-        ]
-        return stored[b"version"].decode(), files

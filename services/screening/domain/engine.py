@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.calendar import boundary_days, rule_calendar
 from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
@@ -26,12 +27,13 @@ from screening.domain.list_links import (
     owner_list_status,
     seed_codes,
 )
-from screening.domain.lists import ListHit
+from screening.domain.lists import ListHit, ListsFreshness
 from screening.domain.model import Decision, Event, Item, Lease, Order, Outcome, Party, Reason, Versions
 from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists
 from screening.domain.ownership import analyse
 from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
 from screening.domain.reasons import ReasonCode
+from screening.domain.rules.addresses import AddressMatchParams
 from screening.domain.rules.base import combine
 from screening.domain.rules.destination import DestinationParams
 from screening.domain.rules.integrity import EventDateParams
@@ -64,6 +66,8 @@ class BatchContext:
     """The lists each listed registry entity of the batch is on (computed once, with `owner_status`)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
+    lists_max_age_hours: float | None = None
+    """The oldest the lists may be (the service's setting; None: no limit). Older lists hold (LISTS_STALE)."""
     clearances: Clearances = field(default_factory=dict)
     """The batch's parties' cleared matches, by party identity and entry id (read by the service)."""
     licences: LicenceBook | None = None
@@ -81,6 +85,7 @@ class ScreeningEngine:
         self.classification_rules: ClassificationRules = ruleset.classification
         self.ownership_policy = ruleset.ownership_policy
         self.rules = build_rules(ruleset)
+        self._address_hold_at = ruleset.params(AddressMatchParams).hold_at
         self.calendar = rule_calendar(ruleset)
         self._boundaries = boundary_days(self.calendar)
         self._event_date = ruleset.params(EventDateParams)
@@ -122,7 +127,12 @@ class ScreeningEngine:
         every rescreen.
         """
         dated = dating(event, self._event_date, self._boundaries, as_of, cause)
-        results = [(day, *self._decide_on(event, context, day)) for day in dated.dates]
+        # The addresses and the lists' age do not depend on the day the rules apply as of.
+        address_hits = self._address_hits(event, context)
+        freshness = self.lists_freshness(context, decided_at)
+        results = [
+            (day, *self._decide_on(event, context, day, address_hits, freshness)) for day in dated.dates
+        ]
         # The strictest result; among equally strict ones, the earliest day it holds.
         chosen, reasons, outcome, items = max(results, key=lambda found: found[2].severity)
         if (
@@ -143,7 +153,7 @@ class ScreeningEngine:
                     evidence=evidence,
                 ),
             ]
-        versions = self.versions(context)
+        versions = self.versions(context, decided_at)
         return Decision(
             decision_id=decision_id_for(event.event_id, trigger, versions, as_of),
             event_id=event.event_id,
@@ -163,7 +173,12 @@ class ScreeningEngine:
         return dating(event, self._event_date, self._boundaries).dates[0] < day
 
     def _decide_on(
-        self, event: Event, context: BatchContext, on: date
+        self,
+        event: Event,
+        context: BatchContext,
+        on: date,
+        address_hits: tuple[AddressMatch, ...],
+        freshness: ListsFreshness | None,
     ) -> tuple[list[Reason], Outcome, list[ItemResult]]:
         """The reasons, outcome and classified lines of `event` under the rules of `on`."""
         items = [self._classify(item, on) for item in event.items]
@@ -184,17 +199,45 @@ class ScreeningEngine:
             licence_book=context.licences,
             claimed_licences=event.licences,
             licence_shortfalls=context.licence_shortfalls.get(event.event_id, ()),
+            address_hits=address_hits,
+            lists_freshness=freshness,
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
         return reasons, outcome, items
 
-    def versions(self, context: BatchContext) -> Versions:
-        """The versions a decision made in this context names."""
+    def versions(self, context: BatchContext, decided_at: datetime | None = None) -> Versions:
+        """The versions a decision made in this context (at `decided_at`) names, with the lists' age."""
+        freshness = self.lists_freshness(context, decided_at) if decided_at is not None else None
         return Versions(
             ruleset=self.ruleset.version,
             lists=context.lists.version if context.lists is not None else "unavailable",
             ownership=context.ownership.version,
+            lists_as_of=_iso(freshness.as_of) if freshness is not None and freshness.as_of else None,
+            lists_age_hours=freshness.age_hours if freshness is not None else None,
         )
+
+    @staticmethod
+    def lists_freshness(context: BatchContext, decided_at: datetime) -> ListsFreshness | None:
+        """How old the context's lists are at `decided_at`, against the context's limit (None: no lists)."""
+        if context.lists is None:
+            return None
+        return ListsFreshness.at(context.lists.as_of, decided_at, context.lists_max_age_hours)
+
+    def _address_hits(self, event: Event, context: BatchContext) -> tuple[AddressMatch, ...]:
+        """The ship-to address and every party address matched against the lists' addresses."""
+        lists = context.lists
+        if lists is None or lists.addresses is None:
+            return ()
+        index, floor = lists.addresses, self._address_hold_at
+        found: list[AddressMatch] = []
+        if isinstance(event, Order) and event.ship_to_address:
+            for hit in index.match(event.ship_to_address, event.ship_to_country, floor=floor):
+                found.append(AddressMatch("ship_to", None, hit))
+        for party in event.parties:
+            if party.address:
+                for hit in index.match(party.address, party.country, floor=floor):
+                    found.append(AddressMatch("party", party.role, hit))
+        return tuple(found)
 
     # ------------------------------------------------------------------------------------------------
     def _classify(self, item: Item, on: date) -> ItemResult:
@@ -295,6 +338,11 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
+
+
+def _iso(moment: datetime) -> str:
+    """`moment` as ISO 8601 with a Z for UTC."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _destinations(event: Event) -> tuple[str, ...]:

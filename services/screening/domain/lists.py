@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from screening.domain.model import Outcome
@@ -123,3 +124,32 @@ SOURCE_CODES: dict[str, str] = {
 def source_code(source: str) -> str:
     """Short code of a CSL source name; unknown names are kept as given."""
     return SOURCE_CODES.get(source.strip(), source.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class ListsFreshness:
+    """How old the lists a decision used are, and how old the service lets them be.
+
+    `as_of` is when the lists' source published them (None: unknown), `age_hours` the time from then to
+    the decision, `max_age_hours` the service's limit (None: no limit). Lists of unknown date are stale
+    whenever there is a limit: their age cannot be shown to be within it.
+    """
+
+    as_of: datetime | None
+    age_hours: float | None
+    max_age_hours: float | None = None
+
+    @property
+    def stale(self) -> bool:
+        """Whether the lists are older than the limit, or of unknown date under one."""
+        if self.max_age_hours is None:
+            return False
+        return self.age_hours is None or self.age_hours > self.max_age_hours
+
+    @staticmethod
+    def at(as_of: datetime | None, decided_at: datetime, max_age_hours: float | None) -> ListsFreshness:
+        """The freshness of lists published at `as_of` for a decision made at `decided_at`."""
+        if as_of is None:
+            return ListsFreshness(None, None, max_age_hours)
+        age = max(0.0, (decided_at - as_of).total_seconds() / 3600)
+        return ListsFreshness(as_of, round(age, 2), max_age_hours)

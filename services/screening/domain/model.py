@@ -92,6 +92,8 @@ class Order:
     licences: tuple[Licence, ...] = ()
     received_at: datetime | None = None
     """When the service received the event (the Kafka record's timestamp); None when not known."""
+    ship_to_address: str | None = None
+    """The delivery address, free text (additive field); screened against the list's addresses."""
     ship_date: date | None = None
     """The requested ship date: the goods move then, so the order is decided as of it (additive field)."""
 
@@ -184,6 +186,10 @@ class Versions:
     ruleset: str
     lists: str
     ownership: str
+    lists_as_of: str | None = None
+    """When the lists' source published them (ISO 8601, UTC); None when no lists were loaded."""
+    lists_age_hours: float | None = None
+    """Hours between `lists_as_of` and the decision; None when no lists were loaded."""
 
 
 @dataclass(frozen=True, slots=True)

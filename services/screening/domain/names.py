@@ -22,6 +22,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +30,7 @@ from pypinyin import Style, lazy_pinyin  # type: ignore[import-untyped,unused-ig
 from pypinyin.constants import PHRASES_DICT  # type: ignore[import-untyped,unused-ignore]
 from rapidfuzz import fuzz
 
+from screening.domain.addresses import AddressIndex
 from screening.domain.lists import ListEntry, ListHit
 from screening.domain.visible_text import INVISIBLE, reveal, whole_script_lookalike
 
@@ -66,10 +68,19 @@ class NameWords:
     han_place_suffixes: frozenset[str]
     traditional: Mapping[str, str]
     cyrillic: Mapping[str, str]
+    # Common words of the language ("target", "palm", "golden"): a name's only distinctive word agreeing
+    # with a listed one is thin evidence when it is one of them.
+    common_words: frozenset[str]
 
     @classmethod
-    def from_tables(cls, words: Mapping[str, Any], han_rows: Iterable[Mapping[str, str]]) -> NameWords:
-        """The tables from the parsed `name_words.toml` (`words`) and the rows of `han_words.csv`.
+    def from_tables(
+        cls,
+        words: Mapping[str, Any],
+        han_rows: Iterable[Mapping[str, str]],
+        common_words: Iterable[str],
+    ) -> NameWords:
+        """The tables from the parsed `name_words.toml` (`words`), the rows of `han_words.csv` and the words
+        of `common_words.txt`.
 
         Raises `ValueError` naming the table and key when one is missing or of the wrong shape.
         """
@@ -101,13 +112,21 @@ class NameWords:
         if not isinstance(suffixes, str):
             raise ValueError("name words: [han] place_suffixes must be a string of characters")
         han_words: dict[str, str] = {}
+        han_places: set[str] = set()
         for row in han_rows:
             chinese = (row.get("chinese") or "").strip()
             if not chinese:
                 raise ValueError(f"han words: a row without a Chinese word: {dict(row)}")
             han_words[chinese] = (row.get("english") or "").strip()
+            if (row.get("group") or "").strip() == "place":
+                # A place the Chinese table names ("华中" huazhong, "洛阳" luoyang) is a place in a name
+                # written in letters too, not a distinctive word.
+                han_places.update(han_words[chinese].replace("|", " ").split())
         if not han_words:
             raise ValueError("han words: no rows")
+        common = frozenset(common_words)
+        if not common or not all(word.isalpha() and word.islower() for word in common):
+            raise ValueError("common words: empty, or a word that is not lowercase letters")
         return cls(
             legal_words=frozenset(word_list("legal_forms", "words")),
             edge_legal_words=frozenset(word_list("legal_forms", "edge_words")),
@@ -121,11 +140,12 @@ class NameWords:
             stopwords=frozenset(word_list("words", "stopwords")),
             number_words=frozenset(word_list("words", "number_words")),
             generic=frozenset(word_list("words", "generic")),
-            places=frozenset(word_list("words", "places")),
+            places=frozenset(word_list("words", "places")) | han_places,
             han_words=han_words,
             han_place_suffixes=frozenset(suffixes),
             traditional=dict(zip(traditional, simplified, strict=True)),
             cyrillic=word_map("cyrillic"),
+            common_words=common,
         )
 
 
@@ -165,6 +185,7 @@ _GLUED_LONG_TAILS: frozenset[str] = frozenset()
 # The longest spelling `_best_split` reads a glued half as (besides listed tokens).
 _LONGEST_SPELLING = 0
 _NUMBER_WORDS: frozenset[str] = frozenset()
+_COMMON_WORDS: frozenset[str] = frozenset()
 
 
 def install_words(words: NameWords) -> None:
@@ -173,6 +194,7 @@ def install_words(words: NameWords) -> None:
     global _LEGAL_FORM_WORDS, _GENERIC, _PLACES, _HAN_WORDS, _HAN_RENDERINGS, _HAN_MAX_WORD, _TRADITIONAL
     global _HAN_PLACE_SUFFIXES, _CYRILLIC, _LEXICON, _LEXICON_DELETES, _LONGEST_LEXICON, _REJOIN_HEADS
     global _GLUED_SUFFIXES, _GLUED_PREFIXES, _GLUED_TAILS, _GLUED_LONG_TAILS, _LONGEST_SPELLING, _NUMBER_WORDS
+    global _COMMON_WORDS
     _CANONICAL = dict(words.abbreviations)
     _PHRASES = {**dict.fromkeys(words.legal_phrases, ()), **words.phrases}
     sizes: dict[str, set[int]] = {}
@@ -220,6 +242,7 @@ def install_words(words: NameWords) -> None:
         default=0,
     )
     _NUMBER_WORDS = words.number_words
+    _COMMON_WORDS = words.common_words
     for cached in (_han_to_words, _canonical, _unglue):
         cached.cache_clear()
     _INSTALLED = True
@@ -304,6 +327,8 @@ class NormalisedName:
     # The words of the name as written (casefolded, split at spaces and punctuation), when they read other
     # than `tokens`: a word broken by a stray space is joined from these ("CloudW alk", "Prod uction").
     words: tuple[str, ...] = ()
+    # The name is written (in part) in Chinese characters: its transliterated letters hold no typos.
+    han: bool = False
 
     @property
     def compact(self) -> str:
@@ -312,9 +337,11 @@ class NormalisedName:
 
     @property
     def key(self) -> str:
-        """A cache key: the tokens in order, space-joined, then other readings, legal form and words."""
-        form = (" | legal form" if self.legal_form else "") + (
-            " | " + " ".join(self.words) if self.words else ""
+        """A cache key: the tokens in order, space-joined, then other readings, legal form, script, words."""
+        form = (
+            (" | legal form" if self.legal_form else "")
+            + (" | han" if self.han else "")
+            + (" | " + " ".join(self.words) if self.words else "")
         )
         if not self.alternatives and not self.spellings:
             return " ".join(self.tokens) + form
@@ -630,6 +657,7 @@ def normalise(name: str) -> NormalisedName:
         spellings=(spaced.tokens,),
         legal_form=normalised.legal_form,
         words=normalised.words,
+        han=normalised.han,
     )
 
 
@@ -655,7 +683,8 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         written = tuple(words) if tuple(words) != tokens else ()
         return NormalisedName(original=name, tokens=tokens, legal_form=legal_form, words=written)
     text = _APOSTROPHES.sub("", text)
-    texts = _han_texts(text) if _HAN_RUN.search(text) else [text]
+    han = _HAN_RUN.search(text) is not None
+    texts = _han_texts(text) if han else [text]
     lookalike = whole_script_lookalike(shown)
     if lookalike is not None:
         # "АВВ" in Cyrillic letters: transliterated first ("avv"), its Latin look-alike ("abb") beside it.
@@ -670,7 +699,11 @@ def _normalise_shown(name: str, shown: str, bare: bool = False) -> NormalisedNam
         if tokens not in renderings:
             renderings.append(tokens)
     return NormalisedName(
-        original=name, tokens=renderings[0], alternatives=tuple(renderings[1:]), legal_form=legal_form
+        original=name,
+        tokens=renderings[0],
+        alternatives=tuple(renderings[1:]),
+        legal_form=legal_form,
+        han=han,
     )
 
 
@@ -812,6 +845,8 @@ class _Scored:
     # Thin evidence (one short word agreeing through an edit, or one shared word between different words):
     # a hit only with the country's support.
     thin: bool = False
+    # Thin because the distinctive words agree only through edits (see `_search`).
+    edited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -930,6 +965,7 @@ class NameIndex:
             and token not in _GENERIC
         )
         self._distinctive = frozenset(token for token, kind in self._kinds.items() if kind == "distinctive")
+        self._common = self._distinctive & _COMMON_WORDS
         # Listed token weights as explanations show them.
         self._rounded_weights = {token: round(weight, 2) for token, weight in self._weights.items()}
         deletion: dict[str, list[str]] = {}
@@ -1064,6 +1100,7 @@ class NameIndex:
             spellings=1 + len(normalised.spellings),
             kind=self._party_kind(normalised),
             words=normalised.words,
+            han=normalised.han,
         )
         if len(normalised.key) > _MAX_CACHED_KEY:
             return result
@@ -1202,15 +1239,37 @@ class NameIndex:
             return True
         return len(joined) >= 8 and not both_listed and _canonical(joined) in self._postings
 
-    def _confirms(self, scored: _Scored, variant: _Variant) -> bool:
+    def _confirms(self, scored: _Scored, variant: _Variant, han: bool = False) -> bool:
         """Whether a hit through a spacing repair is the repaired name's, not a weaker, independent match.
 
         Each word the repair made (legal-form words aside) must agree with a listed word: "transamerica"
-        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone.
+        read as "trans america" is no evidence for "Trans Scientific Corp." through "trans" alone. And the
+        repair must make the listed name itself, every word of both agreeing: a guessed space and a different
+        name at once are two departures ("Groupama" read as "group ama" is not "AMA United Group", nor
+        "Japan Post Bank" read as "japan postbank" the listed "POSTBANK"). Not so for a name written in
+        Chinese characters (`han`): the spaces between its pinyin syllables are the transliteration's, not
+        the writer's, so splitting them as the list does ("yuncong" as "yun cong") is no guess.
         """
         if scored.compact or not variant.repaired:
             return True
+        if not han and not self._agree_but_for_filler(scored):
+            return False
         return variant.repaired <= {scored.tokens[i] for i, _, _ in scored.pairs}
+
+    def _agree_but_for_filler(self, scored: _Scored) -> bool:
+        """Whether every word of the query and of the listed name agrees, lone letters and words of legal
+        forms aside (what is left of a mangled "S.A. de C.V." or "Joint Stock Company")."""
+        listed = self._name_tokens[scored.name_id]
+        if len(scored.pairs) == len(scored.tokens) == len(listed):
+            return True
+        matched_query = {i for i, _, _ in scored.pairs}
+        matched_listed = {j for _, j, _ in scored.pairs}
+        return all(
+            len(token) == 1 or token in _LEGAL_FORM_WORDS
+            for side, matched in ((scored.tokens, matched_query), (listed, matched_listed))
+            for k, token in enumerate(side)
+            if k not in matched
+        )
 
     def _best_split(self, token: str) -> tuple[str, ...] | None:
         """The most plausible cut of a glued token into listed words ("polarrock" → "polar rock").
@@ -1293,12 +1352,14 @@ class NameIndex:
         spellings: int = 1,
         kind: str | None = None,
         words: tuple[str, ...] = (),
+        han: bool = False,
     ) -> list[_Result]:
         """Names scoring at least the weak threshold for any rendering of the query, best score each.
 
         The first `spellings` renderings are the query's own spellings; the others are alternative
         readings, held for review at most. `kind` is the kind of party the query names (`_party_kind`);
-        `words` are the first rendering's words as written (see `_variants`).
+        `words` are the first rendering's words as written (see `_variants`); `han`: the query is written
+        (in part) in Chinese characters.
         """
         best: dict[int, _Scored] = {}
         below_strong = self.thresholds.strong - 0.02
@@ -1313,8 +1374,8 @@ class NameIndex:
             # dictionary words, which are spelt and spaced as the dictionary says.
             repairs = self._variants(tokens, words if rendering == 0 else ()) if not alternative else None
             for variant in repairs or (_Variant(tokens),):
-                for scored in self._search_variant(variant.tokens, kind):
-                    if not self._confirms(scored, variant):
+                for scored in self._search_variant(variant.tokens, kind, han):
+                    if not self._confirms(scored, variant, han):
                         continue
                     if alternative:
                         # An alternative translation is a lead for review, never a denial on its own
@@ -1341,7 +1402,10 @@ class NameIndex:
                 continue
             score, country_why = self._country_adjust(scored.score, scored.name_id, country)
             if scored.thin:
-                if country_why != "supports":
+                if country_why != "supports" or (han and scored.edited):
+                    # A name written in Chinese characters has no typos in its letters: its transliteration
+                    # one letter from a listed word is another character, another name ("清华" qinghua and
+                    # "Xinghua"), whatever the country.
                     continue
                 # Thin evidence the country supports is a lead for review, never a denial.
                 score = min(score, below_strong)
@@ -1352,7 +1416,9 @@ class NameIndex:
         results.sort(key=lambda item: -item[1])
         return results
 
-    def _search_variant(self, tokens: tuple[str, ...], kind: str | None = None) -> list[_Scored]:
+    def _search_variant(
+        self, tokens: tuple[str, ...], kind: str | None = None, han: bool = False
+    ) -> list[_Scored]:
         infos = [self._token_info(token) for token in tokens]
         resolved = [found for found, _, _ in infos]
         weights = [weight for _, _, weight in infos]
@@ -1445,7 +1511,7 @@ class NameIndex:
             for match, similarity in found.items():
                 reverse.setdefault(match, []).append((i, similarity))
         scored = [
-            self._score(tokens, reverse, weights, query_weight, name_id, kind) for _, name_id in bounded
+            self._score(tokens, reverse, weights, query_weight, name_id, kind, han) for _, name_id in bounded
         ]
         return [*spaced, *scored] if spaced else scored
 
@@ -1481,13 +1547,14 @@ class NameIndex:
         query_weight: float,
         name_id: int,
         kind: str | None = None,
+        han: bool = False,
     ) -> _Scored:
         """Weighted Dice agreement: matched weight of both sides over the total weight of both sides.
 
         `kind` is the kind of party the query names; against an entry of another kind (a company's name
         against a listed person, a person's against a listed company, any name against a listed vessel or
         aircraft) only a name that agrees word for word, every word on both sides, is a hit, and a hold at
-        most unless the entry is a vessel or an aircraft.
+        most unless the entry is a vessel or an aircraft. `han`: the query is written in Chinese characters.
         """
         listed = self._name_tokens[name_id]
         listed_weights = self._name_token_weights[name_id]
@@ -1520,9 +1587,35 @@ class NameIndex:
         if len(pairs) == 1 and pairs[0][2] < 1.0 and len(tokens[pairs[0][0]]) <= _LONE_FUZZY_MAX_LENGTH:
             # One short word that differs by an edit, and nothing else agreeing ("Billa" and "Bilal",
             # "Seiko" and "Eiko"): no hit unless the country agrees (see `_search`).
-            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True)
+            return _Scored(name_id=name_id, score=score, pairs=pairs, tokens=tokens, thin=True, edited=True)
         complete = len(pairs) == len(tokens) == len(listed)
         below_strong = self.thresholds.strong - 0.02
+        if not complete:
+            distinctive_set = self._distinctive
+            agreeing = [(listed[j], similarity) for _, j, similarity in pairs if listed[j] in distinctive_set]
+            if agreeing and all(similarity < 1.0 for _, similarity in agreeing):
+                # The distinctive words agree only through edits, and other words stand beside them
+                # ("Swisscom" and "Swissco Management Group", "Micron Technology" and "Micro Electronics
+                # Technologies"): a typo and a different name at once is two departures, not a lead. No hit
+                # unless the country agrees (see `_search`).
+                return _Scored(
+                    name_id=name_id,
+                    score=min(score, below_strong),
+                    pairs=pairs,
+                    tokens=tokens,
+                    thin=True,
+                    edited=True,
+                )
+            if len(agreeing) == 1 and agreeing[0][0] in self._common and not han:
+                # One common word of the language is the only distinctive word agreeing, and other words
+                # stand beside it ("Target Corporation" and "Target Electronics", "Palm, Inc." and "Palm
+                # Service Limited"): countless companies are named with it. No hit unless the country
+                # agrees (see `_search`); a coined word ("Huawei") is evidence on its own. A name written in
+                # Chinese characters was not named with an English word: its English words are the
+                # translation's ("核" is "nuclear").
+                return _Scored(
+                    name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
+                )
         if self._kinds_differ(kind, name_id):
             if not complete or any(similarity < 1.0 for _, _, similarity in pairs):
                 return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
@@ -1533,6 +1626,14 @@ class NameIndex:
         if not distinctive and not complete:
             # Shared generic words and places are not an identity, and with other words beside them not
             # even a lead ("United Group" and "United Electronics Group"): no hit unless the country agrees.
+            # A listed name made of such words is told apart by each of them: when the query lacks one
+            # that is not a place, it names another body ("Nanjing University" and "Nanjing University of
+            # Science and Technology", "China Southern Aviation Group" and "China South Industries Group"),
+            # whatever the country. The query may say more ("... Group", "... Research Institute"), and a
+            # place may be missing ("University of Electronic Science and Technology" and "... of China").
+            matched_listed = {j for _, j, _ in pairs}
+            if any(token not in _PLACES for j, token in enumerate(listed) if j not in matched_listed):
+                return _Scored(name_id=name_id, score=0.0, pairs=pairs, tokens=tokens)
             return _Scored(
                 name_id=name_id, score=min(score, below_strong), pairs=pairs, tokens=tokens, thin=True
             )
@@ -1654,11 +1755,14 @@ class NameIndex:
 
 @dataclass(frozen=True, slots=True)
 class ScreeningLists:
-    """The loaded control lists: their entries, their version (source date and content hash) and index."""
+    """The loaded control lists: their entries, their version (source date and content hash), the name
+    index, the address index, and when their source published them (`as_of`, for their age)."""
 
     entries: tuple[ListEntry, ...]
     version: str
     index: NameIndex = field(repr=False)
+    addresses: AddressIndex | None = field(default=None, repr=False)
+    as_of: datetime | None = None
 
     @classmethod
     def build(
@@ -1667,11 +1771,15 @@ class ScreeningLists:
         version: str,
         thresholds: MatchThresholds | None = None,
         extra_aliases: Mapping[str, Sequence[str]] | None = None,
+        as_of: datetime | None = None,
     ) -> ScreeningLists:
-        """Index `entries` for matching; `version` is recorded in every decision.
+        """Index `entries` for matching names and addresses; `version` is recorded in every decision.
 
-        `extra_aliases` (listed name → further names, see `NameIndex.build`) adds supplemental names.
+        `extra_aliases` (listed name → further names, see `NameIndex.build`) adds supplemental names;
+        `as_of` is when the lists' source published them.
         """
         frozen = tuple(entries)
         index = NameIndex.build(frozen, thresholds, extra_aliases=extra_aliases)
-        return cls(entries=frozen, version=version, index=index)
+        return cls(
+            entries=frozen, version=version, index=index, addresses=AddressIndex.build(frozen), as_of=as_of
+        )

@@ -450,6 +450,18 @@ class ReasonCode(StrEnum):
         "BIS diversion guidance of 13 May 2025",
     )
 
+    ADDRESS_MATCH = (
+        "ADDRESS_MATCH",
+        Family.END_USE,
+        "R19 (RF_ADDRESS_MISMATCH), R06",
+        (HOLD,),
+        "The ship-to address or a party's address is an address a control-list entry carries (score at or "
+        "above `[rules.address_match] hold_at`: same country, the listed street, numbers and postcode). "
+        "Front companies share addresses, so it holds whatever name the party gives; `evidence` names the "
+        "listed address, every entry at it and the score pieces (words, numbers, postcode)",
+        "Supp. No. 3 to Part 732 (red flags); Supp. No. 4 to Part 744 (entries and addresses)",
+    )
+
     # --- completeness ----------------------------------------------------------------------------------
     DESTINATION_UNKNOWN = (
         "DESTINATION_UNKNOWN",
@@ -553,7 +565,8 @@ class ReasonCode(StrEnum):
         Family.SERVICE,
         "—",
         (HOLD,),
-        "The loaded control lists are older than the service allows, so a recent listing may be missing",
+        "The loaded control lists are older than the service allows (`lists.max_age_hours`), or of unknown "
+        "date: a recent listing may be missing. Held whatever the other rules say (a deny stays a deny)",
         "Contract failure semantics",
     )
     INVALID_EVENT = (

@@ -77,6 +77,9 @@ RED_FLAG_CODES = frozenset(
     }
 )
 """Red flags (Supp. 3 to Part 732, the advanced-computing red flags, a disguised name): four eyes."""
+OWNERSHIP_GAP_CODES = frozenset({ReasonCode.ULTIMATE_PARENT_UNKNOWN})
+"""Completeness holds that are ownership reasons: a party whose ultimate parent cannot be told may be owned
+from a D:5 country or by a listed party; releasing it is the judgement four eyes exist for."""
 UNSCREENED_CODES = frozenset(
     {ReasonCode.INVALID_EVENT, ReasonCode.ENGINE_ERROR, ReasonCode.LISTS_UNAVAILABLE}
 )
@@ -103,7 +106,7 @@ class ReviewPolicy:
     def _needs_four_eyes(self, reason: Reason) -> bool:
         if reason.outcome is not Outcome.HOLD:
             return False
-        if reason.code in RED_FLAG_CODES or reason.code.family is Family.OWNERSHIP:
+        if reason.code in RED_FLAG_CODES | OWNERSHIP_GAP_CODES or reason.code.family is Family.OWNERSHIP:
             return True
         if reason.code in LIST_MATCH_CODES:
             hit = reason.evidence.get("list_hit")

@@ -17,10 +17,11 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
 from screening.domain.licensing import LicenceBook, Shortfall
-from screening.domain.lists import ListPolicy
+from screening.domain.lists import ListPolicy, ListsFreshness
 from screening.domain.model import Event, Lease, Licence, Order, Outcome, Reason
 from screening.domain.parameters import Parameters, RuleParams
 from screening.domain.profiles import PartyProfile
@@ -152,6 +153,10 @@ class RuleContext:
     bandwidth_unknown: tuple[bool, ...] = ()
     lists_available: bool = True
     event_id_reused: bool = False
+    address_hits: tuple[AddressMatch, ...] = ()
+    """The event's addresses (ship-to, parties') that match listed addresses, at the hold threshold."""
+    lists_freshness: ListsFreshness | None = None
+    """The lists' age against the service's limit (None without lists)."""
     licence_book: LicenceBook | None = None
     """What the licence store says about the licences the event names (None: no store consulted, the
     licences count as the event states them)."""

@@ -48,6 +48,20 @@ class AiTrainingParams(RuleParams):
     table: ClassVar[str] = "rules.ai_training"
     training_words: tuple[str, ...]
     prohibited_end_use_words: tuple[str, ...]
+    innocent_phrases: tuple[str, ...] = ()
+    """Phrases read out of the declared use before the prohibited words are looked for: a prohibited word
+    that is also an everyday word in them ("PLA filament" is a plastic, not the People's Liberation Army)."""
+
+
+def without_phrases(text: str, phrases: Sequence[str]) -> str:
+    """`text` with every whole-word mention of `phrases` blanked (case-insensitive; a phrase ending in `*`
+    takes any ending of its last word), so that the words inside them are not read on their own."""
+    folded = text.casefold().replace("\u2019", "'")
+    for phrase in phrases:
+        word = str(phrase).casefold()
+        pattern = rf"\b{re.escape(word[:-1])}\w*" if word.endswith("*") else rf"\b{re.escape(word)}\b"
+        folded = re.sub(pattern, " ", folded)
+    return folded
 
 
 class AiTrainingRule:
@@ -79,7 +93,9 @@ class AiTrainingRule:
             return []
         if not mentions(declared, self.params.training_words):
             return []
-        term = mentions_terms(declared, self.params.prohibited_end_use_words)
+        term = mentions_terms(
+            without_phrases(declared, self.params.innocent_phrases), self.params.prohibited_end_use_words
+        )
         if term is not None:
             return [
                 Reason(

@@ -68,6 +68,14 @@ class Input(StrEnum):
         "control-list matches of the party names",
         "`LISTS_UNAVAILABLE` (hold) when no lists are loaded.",
     )
+    ADDRESSES = (
+        "ship-to and party addresses (`ship_to_address`, party `address`)",
+        "Not screened against the list's addresses: no address hold can fire (names are still screened).",
+    )
+    LISTS_AGE = (
+        "the lists' source date (file date, publication date, or the download's Last-Modified)",
+        "Unknown: the lists count as stale under a maximum age, and every event is held (`LISTS_STALE`).",
+    )
     ITEM_CLASSIFICATION = (
         "item classification (`eccn`, catalogue row, or `tpp` / `die_area_mm2` / `datacenter`)",
         "`CLASSIFICATION_UNKNOWN` (hold).",

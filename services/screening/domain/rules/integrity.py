@@ -42,6 +42,54 @@ class ListsUnavailableRule:
         ]
 
 
+class ListsStaleRule:
+    """The lists are older than the service allows (or of unknown date): a listing since their source
+    published them would be missed, so every event is held (a deny stays a deny)."""
+
+    rule_id: ClassVar[str] = "—"
+    name: ClassVar[str] = "lists_stale"
+    title: ClassVar[str] = "Control lists must be current"
+    citation: ClassVar[str] = (
+        "Contract failure semantics; 15 CFR 744.11 (listings take effect on publication)"
+    )
+    inputs: ClassVar[tuple[Input, ...]] = (Input.LISTS_AGE,)
+    codes: ClassVar[tuple[ReasonCode, ...]] = (ReasonCode.LISTS_STALE,)
+    scope: ClassVar[Scope] = Scope.EVENT
+    Params: ClassVar[type[Parameters]] = NoParameters
+
+    def __init__(self, params: NoParameters) -> None:
+        self.params = params
+
+    def evaluate(self, context: RuleContext) -> Sequence[Reason]:
+        """`LISTS_STALE` (hold) when the lists are past the service's maximum age or of unknown date."""
+        freshness = context.lists_freshness
+        if freshness is None or not freshness.stale:
+            return []
+        limit = f"{freshness.max_age_hours:g} hours"
+        if freshness.as_of is None or freshness.age_hours is None:
+            message = (
+                f"the control lists' date is unknown, so they cannot be shown to be under {limit} old: held"
+            )
+        else:
+            message = (
+                f"the control lists were published {freshness.as_of.isoformat()} and are "
+                f"{freshness.age_hours:.0f} hours old, more than the {limit} the service allows: a listing "
+                "since then would be missed; held"
+            )
+        return [
+            Reason(
+                code=ReasonCode.LISTS_STALE,
+                outcome=Outcome.HOLD,
+                message=message,
+                evidence={
+                    "lists_as_of": freshness.as_of.isoformat() if freshness.as_of else None,
+                    "lists_age_hours": freshness.age_hours,
+                    "max_age_hours": freshness.max_age_hours,
+                },
+            )
+        ]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventDateParams(RuleParams):
     """`[rules.event_date]`: how far `occurred_at` may be from when the service received the event."""

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol, TypeVar
 
+from screening.domain.addresses import AddressMatch
 from screening.domain.classification import ItemResult
 from screening.domain.countries import CountryGroups
 from screening.domain.licensing import LicenceBook, Shortfall
-from screening.domain.lists import ListPolicy
+from screening.domain.lists import ListPolicy, ListsFreshness
 from screening.domain.model import Event, Licence, Reason
 from screening.domain.parameters import Parameters
 from screening.domain.profiles import PartyProfile
+from screening.domain.rules.addresses import AddressMatchRule
 from screening.domain.rules.base import NoParameters, Rule, RuleContext, Scope, transfer_of
 from screening.domain.rules.classification import ItemClassificationRule
 from screening.domain.rules.completeness import (
@@ -51,6 +53,7 @@ from screening.domain.rules.integrity import (
     EventDateParams,
     EventDateRule,
     EventIdReusedRule,
+    ListsStaleRule,
     ListsUnavailableRule,
 )
 from screening.domain.rules.leases import LeaseTransferRule, LifecycleRule, RemoteAccessRule
@@ -89,6 +92,7 @@ RULES: tuple[type[Rule], ...] = (
     ListedPartyRule,
     NameObfuscatedRule,
     PartyUnidentifiedRule,
+    AddressMatchRule,
     OwnershipDataRule,
     OfacFiftyPercentRule,
     AffiliatesRule,
@@ -121,6 +125,7 @@ RULES: tuple[type[Rule], ...] = (
     # the event itself
     LifecycleRule,
     ListsUnavailableRule,
+    ListsStaleRule,
     EventIdReusedRule,
     EventDateRule,
 )
@@ -149,6 +154,8 @@ def build_context(
     on: date | None = None,
     lists_available: bool = True,
     event_id_reused: bool = False,
+    address_hits: tuple[AddressMatch, ...] = (),
+    lists_freshness: ListsFreshness | None = None,
     licence_book: LicenceBook | None = None,
     claimed_licences: tuple[Licence, ...] = (),
     licence_shortfalls: tuple[Shortfall, ...] = (),
@@ -189,6 +196,8 @@ def build_context(
         bandwidth_unknown=bandwidth_unknown,
         lists_available=lists_available,
         event_id_reused=event_id_reused,
+        address_hits=address_hits,
+        lists_freshness=lists_freshness,
         licence_book=licence_book,
         claimed_licences=claimed_licences,
         licence_shortfalls=licence_shortfalls,
