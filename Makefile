@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVICES := scripts/services.sh
 ENVFILE := .cache/services.env
 
-.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas docs bench eval clean
+.PHONY: install lock services services-secure services-down services-stress run test test-unit test-integration lint typecheck schemas docs bench faults eval clean
 
 # Dependencies come from the hash-checked lock (requirements-dev.lock: runtime + dev tools); the
 # project itself is installed on top without resolving anything again.
@@ -75,10 +75,14 @@ bench: $(STAMP) ## service vs raw passthrough, realistic and all-new mixes (even
 	$(BIN)/screening bench --events 10000 > /dev/null || status=1; \
 	$(BIN)/screening bench --events 20000 --mix realistic || status=1; \
 	$(BIN)/screening bench --events 20000 --mix realistic --no-metrics || status=1; \
+	$(BIN)/screening bench --events 20000 --mix realistic --no-transactions || status=1; \
 	$(BIN)/screening bench --events 10000 --mix all-new || status=1; \
 	$(BIN)/python scripts/bench_ownership.py || status=1; \
 	$(BIN)/python scripts/bench_metrics.py || status=1; \
 	bash $(SERVICES) down; exit $$status
+
+faults: $(STAMP) ## the full fault suite (>= 100,000 events, six faults) on a broker and Redis of its own; JSON report
+	$(BIN)/python scripts/faults.py --out .cache/faults-report.json
 
 eval: $(STAMP) ## name-matching quality table (ours beside a peer matcher), then address screening's
 	$(BIN)/python scripts/eval_names.py

@@ -76,6 +76,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     records = registry(args.parties)
     for start in range(0, len(records), 2000):
         await source.upsert(records[start : start + 2000])
+    # Loaded into an empty Redis, the generation is `building` until a service replays the feed into it.
+    await source.complete_generation((await source.read_state()).generation or "")
     parties = [
         Party(name=f"Example Buyer {i} Sdn Bhd", role="buyer", country="MY") for i in range(args.parties)
     ]

@@ -27,6 +27,7 @@ async def main(path: Path) -> None:
         bootstrap_servers=k.bootstrap_servers,
         group_id=f"demo-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="latest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=1000)

@@ -23,21 +23,25 @@ from screening.adapters.kafka import (
     EventConsumer,
     OffsetCommitter,
     OwnershipConsumer,
+    RevokedPartitions,
     raw_batch_decoder,
     raw_batch_parser,
 )
 from screening.adapters.licences import LicenceConsumer, RedisLicenceStore
 from screening.adapters.lists_store import RedisListsStore
-from screening.adapters.redis_store import RedisDecisionLedger, RedisOwnershipRegistry
+from screening.adapters.redis_store import RedisDecisionLedger, RedisOwnershipRegistry, RegistryState
+from screening.adapters.registry_rebuild import RegistryRebuilder, watch_registry
 from screening.adapters.reviews import ReviewConsumer
 from screening.adapters.security import (
     check_kafka_login,
     create_redis_client,
+    kafka_client_options,
     kafka_security,
     read_secret,
     redis_url,
 )
 from screening.adapters.subjects import RedisOpenSubjects
+from screening.adapters.transactions import PartitionTransactions
 from screening.calendar_watch import BoundaryWatcher, RedisBoundaryMark
 from screening.codec import EventDecoder
 from screening.config import Settings
@@ -70,6 +74,7 @@ __all__ = [
     "create_runtime",
     "fetch_and_refresh",
     "refresh_lists",
+    "start_registry_watch",
     "watch_ownership_writes",
 ]
 
@@ -140,15 +145,22 @@ def create_runtime(
         linger_ms=settings.kafka.linger_ms,
         max_batch_size=settings.kafka.max_batch_bytes,
         acks=1,
+        request_timeout_ms=settings.kafka.request_timeout_ms,
+        metadata_max_age_ms=settings.kafka.metadata_max_age_ms,
+        retry_backoff_ms=settings.kafka.retry_backoff_ms,
         logger=logging.getLogger("screening.kafka"),
         log_level=logging.DEBUG,
     )
     k = settings.kafka
     signer = DecisionSigner.from_file(settings.signing.key_file) if settings.signing.key_file else None
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+    def seal(topic: str, value: bytes) -> bytes:
         if signer is not None and topic == k.decisions_topic:  # every decision, whichever path made it
-            value = signer.sign_encoded(value)
+            return signer.sign_encoded(value)
+        return value
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        value = seal(topic, value)
         ack = await broker.publish(value, topic=topic, key=key, no_confirm=True)
         if isinstance(ack, asyncio.Future):
             return ack
@@ -161,6 +173,27 @@ def create_runtime(
     health = ConsumerHealth()
     committer = OffsetCommitter(health)
     kinds_by_topic = {kind.topic(k): kind for kind in EVENT_KINDS}
+    transactions = (
+        PartitionTransactions(
+            k.bootstrap_servers,
+            k.group_id,
+            k.transactional_id_prefix,
+            {
+                **kafka_client_options(k.security),
+                "request_timeout_ms": k.request_timeout_ms,
+                "metadata_max_age_ms": k.metadata_max_age_ms,
+                "retry_backoff_ms": k.retry_backoff_ms,
+                "max_batch_size": k.max_batch_bytes,
+            },
+            k.auto_offset_reset,
+            k.transaction_wait_s,
+            k.transaction_timeout_ms,
+            k.linger_ms,
+            seal=seal,
+        )
+        if k.transactions
+        else None
+    )
     events = EventConsumer(
         service,
         send,
@@ -173,6 +206,7 @@ def create_runtime(
         health,
         policy,
         resilience.dlq_value_bytes,
+        transactions=transactions,
     )
     rescreener = Rescreener(
         service, subjects, send, k.decisions_topic, metrics, events.gate, rs.chunk_size, decoder
@@ -232,9 +266,12 @@ def create_runtime(
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset=k.auto_offset_reset,
+        session_timeout_ms=k.session_timeout_ms,
+        heartbeat_interval_ms=k.heartbeat_interval_ms,
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
         decoder=raw_batch_decoder,
+        listener=RevokedPartitions(events),
     )
 
     @events_subscriber
@@ -248,6 +285,8 @@ def create_runtime(
         max_records=k.max_records,
         batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset="earliest",
+        session_timeout_ms=k.session_timeout_ms,
+        heartbeat_interval_ms=k.heartbeat_interval_ms,
         ack_policy=AckPolicy.MANUAL,
         parser=raw_batch_parser,
         decoder=raw_batch_decoder,
@@ -293,6 +332,29 @@ def create_runtime(
     licences.consumer = lambda: getattr(licences_subscriber, "consumer", None)
     reviews.consumer = lambda: getattr(reviews_subscriber, "consumer", None)
     ownership.consumer = lambda: getattr(ownership_subscriber, "consumer", None)
+    tasks: list[asyncio.Task[Any]] = []
+    rebuilder = None
+    if isinstance(registry, RedisOwnershipRegistry):
+
+        async def recover() -> None:
+            # Every subject decided while the registry was unavailable is open again, then rescreened.
+            count = await service.recover_blind()
+            log.warning("ownership registry back: rescreening the open subjects (%d held without it)", count)
+            rescreens.request("ownership")
+
+        def registry_state_changed(state: RegistryState) -> None:
+            if state.problem is None and rs.enabled:
+                tasks.append(asyncio.create_task(recover()))
+
+        registry.on_state = registry_state_changed
+        rebuilder = RegistryRebuilder(
+            registry,
+            ownership,
+            k.bootstrap_servers,
+            k.ownership_topic,
+            kafka_client_options(k.security),
+            decoder,
+        )
     redis_security, kafka_login = settings.redis.security, settings.kafka.security
     secrets = tuple(
         text
@@ -323,6 +385,8 @@ def create_runtime(
         signer=signer,
         secrets=secrets,
         subscribers=[events_subscriber, ownership_subscriber, reviews_subscriber, licences_subscriber],
+        tasks=tasks,
+        rebuilder=rebuilder,
         calendar=calendar,
         licences=licence_store,
         reviews=reviews,
@@ -568,6 +632,14 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def start_registry_watch(runtime: Runtime) -> None:
+    """Check the ownership registry in the background: rebuild it from the feed when it is gone, older
+    or half built, and rescreen when it is back (no-op with an in-memory registry)."""
+    if runtime.rebuilder is not None:
+        interval = runtime.settings.resilience.registry_check_s
+        runtime.tasks.append(asyncio.create_task(watch_registry(runtime.rebuilder, interval)))
+
+
 def start_calendar(runtime: Runtime) -> None:
     """Start re-deciding open subjects on the rule calendar's boundaries (at once, for any passed while the
     service was down, then as the service clock passes each), when rescreens are enabled."""
@@ -594,6 +666,10 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
             )
 
     @app.after_startup
+    async def watch_registry_generation() -> None:
+        start_registry_watch(runtime)  # after the subscribers started: a rebuild needs the feed consumer
+
+    @app.after_startup
     async def start_ops() -> None:
         await start_ops_server(runtime)
         start_calendar(runtime)  # the broker is up: a boundary passed while down is rescreened now
@@ -604,6 +680,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
 
     @app.after_shutdown
     async def close() -> None:
+        await runtime.events.close()
         for task in runtime.tasks:
             task.cancel()
         await runtime.rescreens.stop()

@@ -234,6 +234,7 @@ async def _run_phase(
         auto_offset_reset="latest",
         enable_auto_commit=False,
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        isolation_level="read_committed",
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and position at the end before producing
@@ -393,6 +394,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "SCREENING_KAFKA__DLQ_TOPIC": topics["dlq"],
         "SCREENING_REDIS__PREFIX": prefix,
         "SCREENING_METRICS__ENABLED": "false" if args.no_metrics else "true",
+        "SCREENING_KAFKA__TRANSACTIONS": "false" if args.no_transactions else "true",
         "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port()),
         "SCREENING_LOG_LEVEL": "WARNING",
         # The shipped snapshot (2026-07-31) is older than the default maximum list age: without this every
@@ -476,6 +478,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "redis_mb_per_100k_open_subjects": round((redis_after - redis_before) * per_100k / 2**20, 1),
         "subjects_hash_mb_per_100k_open_subjects": round(subjects_bytes * per_100k / 2**20, 1),
         "metrics": not args.no_metrics,
+        "transactions": not args.no_transactions,
         "partitions": PARTITIONS,
     }
     print(orjson.dumps(result).decode())

@@ -418,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--profile", metavar="FILE", help="sample the service with py-spy during the measured run"
     )
+    bench.add_argument(
+        "--no-transactions", action="store_true", help="run the service without Kafka transactions"
+    )
     return parser
 
 

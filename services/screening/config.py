@@ -96,6 +96,43 @@ class KafkaSettings(BaseModel):
     auto_offset_reset: Literal["earliest", "latest", "none"] = Field(
         default="earliest", description="Where a new group starts reading"
     )
+    transactions: bool = Field(
+        default=True,
+        description="Exactly-once: each consumed partition's decisions, dead letters and consumed offset "
+        "are published in one Kafka transaction (readers of decisions use isolation_level=read_committed)",
+    )
+    transactional_id_prefix: str = Field(
+        default="screening-tx",
+        description="Start of the transactional ids, `<prefix>.<group>.<topic>.<partition>` (ACLs grant "
+        "the service's principal the transactional ids with this prefix)",
+    )
+    transaction_timeout_ms: int = Field(
+        default=30_000,
+        ge=1000,
+        description="The broker aborts a transaction left open this long (a producer that died mid-batch "
+        "and whose partition nobody took over); read_committed readers wait for it until then",
+    )
+    request_timeout_ms: int = Field(
+        default=15_000,
+        ge=1000,
+        description="Longest wait for one broker request (the client's default, 40 s, kept a batch stuck "
+        "that long on a request sent to a broker that had just died or paused)",
+    )
+    metadata_max_age_ms: int = Field(
+        default=30_000, ge=1000, description="Cluster metadata is refreshed at least this often"
+    )
+    retry_backoff_ms: int = Field(default=100, ge=10, description="Wait before retrying a failed request")
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="A consumer that sends no heartbeat this long leaves the group (its partitions move)",
+    )
+    heartbeat_interval_ms: int = Field(
+        default=2_000, ge=100, description="Heartbeat interval (well under the session timeout)"
+    )
+    transaction_wait_s: float = Field(
+        default=10.0, gt=0, description="Longest wait for one transaction (or a producer's start) to finish"
+    )
     security: KafkaSecuritySettings = Field(
         default_factory=KafkaSecuritySettings, description="TLS and SASL settings of every Kafka client"
     )
@@ -272,6 +309,12 @@ class ResilienceSettings(BaseModel):
     )
     dlq_value_bytes: int = Field(
         default=64 * 1024, ge=256, description="Most bytes of a rejected value copied into its dead letter"
+    )
+    registry_check_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the ownership registry's generation marker is checked: a registry gone, "
+        "older or being built is rebuilt from the ownership feed, and its return starts a rescreen",
     )
 
 

@@ -129,6 +129,8 @@ class ServiceState:
     """Records behind the end of the partition, by (topic, partition)."""
     consumer_stuck_s: Mapping[tuple[str, int], float] = field(default_factory=dict)
     """Seconds since the last commit of a partition that has records left to consume (0 when none)."""
+    ownership_registry_problem: str | None = None
+    """Why the ownership registry cannot be read as complete (gone, building, older, unreachable)."""
     lists_max_age_s: float | None = None
     """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
     lists_refused: bool = False
@@ -249,6 +251,7 @@ class _StateCollector(Collector):
             forced,
             republished,
             fetches,
+            registry,
             *review,
         ) = _state_families()
         holds_total, holds_oldest, holds_older, holds_reason, sla, balance, licence_states = review
@@ -290,6 +293,7 @@ class _StateCollector(Collector):
             lag.add_metric([topic, str(partition)], records)
         for (topic, partition), seconds in sorted(state.consumer_stuck_s.items()):
             stuck.add_metric([topic, str(partition)], seconds)
+        registry.add_metric([], 0.0 if state.ownership_registry_problem else 1.0)
         if state.lists_max_age_s is not None:
             max_age.add_metric([], state.lists_max_age_s)
         refused.add_metric([], 1.0 if state.lists_refused else 0.0)
@@ -314,6 +318,7 @@ class _StateCollector(Collector):
             forced,
             republished,
             fetches,
+            registry,
         )
         yield from review
 
@@ -373,6 +378,11 @@ def _state_families() -> tuple[Any, ...]:
             "screening_lists_fetches",
             "Scheduled downloads of the lists, by result (updated, not_modified, unchanged, refused, failed)",
             labels=["result"],
+        ),
+        GaugeMetricFamily(
+            "screening_ownership_registry_available",
+            "1 when the ownership registry reads as complete; 0 when it is gone, being rebuilt, older than "
+            "one seen before, or unreachable (decisions needing it are holds)",
         ),
         GaugeMetricFamily("screening_open_holds", "Held subjects waiting for review"),
         GaugeMetricFamily(

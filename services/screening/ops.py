@@ -187,6 +187,7 @@ class RuntimeState:
             cache=redis.get("ownership"),
             consumer_lag=self.lag,
             consumer_stuck_s=self.stuck,
+            ownership_registry_problem=_registry_problem(runtime.registry),
             lists_max_age_s=max_age * 3600 if max_age is not None else None,
             lists_refused=holder.refused is not None,
             lists_forced=holder.forced is not None,
@@ -196,6 +197,12 @@ class RuntimeState:
             licences=self.licences,
             review_sla_s=getattr(getattr(runtime.settings, "reviews", None), "sla_s", None),
         )
+
+
+def _registry_problem(registry: Any) -> str | None:
+    """The Redis registry's current problem (an in-memory registry, in component tests, has none)."""
+    state = getattr(registry, "state", None)
+    return getattr(state, "problem", None)
 
 
 def _oldest_date_in(text: str | None) -> date | None:

@@ -141,6 +141,7 @@ class Rescreener:
                 changed.append((subject, decision, digest))
         report.changed += len(changed)
         if not changed:
+            self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
             return
         async with self._gate:
             fresh = {(s.kind, s.subject_id) for s in await self._subjects.fresh([c[0] for c in changed])}
@@ -162,6 +163,8 @@ class Rescreener:
             await self._subjects.update_digests(
                 [(s, digest) for s, _, digest in current], holds if self._service.holds is not None else None
             )
+        # Re-decided with the registry (a rescreen never runs without it), changed or not.
+        self._service.rescreened([(s.kind, s.subject_id) for s in subjects])
         published = [decision for _, decision, _ in current]
         report.published += len(published)
         for decision in published:
@@ -186,12 +189,14 @@ class RescreenScheduler:
         self._settle_s = settle_s
         self._retry_s = retry_s
         self._pending: set[str] = set()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_report: RescreenReport | None = None
 
     def request(self, cause: str) -> None:
         """Rescreen soon because of `cause` (one of `CAUSES`)."""
         self._pending.add(cause)
+        self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
@@ -208,7 +213,10 @@ class RescreenScheduler:
                     ).decode()
                 )
                 self._pending.update(causes)
-                await asyncio.sleep(self._retry_s)
+                # A new request (the data it lacked is back) ends the wait early.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
                 continue
             self.last_report = report
             self._metrics.rescreen_done(causes, report.published)

@@ -85,6 +85,8 @@ class Runtime:
     subscribers: list[Any] = field(default_factory=list)
     """The FastStream subscribers (their `.consumer` once started), for lag and health."""
     signer: DecisionSigner | None = None
+    rebuilder: Any = None
+    """The `RegistryRebuilder` of the Redis ownership registry (None with an in-memory registry)."""
     calendar: BoundaryWatcher | None = None
     """Rescreens open subjects when the service clock passes a boundary of the rule calendar."""
     reviews: ReviewConsumer | None = None

@@ -68,6 +68,10 @@ ENGINE_ERROR = ReasonCode.ENGINE_ERROR
 """Reason code of the hold for an event the service failed on (the message is dead-lettered)."""
 RESCREEN = "rescreen"
 """The contract's `trigger` of a decision made because a list or ownership change re-decided a subject."""
+UNAVAILABLE = "unavailable"
+"""The ownership version of a decision made while the registry could not be read (a hold)."""
+BLIND_SUBJECTS_KEPT = 100_000
+"""Most subjects decided without the registry remembered for the rescreen when it is back."""
 
 
 def utc_now() -> datetime:
@@ -208,6 +212,9 @@ class ScreeningService:
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or Metrics()
         self._clock = clock
+        # Subjects whose latest decision was made without the registry (held): rescreened once it is back,
+        # even when Redis lost the open subjects they were recorded in.
+        self._blind: dict[tuple[str, str], OpenSubject] = {}
         self.lists_max_age_hours = lists_max_age_hours
         """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
 
@@ -464,6 +471,7 @@ class ScreeningService:
                 for item, decision in published
             )
         if self._subjects is not None:
+            self._remember_blind(published)
             opened, closed = subject_changes(
                 (decision, item.event, item.raw) if isinstance(item, DecodedEvent) else (decision, None, None)
                 for item, decision in published
@@ -472,6 +480,45 @@ class ScreeningService:
         elif holds is not None:
             writes.append(self._holds.record(holds))  # type: ignore[union-attr]
         await asyncio.gather(*writes)
+
+    def _remember_blind(self, published: Sequence[tuple[Received, Decision]]) -> None:
+        for item, decision in published:
+            key = (decision.subject_kind, decision.subject_id)
+            blind = decision.versions.ownership == UNAVAILABLE
+            if blind and isinstance(item, DecodedEvent) and not closes_subject(item.event):
+                if key in self._blind or len(self._blind) < BLIND_SUBJECTS_KEPT:
+                    self._blind[key] = OpenSubject(key[0], key[1], item.raw, decision_digest(decision))
+                else:
+                    log.error(
+                        "more than %d subjects held without the registry: %s/%s will not be "
+                        "rescreened when it is back",
+                        BLIND_SUBJECTS_KEPT,
+                        key[0],
+                        key[1][:200],
+                    )
+            else:
+                self._blind.pop(key, None)
+
+    @property
+    def blind_subjects(self) -> int:
+        """Subjects whose latest decision here was made without the ownership registry."""
+        return len(self._blind)
+
+    async def recover_blind(self) -> int:
+        """The registry is back: record every subject decided without it as open again (Redis may have
+        lost them), so the next rescreen re-decides them. Returns how many. They stay known here until a
+        rescreen has re-decided them (`rescreened`): should Redis lose its data again before that, the
+        next recovery records them again."""
+        if self._subjects is None or not self._blind:
+            return 0
+        blind = list(self._blind.values())
+        await self._subjects.record(blind, [])
+        return len(blind)
+
+    def rescreened(self, keys: Sequence[tuple[str, str]]) -> None:
+        """A rescreen re-decided these (kind, subject id) with the registry: no longer decided without it."""
+        for key in keys:
+            self._blind.pop(key, None)
 
     @property
     def holds(self) -> OpenHoldsStore | None:

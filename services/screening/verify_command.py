@@ -115,6 +115,7 @@ async def read_topic(topic: str, timeout: float) -> list[tuple[str, bytes | None
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
+        isolation_level="read_committed",  # a decision of an aborted transaction was never published
         **kafka_client_options(kafka.security),
     )
     deadline = time.monotonic() + timeout
@@ -137,7 +138,9 @@ async def read_topic(topic: str, timeout: float) -> list[tuple[str, bytes | None
                 for record in records:
                     if record.offset < end[tp]:
                         found.append((f"{topic}/{tp.partition}@{record.offset}", record.value))
-                if records and records[-1].offset + 1 >= end[tp]:
+            for tp in list(remaining):
+                # The position, not the last record: transaction markers take offsets no record has.
+                if await consumer.position(tp) >= end[tp]:
                     remaining.pop(tp, None)
     finally:
         await consumer.stop()

@@ -23,7 +23,7 @@ import pytest
 import redis.asyncio as redis_async
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from screening.app import Runtime, create_runtime, refresh_lists
+from screening.app import Runtime, create_runtime, refresh_lists, start_registry_watch
 from screening.config import KafkaSettings, MetricsSettings, RedisSettings, ResilienceSettings, Settings
 from screening.domain.names import ScreeningLists
 from screening.service import Clock
@@ -126,6 +126,7 @@ class RunningService:
             group_id=unique("reader"),
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            isolation_level="read_committed",
         )
         await consumer.start()
         found: list[tuple[bytes | None, bytes | None]] = []
@@ -175,6 +176,8 @@ async def start_service(services: Services) -> AsyncIterator[object]:
         else:
             await refresh_lists(runtime)
         await runtime.broker.start()
+        start_registry_watch(runtime)
+        await wait_registry_ready(runtime)
         producer = AIOKafkaProducer(bootstrap_servers=services.bootstrap, linger_ms=1)
         await producer.start()
         running = RunningService(settings, runtime, producer)
@@ -183,12 +186,24 @@ async def start_service(services: Services) -> AsyncIterator[object]:
 
     yield start
     for running in started:
+        for task in running.runtime.tasks:
+            task.cancel()
         for cleanup in running.cleanups:
             await cleanup()
         await running.runtime.rescreens.stop()
+        await running.runtime.events.close()
         await running.producer.stop()
         await running.runtime.broker.stop()
         await running.runtime.redis.aclose()
+
+
+async def wait_registry_ready(runtime: Runtime, timeout: float = 30.0) -> None:
+    """Until the service's first check made its ownership registry (a fresh Redis prefix) ready."""
+    deadline = time.monotonic() + timeout
+    while runtime.registry.state.problem is not None or runtime.registry.state.generation is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ownership registry not ready: {runtime.registry.state}")
+        await asyncio.sleep(0.05)
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 
 from screening.adapters.ownership_files import load_ownership_file
 from tests.golden.harness import licence_records, received_at, scenario_dirs, strip_volatile
-from tests.integration.conftest import PrivateRedis, RunningService
+from tests.integration.conftest import PrivateRedis, RunningService, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +29,10 @@ async def _clear_registry(svc: RunningService) -> None:
         await redis.delete(*keys)
     await redis.delete(f"{prefix}own:v1:names")
     await redis.incr(f"{prefix}own:v1:version")
+
+
+async def _registry_ready(svc: RunningService) -> bool:
+    return (await svc.runtime.rebuilder.check()).problem is None
 
 
 async def _load_licences(svc: RunningService, folder: Path) -> None:
@@ -55,6 +59,7 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
         group_id=f"golden-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     await reader.start()
     received: dict[str, dict[str, object]] = {}
@@ -93,7 +98,8 @@ async def test_serve_decides_every_golden_scenario_as_check_does(
                         decision = orjson.loads(record.value)
                         received[decision["event_id"]] = decision
             if unavailable:
-                private_redis.start()
+                private_redis.start()  # empty: the service rebuilds its registry (holds meanwhile)
+                await wait_until(lambda: _registry_ready(svc))
             assert event["event_id"] in received, f"no decision for {folder.name}"
             served = strip_volatile(received[event["event_id"]])
             expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))

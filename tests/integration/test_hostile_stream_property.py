@@ -95,6 +95,7 @@ class Outputs:
             group_id=f"outputs-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            isolation_level="read_committed",
         )
 
     async def start(self) -> None:

@@ -80,7 +80,8 @@ async def test_draw_down_of_1000_events_with_a_redelivered_batch_ends_at_the_rig
     assert (await store.balances())["A654321"] == (LIMIT, drawn)
     # Batched: each batch reads its licences once and draws once (one script call), never per event.
     trips = dict(store.stats.by_operation)  # type: ignore[attr-defined]  # the Redis store
-    assert trips["licences_draw"] == trips["licences_read"] < EVENTS // 4
+    # (A batch whose orders all find the balance spent reads the licences and draws nothing: fewer draws.)
+    assert 0 < trips["licences_draw"] <= trips["licences_read"] < EVENTS // 4
     assert drawn <= LIMIT and LIMIT - drawn < 3  # the balance left cannot cover another order of 3
 
     # A batch of 100 allowed events is delivered again after its ledger entries were lost (the crash

@@ -181,6 +181,7 @@ async def read_as(secured: Secured, user: str, topic: str, count: int, timeout: 
         group_id=f"{user}-{uuid.uuid4().hex[:8]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        isolation_level="read_committed",
         **secured.kafka_options(user),
     )
     await consumer.start()

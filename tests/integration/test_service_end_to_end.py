@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 
 import orjson
@@ -10,7 +9,7 @@ import pytest
 
 from screening.cli import run_check
 from screening.resources import demo_path
-from tests.integration.conftest import PrivateRedis, RunningService
+from tests.integration.conftest import PrivateRedis, RunningService, wait_until
 from tests.support import order_event
 
 pytestmark = pytest.mark.integration
@@ -83,12 +82,19 @@ async def test_redis_outage_gives_holds_never_allows_and_screening_recovers(
     assert all(d["outcome"] == "hold" for d in outage)
     assert all("OWNERSHIP_UNAVAILABLE" in {r["code"] for r in d["reasons"]} for d in outage)  # type: ignore[union-attr]
 
-    private_redis.start()
-    await asyncio.sleep(0.5)
+    private_redis.start()  # empty (no persistence): held until the registry is rebuilt from the feed
+
+    async def rebuilt() -> bool:
+        return (await svc.runtime.rebuilder.check()).problem is None
+
+    await wait_until(rebuilt)
     await svc.send(topic, "SO-8", order_event("evt-8", "SO-8"))
-    after = decisions_of(await svc.read(decisions_topic, 7))
+    after = decisions_of(await svc.read(decisions_topic, 12))
     recovered = [d for d in after if d["event_id"] == "evt-8"]
     assert recovered and recovered[0]["outcome"] == "allow"
+    # The subjects held during the outage are rescreened once the registry is back.
+    rescreened = {d["subject"]["id"]: d["outcome"] for d in after if d["trigger"] == "rescreen"}  # type: ignore[index]
+    assert rescreened == {f"SO-{i}": "allow" for i in range(2, 7)}
 
 
 async def test_check_and_serve_give_identical_decisions_on_the_demo_events(start_service) -> None:

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream.exceptions import StopConsume
 from faststream.kafka.message import FAKE_CONSUMER, KafkaMessage
 
+from screening.adapters.transactions import MessagesRefused, PartitionTransactions, TransactionFailed
 from screening.codec import EventDecoder, encode_decision, encode_dlq, received_at_of
 from screening.domain.model import Decision
 from screening.domain.ownership import OwnershipRecord
@@ -299,8 +300,10 @@ class EventConsumer:
         policy: RetryPolicy,
         dlq_value_bytes: int = 64 * 1024,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        transactions: PartitionTransactions | None = None,
     ) -> None:
         self._service = service
+        self._transactions = transactions
         self._kinds = dict(kinds_by_topic)
         self._decisions_topic = decisions_topic
         self._dlq_topic = dlq_topic
@@ -328,6 +331,8 @@ class EventConsumer:
         if not records:
             return []
         self._health.consuming(first_offsets(records))
+        if self._transactions is not None and consumer is not None and consumer is not FAKE_CONSUMER:
+            return await self._consume_in_transactions(records, consumer, self._transactions)
         try:
             async with self.gate:
                 published = await self.handle(records)
@@ -354,6 +359,162 @@ class EventConsumer:
         events = [m.received.event for m in messages if isinstance(m.received, DecodedEvent)]
         self._metrics.batch_done(records, published, started, events)
         return published
+
+    # ------------------------------------------------------------------------------------ transactions
+    async def _consume_in_transactions(
+        self, records: Sequence[Record], consumer: Any, transactions: PartitionTransactions
+    ) -> list[Decision]:
+        """Decide a batch, then publish and commit each consumed partition's outputs with its offset in
+        one transaction (`screening.adapters.transactions`). A partition whose transaction fails is
+        rewound and read again; nothing of it was published."""
+        started = time.perf_counter()
+        try:
+            async with self.gate:
+                admitted = await transactions.admit(consumer, records)
+                if not admitted:
+                    return []
+                messages = [_Message(record, self._decode(record)) for record in admitted]
+                verdicts = await isolate(
+                    messages, self._decide, self._failed, self._policy, self._metrics, self._sleep
+                )
+                published, failed = await self._commit_partitions(messages, verdicts, transactions)
+        except (Unavailable, TransactionFailed) as error:
+            log.error("batch of %d left to be read again: %s", len(records), error)
+            rewind(consumer, records)
+            await self._sleep(self._policy.backoff_s)
+            return []
+        except DeadLetterRefused as error:
+            raise _stop_consuming(self._health, "event consumer", error) from error
+        if failed:
+            rewind(consumer, [m.record for m in messages if (m.record.topic, m.record.partition) in failed])
+            await self._sleep(self._policy.backoff_s)
+        events = [m.received.event for m in messages if isinstance(m.received, DecodedEvent)]
+        self._metrics.batch_done(admitted, published, started, events)
+        return published
+
+    async def _decide(self, messages: Sequence[_Message]) -> list[Verdict]:
+        return await self._service.decide([m.received for m in messages])
+
+    async def _failed(self, message: _Message, error: BaseException) -> list[Verdict]:
+        return [self._service.failed(message.received, error)]
+
+    async def _commit_partitions(
+        self, messages: Sequence[_Message], verdicts: Sequence[Verdict], transactions: PartitionTransactions
+    ) -> tuple[list[Decision], set[tuple[str, int]]]:
+        """One transaction per partition, all at once; record what committed. Returns the decisions
+        published and the partitions whose transaction failed; raises `DeadLetterRefused` (after
+        recording what committed) when a dead letter was refused."""
+        by_partition: dict[tuple[str, int], list[tuple[_Message, Verdict]]] = {}
+        for message, verdict in zip(messages, verdicts, strict=True):
+            by_partition.setdefault((message.record.topic, message.record.partition), []).append(
+                (message, verdict)
+            )
+        keys = list(by_partition)
+        results = await asyncio.gather(
+            *(self._commit_partition(key, by_partition[key], transactions) for key in keys),
+            return_exceptions=True,
+        )
+        confirmed: list[tuple[_Message, Decision]] = []
+        failed: set[tuple[str, int]] = set()
+        stop: DeadLetterRefused | None = None
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("%s", result)
+                failed.add(key)
+                continue
+            decided, refused = result
+            confirmed += decided
+            stop = stop or refused
+        confirmed.sort(
+            key=lambda pair: (pair[0].record.topic, pair[0].record.partition, pair[0].record.offset)
+        )
+        await self._service.confirm([(message.received, decision) for message, decision in confirmed])
+        for _, decision in confirmed:
+            self._log_decision(decision)
+        if stop is not None:
+            raise stop
+        return [decision for _, decision in confirmed], failed
+
+    async def _commit_partition(
+        self,
+        key: tuple[str, int],
+        items: Sequence[tuple[_Message, Verdict]],
+        transactions: PartitionTransactions,
+        replacing: bool = False,
+    ) -> tuple[list[tuple[_Message, Decision]], DeadLetterRefused | None]:
+        """The partition's transaction: (decisions committed, a dead letter the broker refused or None).
+
+        A decision the broker refuses for good (too large) is replaced by an ENGINE_ERROR hold and a dead
+        letter of its event. A refused dead letter commits what comes before its message, then stops."""
+        outgoing: list[tuple[str, bytes | None, bytes]] = []
+        sources: list[tuple[_Message, bool]] = []  # per outgoing message: its consumed message, dead letter?
+        decided: list[tuple[_Message, Decision]] = []
+        dead: list[str] = []
+        for message, verdict in items:
+            record = message.record
+            if verdict.dead_letter is not None:
+                letter = dead_letter(record, verdict.dead_letter, self._dlq_topic, self._dlq_value_bytes)
+                outgoing.append((letter.topic, letter.key, letter.value))
+                sources.append((message, True))
+                dead.append(verdict.dead_letter.error_kind)
+            if verdict.decision is not None:
+                decision = verdict.decision
+                outgoing.append(
+                    (self._decisions_topic, decision.subject_id.encode(), encode_decision(decision))
+                )
+                sources.append((message, False))
+                decided.append((message, decision))
+        next_offset = max(message.record.offset for message, _ in items) + 1
+        try:
+            await transactions.commit(key, outgoing, next_offset)
+        except MessagesRefused as refused:
+            bad = [sources[index] for index in sorted(refused.errors)]
+            letters = [message for message, is_dead in bad if is_dead]
+            if letters or replacing:
+                first_bad = min(message.record.offset for message in letters or [m for m, _ in bad])
+                before = [(m, v) for m, v in items if m.record.offset < first_bad]
+                committed, _ = (
+                    await self._commit_partition(key, before, transactions, replacing=True)
+                    if before
+                    else ([], None)
+                )
+                error = next(iter(refused.errors.values()))
+                topic = self._dlq_topic if letters else self._decisions_topic
+                what = "dead-letter topic" if letters else "decisions topic (a hold too)"
+                return committed, DeadLetterRefused(
+                    f"the {what} {topic!r} refused the record of {key[0]}:{key[1]}:{first_bad}: "
+                    f"{type(error).__name__}: {error}"
+                )
+            too_large = {
+                id(message): refused.errors[index]
+                for index, (message, _) in enumerate(sources)
+                if index in refused.errors
+            }
+            replaced = [
+                (m, self._service.failed(m.received, too_large[id(m)]) if id(m) in too_large else v)
+                for m, v in items
+            ]
+            return await self._commit_partition(key, replaced, transactions, replacing=True)
+        self._health.committed({key: next_offset})
+        for message, verdict in items:
+            if verdict.dead_letter is not None:
+                self._log_rejection(message.record, verdict.dead_letter)
+        for error_kind in dead:
+            self._metrics.dead_lettered(error_kind)
+        return decided, None
+
+    async def partitions_revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        """The consumer loses these partitions: let the batch in flight finish, then close their
+        transactional producers (whoever gets them next fences the old ones anyway)."""
+        if self._transactions is None:
+            return
+        async with self.gate:
+            await self._transactions.revoke(partitions)
+
+    async def close(self) -> None:
+        """Close the transactional producers (shutdown)."""
+        if self._transactions is not None:
+            await self._transactions.close()
 
     def _decode(self, record: Record) -> Received:
         kind = self._kinds[record.topic]
@@ -463,6 +624,20 @@ class EventConsumer:
         )
 
 
+class RevokedPartitions(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tells the event handler which partitions the consumer loses in a rebalance."""
+
+    def __init__(self, events: EventConsumer) -> None:
+        self._events = events
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        """Before the rebalance: the batch in flight finishes, the partitions' producers close."""
+        await self._events.partitions_revoked(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        """Nothing: a partition's producer starts with its first batch (`PartitionTransactions.admit`)."""
+
+
 # ------------------------------------------------------------------------------------------- ownership
 Change = tuple[str, Record, OwnershipRecord | None]
 """(entity id, the record carrying the change, the new record or None for a tombstone)."""
@@ -503,6 +678,11 @@ class OwnershipConsumer:
         self._dead_lettered = DeadLetterMemory()
         self.consumer: Callable[[], Any] = lambda: None
         """Returns the Kafka consumer of the subscriber (set by the composition root once it exists)."""
+        self.lock = asyncio.Lock()
+        """Held while a batch is applied; a registry rebuild holds it while it replays the feed."""
+        self.floor: dict[tuple[str, int], int] = {}
+        """Per (topic, partition), the offset a registry rebuild replayed up to: records before it are
+        applied already and skipped (applying them again could write an older record over a newer)."""
 
     async def __call__(self, message: KafkaMessage) -> None:
         """The FastStream handler."""
@@ -514,7 +694,9 @@ class OwnershipConsumer:
             return 0
         self._health.consuming(first_offsets(records))
         try:
-            changed = await self.handle(records)
+            async with self.lock:
+                fresh = [r for r in records if r.offset >= self.floor.get((r.topic, r.partition), 0)]
+                changed = await self.handle(fresh)
         except Unavailable as error:
             log.error("ownership registry or broker unavailable, batch left uncommitted: %s", error)
             rewind(consumer, records)

@@ -7,6 +7,7 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `own:v1:entity:{entity_id}` | string | the ownership record, contract JSON |
 | `own:v1:names` | hash | registry name key (`name_key(name)|COUNTRY`) → entity_id |
 | `own:v1:version` | string | counter, incremented by every write; invalidates in-process caches |
+| `own:v1:generation` | hash | generation marker: `id` (time-ordered), `state` (`building`, `ready`), `by` |
 | `own:v1:max_as_of` | string | latest `as_of` of any record loaded |
 | `ledger:v1:{event_id}` | string | content digests the event was decided with, space-separated (TTL) |
 | `lists:v1` | hash | the list files, their version, source date, counts and generation (`lists_store.py`) |
@@ -15,6 +16,14 @@ Key layout (version 1, every key under the configured prefix, default `screening
 
 A ledger value of `1` (written before digests were kept) matches any content.
 
+The generation marker tells "registry present and empty" from "registry gone": a Redis that restarted
+without its data has no marker, and a registry is only read as complete while its marker says `ready`.
+The first write into a Redis without a marker (`screening ownership load`, the ownership feed) creates
+one in state `building`; the service then replays the compacted ownership feed from offset 0 into it and
+flips it to `ready` (`complete_generation`). A generation older than the newest one a process saw, or a
+version counter that went backwards within one generation, means writes were lost (a restore from an old
+backup, an AOF that lost its last second): read as unavailable too, and rebuilt from a wiped registry.
+
 The read path resolves every party of a batch and walks all their owners, level by level, inside one
 Lua script: one round trip per batch whatever the depth.
 """
@@ -22,7 +31,9 @@ Lua script: one round trip per batch whatever the depth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import secrets
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +101,34 @@ while #frontier > 0 and depth <= max_depth do
 end
 local version = redis.call('GET', prefix .. 'own:v1:version') or '0'
 local max_as_of = redis.call('GET', prefix .. 'own:v1:max_as_of') or 'none'
-return {version, max_as_of, resolved, records}
+local generation = redis.call('HMGET', prefix .. 'own:v1:generation', 'id', 'state')
+return {version, max_as_of, resolved, records, generation[1] or '', generation[2] or ''}
+"""
+
+# The generation marker and the version counter, for the cached read path and the watchers: ARGV = prefix.
+_STATE_LUA = """
+local generation = redis.call('HMGET', ARGV[1] .. 'own:v1:generation', 'id', 'state')
+local version = redis.call('GET', ARGV[1] .. 'own:v1:version') or '0'
+return {generation[1] or '', generation[2] or '', version}
+"""
+
+# Starts a generation where there is none: ARGV = prefix, new id, writer. Returns the current id.
+_START_GENERATION_LUA = """
+local key = ARGV[1] .. 'own:v1:generation'
+if redis.call('HEXISTS', key, 'id') == 0 then
+  redis.call('HSET', key, 'id', ARGV[2], 'state', 'building', 'by', ARGV[3])
+  redis.call('INCR', ARGV[1] .. 'own:v1:version')
+end
+return redis.call('HGET', key, 'id')
+"""
+
+# Marks a generation complete if it is still the current one: ARGV = prefix, id. Returns 1 when marked.
+_COMPLETE_GENERATION_LUA = """
+local key = ARGV[1] .. 'own:v1:generation'
+if redis.call('HGET', key, 'id') ~= ARGV[2] then return 0 end
+redis.call('HSET', key, 'state', 'ready')
+redis.call('INCR', ARGV[1] .. 'own:v1:version')
+return 1
 """
 
 
@@ -156,22 +194,71 @@ def create_client(url: str, socket_timeout_s: float, **connection: Any) -> redis
     )
 
 
+GENERATION_READY = "ready"
+GENERATION_BUILDING = "building"
+
+
+def new_generation_id() -> str:
+    """A generation id that sorts by creation time (milliseconds), then a random part."""
+    return f"{time.time_ns() // 1_000_000:013d}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """The registry's generation marker and version counter as last read, and what the reader made of them.
+
+    `problem` is None when the registry can be read as complete, else one of `REGISTRY_PROBLEMS`:
+    `unreachable` (Redis does not answer), `gone` (no marker: Redis lost the registry, or it was never
+    loaded), `building` (a generation is being filled from the ownership feed) or `older` (a generation
+    older than one seen before, or a version counter that went backwards: writes were lost).
+    """
+
+    generation: str | None
+    version: int
+    problem: str | None
+    detail: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether decisions may read the registry as complete."""
+        return self.problem is None
+
+
+REGISTRY_PROBLEMS = ("unreachable", "gone", "building", "older")
+"""Why the registry cannot be read as complete (see `RegistryState.problem`)."""
+
+
 class RedisOwnershipRegistry:
-    """Ownership registry in Redis with an in-process cache invalidated by the registry version."""
+    """Ownership registry in Redis with an in-process cache invalidated by the generation and version.
+
+    Every read checks the generation marker (in the same round trip): a registry that is gone, being
+    rebuilt, or older than one this process saw before reads as unavailable (every party `UNAVAILABLE`,
+    a hold), never as "nobody owns anybody". `on_state` is called with each state whose `problem`
+    differs from the previous one (the composition root starts a rebuild, or a rescreen on recovery).
+    """
 
     def __init__(self, client: redis.Redis, prefix: str = "screening:", max_depth: int = 12) -> None:
         self._client = client
         self._prefix = prefix
         self._max_depth = max_depth
         self._script = client.register_script(_SNAPSHOT_LUA)
+        self._state_script = client.register_script(_STATE_LUA)
+        self._start_script = client.register_script(_START_GENERATION_LUA)
+        self._complete_script = client.register_script(_COMPLETE_GENERATION_LUA)
         self.stats = RoundTrips()
-        # Cache of one registry version: party key → entity id (or None), entity id → record.
+        # Cache of one (generation, version): party key → entity id (or None), entity id → record.
         self._cache_version: str | None = None
         self._cache_resolved: dict[str, str | None] = {}
         self._cache_records: dict[str, OwnershipRecord] = {}
         self._cache_invalid: dict[str, str] = {}  # stored records that fail validation: id -> problem
         self._cache_ancestry: dict[str, tuple[str, ...]] = {}
         self._cache_label = "none"
+        # The newest complete generation this process read, and the highest version seen in it.
+        self._seen_generation = ""
+        self._seen_version = 0
+        # Not read yet: no problem known, so reading a ready registry first is no "recovery".
+        self.state = RegistryState(None, 0, None, "not read yet")
+        self.on_state: Callable[[RegistryState], None] = lambda state: None
         # The registry version after this process's own last write: other writers (`screening ownership
         # load`) are told apart from the feed this process applies.
         self.written_version: str | None = None
@@ -181,18 +268,94 @@ class RedisOwnershipRegistry:
 
     @property
     def version_label(self) -> str:
-        """`<latest as_of>:<registry version>` as last read from Redis."""
+        """`<latest as_of>:<registry version>:<generation>` as last read from Redis."""
         return self._cache_label
+
+    # ----------------------------------------------------------------------------------- generation
+    def _judge(self, generation: str, marker_state: str, version: int) -> RegistryState:
+        """What a read of the marker means; remembers the newest complete generation seen."""
+        if not generation:
+            state = RegistryState(
+                None,
+                version,
+                "gone",
+                "no generation marker in Redis (restarted without its data, or never loaded)",
+            )
+        elif generation < self._seen_generation or (
+            generation == self._seen_generation and version < self._seen_version
+        ):
+            state = RegistryState(
+                generation,
+                version,
+                "older",
+                f"registry generation {generation} version {version} is older than generation "
+                f"{self._seen_generation} version {self._seen_version} read before: writes were lost",
+            )
+        elif marker_state != GENERATION_READY:
+            state = RegistryState(
+                generation, version, "building", f"registry generation {generation} is being rebuilt"
+            )
+        else:
+            if generation != self._seen_generation:
+                self._seen_generation, self._seen_version = generation, version
+            self._seen_version = max(self._seen_version, version)
+            state = RegistryState(generation, version, None)
+        self._set_state(state)
+        return state
+
+    def _set_state(self, state: RegistryState) -> None:
+        previous, self.state = self.state, state
+        if previous.problem != state.problem:
+            if state.problem is None:
+                log.info("ownership registry available again: generation %s", state.generation)
+            else:
+                log.warning("ownership registry unavailable (%s): %s", state.problem, state.detail)
+            self.on_state(state)
+
+    def _unreachable(self, error: BaseException) -> RegistryState:
+        state = RegistryState(self.state.generation, self.state.version, "unreachable", str(error)[:500])
+        self._set_state(state)
+        return state
+
+    async def read_state(self) -> RegistryState:
+        """Read the generation marker and version now (one round trip); never raises."""
+        try:
+            self.stats.count("state")
+            generation, marker_state, version = await self._state_script(args=[self._prefix])
+        except (RedisError, OSError) as error:
+            self.stats.errors += 1
+            return self._unreachable(error)
+        return self._judge(_text(generation), _text(marker_state), int(_text(version)))
+
+    async def start_generation(self, wipe: bool = False, by: str = "rebuild") -> str:
+        """The id of the generation to fill: a new one (state `building`) where there is no marker, the
+        current one otherwise. `wipe` first deletes every registry key (an older generation: its records
+        cannot be trusted, tombstones may be missing)."""
+        if wipe:
+            keys = [key async for key in self._client.scan_iter(match=self._key("own:v1:*"), count=1000)]
+            for start in range(0, len(keys), 1000):
+                await self._client.unlink(*keys[start : start + 1000])
+            self._seen_generation, self._seen_version = "", 0
+        generation = await self._start_script(args=[self._prefix, new_generation_id(), by])
+        return _text(generation)
+
+    async def complete_generation(self, generation: str) -> bool:
+        """Mark `generation` ready, if it is still the current one; True when marked."""
+        done = await self._complete_script(args=[self._prefix, generation])
+        return bool(done)
 
     # ----------------------------------------------------------------------------------------- read
     async def snapshot(self, parties: Sequence[Party]) -> OwnershipSnapshot:
-        """Resolve parties and fetch their ancestry in one round trip (or one version check when cached)."""
+        """Resolve parties and fetch their ancestry in one round trip (or one marker check when cached)."""
         unique = {party_key(p): p for p in parties}
         try:
             if self._cache_version is not None and all(k in self._cache_resolved for k in unique):
                 self.stats.count("version")
-                version = await self._client.get(self._key("own:v1:version"))
-                if (_text(version) if version else "0") == self._cache_version:
+                generation, marker_state, version = await self._state_script(args=[self._prefix])
+                state = self._judge(_text(generation), _text(marker_state), int(_text(version)))
+                if state.problem is not None:
+                    return self._unavailable(state)
+                if f"{state.generation}/{state.version}" == self._cache_version:
                     self.stats.cache_hits += 1
                     return self._from_cache(unique)
             self.stats.cache_misses += 1
@@ -200,9 +363,17 @@ class RedisOwnershipRegistry:
         except (RedisError, OSError) as error:
             self.stats.errors += 1
             log.warning("ownership registry unavailable: %s", error)
-            return OwnershipSnapshot(
-                records={}, resolved={}, available=False, version="unavailable", error=str(error)
-            )
+            return self._unavailable(self._unreachable(error))
+
+    @staticmethod
+    def _unavailable(state: RegistryState) -> OwnershipSnapshot:
+        return OwnershipSnapshot(
+            records={},
+            resolved={},
+            available=False,
+            version="unavailable",
+            error=f"ownership registry {state.problem}: {state.detail}",
+        )
 
     async def _fetch(self, unique: dict[str, Party]) -> OwnershipSnapshot:
         ids: list[str] = []
@@ -216,16 +387,19 @@ class RedisOwnershipRegistry:
                     name_keys.append(lookup)
                     key_to_party.setdefault(lookup, []).append(pkey)
         self.stats.count("snapshot")
-        raw_version, raw_as_of, raw_resolved, raw_records = await self._script(
+        raw_version, raw_as_of, raw_resolved, raw_records, raw_generation, raw_state = await self._script(
             args=[self._prefix, self._max_depth, len(ids), *ids, *dict.fromkeys(name_keys)]
         )
-        version = raw_version.decode() if isinstance(raw_version, bytes) else str(raw_version)
+        state = self._judge(_text(raw_generation), _text(raw_state), int(_text(raw_version)))
+        if state.problem is not None:
+            return self._unavailable(state)
+        version = f"{state.generation}/{state.version}"
         if version != self._cache_version:
             self._cache_version = version
             self._cache_resolved.clear()
             self._cache_records.clear()
             self._cache_invalid.clear()
-        self._cache_label = f"{_text(raw_as_of)}:{version}"
+        self._cache_label = f"{_text(raw_as_of)}:{state.version}:{state.generation}"
         for raw_id, raw in zip(raw_records[0::2], raw_records[1::2], strict=True):
             entity_id = _text(raw_id)
             try:
@@ -279,8 +453,11 @@ class RedisOwnershipRegistry:
                 pipe.hset(self._key("own:v1:names"), mapping=dict.fromkeys(keys, record.entity_id))
             if record.as_of and (latest is None or record.as_of > latest):
                 latest = record.as_of
+        self._mark_first_write(pipe)
         pipe.incr(self._key("own:v1:version"))
-        self.written_version = str((await pipe.execute())[-1])
+        pipe.hget(self._key("own:v1:generation"), "id")
+        *_, version, generation = await pipe.execute()
+        self.written_version = f"{_text(generation)}/{version}"
         if latest is not None:
             current = await self._client.get(self._key("own:v1:max_as_of"))
             if current is None or _text(current) < latest.isoformat():
@@ -297,13 +474,24 @@ class RedisOwnershipRegistry:
             if keys:
                 pipe.hdel(self._key("own:v1:names"), *keys)
             pipe.delete(self._key(f"own:v1:entity:{entity_id}"))
+        self._mark_first_write(pipe)
         pipe.incr(self._key("own:v1:version"))
-        self.written_version = str((await pipe.execute())[-1])
+        pipe.hget(self._key("own:v1:generation"), "id")
+        *_, version, generation = await pipe.execute()
+        self.written_version = f"{_text(generation)}/{version}"
+
+    def _mark_first_write(self, pipe: Any) -> None:
+        # The first write into a Redis without a marker starts a generation, `building` until the
+        # service has replayed the ownership feed into it (HSETNX: no-ops where a marker exists).
+        key = self._key("own:v1:generation")
+        pipe.hsetnx(key, "id", new_generation_id())
+        pipe.hsetnx(key, "state", GENERATION_BUILDING)
+        pipe.hsetnx(key, "by", "write")
 
     async def current_version(self) -> str:
-        """The registry version in Redis now ("0" when nothing was ever written)."""
-        value = await self._client.get(self._key("own:v1:version"))
-        return _text(value) if value else "0"
+        """The registry's generation and version in Redis now (`<generation>/<version>`)."""
+        generation, _, version = await self._state_script(args=[self._prefix])
+        return f"{_text(generation)}/{_text(version)}"
 
 
 def _text(value: object) -> str:
