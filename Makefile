@@ -68,14 +68,15 @@ test-unit: $(STAMP)
 run: $(STAMP) ## the demo: services up, lists and ownership loaded, service on, demo events streamed
 	bash scripts/demo.sh
 
-bench: $(STAMP) ## service vs raw passthrough (metrics on and off), ownership and metrics micro-benchmarks
+bench: $(STAMP) ## service vs raw passthrough, realistic and all-new mixes (events/s, CPU/event, RSS, Redis), micro-benchmarks
 	bash $(SERVICES) up
 	set -a; source $(ENVFILE); set +a; status=0; \
 	echo "warming the broker (a fresh JVM is measurably slower for its first minute)"; \
 	$(BIN)/screening bench --events 10000 > /dev/null || status=1; \
-	$(BIN)/screening bench --events 20000 || status=1; \
-	$(BIN)/screening bench --events 20000 --no-metrics || status=1; \
-	$(BIN)/screening bench --events 20000 --no-transactions || status=1; \
+	$(BIN)/screening bench --events 20000 --mix realistic || status=1; \
+	$(BIN)/screening bench --events 20000 --mix realistic --no-metrics || status=1; \
+	$(BIN)/screening bench --events 20000 --mix realistic --no-transactions || status=1; \
+	$(BIN)/screening bench --events 10000 --mix all-new || status=1; \
 	$(BIN)/python scripts/bench_ownership.py || status=1; \
 	$(BIN)/python scripts/bench_metrics.py || status=1; \
 	bash $(SERVICES) down; exit $$status

@@ -4,6 +4,15 @@ aiokafka consume→produce passthrough on the same broker, topics layout and pay
 The service and the passthrough each run as their own process (as in production), the bench process
 produces and reads; each gets an unmeasured warm-up run first. Output: one JSON object (events,
 events_per_s, p50_ms, p99_ms, passthrough_events_per_s, ratio, and the run's parameters).
+
+Events/s moves with whatever else the machine is doing; the CPU time the serving process itself spent per
+event (user + system, read from `/proc/<pid>/stat` around the measured run) does not, so it is reported
+beside it (`cpu_us_per_event`, and the passthrough's), with the process's peak RSS and the Redis memory
+the run's open subjects, ledger and holds took, per 100,000 open subjects.
+
+Two mixes (`--mix`): `realistic` (repeat customers: a few dozen buyers, one seller, the same
+forwarders and banks) and `all-new` (every party name of every event unseen, and each buyer or lessee
+owned through its own chain in the registry, so every name match and every ownership walk is cold).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -19,13 +29,18 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from screening.adapters.redis_store import RedisOwnershipRegistry, create_client
+from screening.domain.ownership import OwnerLink, OwnershipRecord
+
 PARTITIONS = 3
+MIXES = ("realistic", "all-new")
 FETCH_MAX_WAIT_MS = int(os.environ.get("SCREENING_BENCH_FETCH_MAX_WAIT_MS", "500"))
 
 # A realistic mix: ordinary buyers (most traffic, repeating), listed parties, China-headquartered
@@ -59,48 +74,124 @@ _PRODUCTS = [
 ]
 
 
-def make_events(count: int, seed: int = 7) -> list[tuple[str, str, bytes]]:
-    """(kind, key, value) for `count` events: 70% orders, 30% leases, ~5 parties per order."""
+_SYLLABLES = (
+    "ka", "lo", "ren", "vi", "sa", "mor", "tel", "qua", "dex", "ni", "zu", "bra", "hol", "mi", "ost", "pel",
+    "gar", "yan", "tor", "fe", "lin", "wu", "cas", "der", "ob", "ri", "sen", "ta", "vor", "ex", "jun", "pa",
+)  # fmt: skip
+_FORMS = ("Ltd", "GmbH", "LLC", "Co., Ltd.", "Pte. Ltd.", "S.A.", "Inc.", "AB", "K.K.", "JSC")
+_COUNTRIES = ("DE", "US", "SE", "JP", "GB", "SG", "VN", "CN", "SA", "CA", "MY", "AE", "IN", "BR", "KR")
+
+
+def _coined(rng: random.Random, serial: str) -> str:
+    """A company name nobody used before: two invented words, the serial, a legal form."""
+    words = ["".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize() for _ in "ab"]
+    return f"{words[0]} {words[1]} {serial} {rng.choice(_FORMS)}"
+
+
+class _Names:
+    """Where an event's party names come from: the realistic mix's repeat customers, or coined ones."""
+
+    def __init__(self, rng: random.Random, mix: str, label: str) -> None:
+        self._rng = rng
+        self._fresh = mix == "all-new"
+        self._label = label
+        self._count = 0
+
+    def party(self, usual: tuple[str, str]) -> tuple[str, str]:
+        if not self._fresh:
+            return usual
+        self._count += 1
+        return _coined(self._rng, f"{self._label}{self._count}"), self._rng.choice(_COUNTRIES)
+
+    def buyer(self) -> tuple[str, str]:
+        return self.party(self._rng.choice(_BUYERS))
+
+
+def make_events(
+    count: int, seed: int = 7, mix: str = "realistic", label: str = ""
+) -> list[tuple[str, str, bytes]]:
+    """(kind, key, value) for `count` events: 70% orders, 30% leases, ~5 parties per order.
+
+    `mix` is `realistic` (the same buyers, seller, forwarder and bank again and again) or `all-new`
+    (every party name coined for that event); `label` keeps ids and coined names of runs apart.
+    """
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}: one of {', '.join(MIXES)}")
     rng = random.Random(seed)
+    names = _Names(rng, mix, label)
     events: list[tuple[str, str, bytes]] = []
     for i in range(count):
-        buyer, country = rng.choice(_BUYERS)
+        buyer, country = names.buyer()
         product, eccn = rng.choice(_PRODUCTS)
         if rng.random() < 0.7:
             item: dict[str, Any] = {"line_id": "1", "product": product, "quantity": rng.randint(1, 64)}
             if eccn:
                 item["eccn"] = eccn
-            end_user, end_country = rng.choice(_BUYERS)
+            end_user, end_country = names.buyer()
+            seller, seller_country = names.party(("Example Distribution Inc.", "US"))
+            forwarder, forwarder_country = names.party(("Fast Forwarding Pte Ltd", "SG"))
+            bank, bank_country = names.party(("Example Bank N.A.", "US"))
             order = {
-                "event_id": f"bench-{i}",
+                "event_id": f"bench-{label}{i}",
                 "occurred_at": "2026-12-01T10:00:00Z",
-                "order_id": f"SO-B{i}",
-                "seller": {"name": "Example Distribution Inc.", "country": "US"},
+                "order_id": f"SO-B{label}{i}",
+                "seller": {"name": seller, "country": seller_country},
                 "buyer": {"name": buyer, "country": country, "address": "1 Example Road"},
                 "end_user": {"name": end_user, "country": end_country},
                 "intermediaries": [
-                    {"name": "Fast Forwarding Pte Ltd", "country": "SG", "role": "freight_forwarder"},
-                    {"name": "Example Bank N.A.", "country": "US", "role": "bank"},
+                    {"name": forwarder, "country": forwarder_country, "role": "freight_forwarder"},
+                    {"name": bank, "country": bank_country, "role": "bank"},
                 ],
                 "ship_from_country": "US",
                 "ship_to_country": country,
                 "items": [item, {"line_id": "2", "product": "Rack rails", "quantity": 4, "eccn": "EAR99"}],
             }
-            events.append(("order", f"SO-B{i}", orjson.dumps(order)))
+            events.append(("order", f"SO-B{label}{i}", orjson.dumps(order)))
         else:
+            lessor, lessor_country = names.party(("Example GPU Cloud LLC", "US"))
             lease = {
-                "event_id": f"bench-{i}",
+                "event_id": f"bench-{label}{i}",
                 "occurred_at": "2026-12-01T10:00:00Z",
-                "lease_id": f"L-B{i}",
-                "lessor": {"name": "Example GPU Cloud LLC", "country": "US"},
+                "lease_id": f"L-B{label}{i}",
+                "lessor": {"name": lessor, "country": lessor_country},
                 "lessee": {"name": buyer, "country": country},
                 "resources": [{"product": product if eccn is None else "NVIDIA A100 80GB", "quantity": 64}],
                 "hardware_country": "US",
                 "access": rng.choice(["remote", "remote", "dedicated"]),
                 "purpose": "model training",
             }
-            events.append(("lease", f"L-B{i}", orjson.dumps(lease)))
+            events.append(("lease", f"L-B{label}{i}", orjson.dumps(lease)))
     return events
+
+
+def ownership_chains(events: Sequence[tuple[str, str, bytes]], label: str) -> list[OwnershipRecord]:
+    """For the all-new mix: each buyer (lessee) owned 100% by a holding company owned 60% by a parent; one
+    parent in twenty is a listed company, so the walk finds something."""
+    as_of = date(2026, 10, 1)
+    records: list[OwnershipRecord] = []
+    for index, (_, _, value) in enumerate(events):
+        data = orjson.loads(value)
+        party = data.get("buyer") or data["lessee"]
+        tag = f"{label}{index}"
+        top = "Sugon" if index % 20 == 0 else f"Parent Holdings {tag} Ltd"
+        records += [
+            OwnershipRecord(f"bench-top-{tag}", top, country="CN", as_of=as_of),
+            OwnershipRecord(
+                f"bench-hold-{tag}",
+                f"Holdco {tag} Limited",
+                country="HK",
+                owners=(OwnerLink(f"bench-top-{tag}", 0.6),),
+                as_of=as_of,
+            ),
+            OwnershipRecord(
+                f"bench-party-{tag}",
+                party["name"],
+                country=party["country"],
+                owners=(OwnerLink(f"bench-hold-{tag}", 1.0),),
+                as_of=as_of,
+            ),
+        ]
+    return records
 
 
 async def _create_topics(bootstrap: str, names: Sequence[str]) -> None:
@@ -213,9 +304,50 @@ def _tail(process: subprocess.Popen[bytes]) -> str:
     return str(log.read().decode(errors="replace")[-3000:])
 
 
+class ProcessMeter:
+    """CPU time (user + system) and peak RSS of a running process, read from `/proc/<pid>/` (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s(self) -> float:
+        """CPU seconds the process has used so far."""
+        with open(f"/proc/{self.pid}/stat", "rb") as stat:
+            # Fields after the command name (which may hold spaces); utime and stime are 14th and 15th.
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._tick
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident set (VmHWM), in MiB."""
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+
+async def _redis_used_memory(client: Any) -> int:
+    info = await client.info("memory")
+    return int(info["used_memory"])
+
+
+async def _load_ownership(client: Any, prefix: str, records: Sequence[OwnershipRecord]) -> None:
+    registry = RedisOwnershipRegistry(client, prefix)
+    for start in range(0, len(records), 2000):
+        await registry.upsert(records[start : start + 2000])
+
+
+def _profiler(pid: int, path: str) -> subprocess.Popen[bytes]:
+    """py-spy sampling the serving process (collapsed stacks, idle frames left out) until stopped."""
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--output", path, "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def run_bench(args: argparse.Namespace) -> int:
     """Run the service bench and the passthrough bench; print one JSON object."""
     bootstrap = os.environ.get("SCREENING_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    mix = getattr(args, "mix", "realistic")
     tag = f"bench-{uuid.uuid4().hex[:8]}"
     topics = {
         k: f"{tag}.{k}"
@@ -231,10 +363,25 @@ async def run_bench(args: argparse.Namespace) -> int:
         )
     }
     await _create_topics(bootstrap, list(topics.values()))
-    events = make_events(args.events)
+    # The measured events, the warm-up and the paced (latency) run never share an id, nor, in the
+    # all-new mix, a name.
+    events = make_events(args.events, 7, mix, "m")
+    warm_up = make_events(max(1, args.events // 4), 8, mix, "w")
+    paced = make_events(max(1, args.events // 4), 9, mix, "p")
 
     def subject_of(record: Any) -> str:
         return str(record.key.decode())
+
+    prefix = f"{tag}:"
+    redis_client = create_client(os.environ.get("SCREENING_REDIS__URL", "redis://127.0.0.1:6379/0"), 30.0)
+    if mix == "all-new":
+        chains = [
+            *ownership_chains(events, "m"),
+            *ownership_chains(warm_up, "w"),
+            *ownership_chains(paced, "p"),
+        ]
+        await _load_ownership(redis_client, prefix, chains)
+    redis_before = await _redis_used_memory(redis_client)
 
     env = {
         "SCREENING_KAFKA__BOOTSTRAP_SERVERS": bootstrap,
@@ -245,7 +392,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "SCREENING_KAFKA__OWNERSHIP_TOPIC": topics["ownership"],
         "SCREENING_KAFKA__DECISIONS_TOPIC": topics["decisions"],
         "SCREENING_KAFKA__DLQ_TOPIC": topics["dlq"],
-        "SCREENING_REDIS__PREFIX": f"{tag}:",
+        "SCREENING_REDIS__PREFIX": prefix,
         "SCREENING_METRICS__ENABLED": "false" if args.no_metrics else "true",
         "SCREENING_KAFKA__TRANSACTIONS": "false" if args.no_transactions else "true",
         "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port()),
@@ -256,6 +403,7 @@ async def run_bench(args: argparse.Namespace) -> int:
     }
     inputs = {"order": topics["orders"], "lease": topics["leases"]}
     service = _spawn(["-m", "screening.cli", "serve"], env)
+    meter = ProcessMeter(service.pid)
     try:
         try:
             await _wait_ready(bootstrap, inputs, topics["decisions"], subject_of, timeout=120)
@@ -264,16 +412,23 @@ async def run_bench(args: argparse.Namespace) -> int:
             service.wait(timeout=30)
             print(_tail(service), file=sys.stderr)
             raise
-        # Unmeasured warm-up (a quarter of the events, relabelled): the broker's JIT and the service's caches
-        # settle before the measured runs.
-        await _run_phase(bootstrap, inputs, topics["decisions"], _warm_up(events), subject_of, 0, 600)
+        # Unmeasured warm-up (a quarter of the events): the broker's JIT and the service's caches settle
+        # before the measured runs (in the all-new mix, none of its names come back).
+        await _run_phase(bootstrap, inputs, topics["decisions"], warm_up, subject_of, 0, 600)
+        profiler = _profiler(service.pid, args.profile) if args.profile else None
+        cpu_before = meter.cpu_s()
         throughput, _ = await _run_phase(bootstrap, inputs, topics["decisions"], events, subject_of, 0, 600)
-        paced = events[: max(1, len(events) // 4)]
-        relabelled = [(k, f"{key}-p", _relabel(v, key)) for k, key, v in paced]
+        service_cpu = meter.cpu_s() - cpu_before
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            profiler.wait(timeout=60)
         rate = args.rate or throughput * 0.5
-        _, latencies = await _run_phase(
-            bootstrap, inputs, topics["decisions"], relabelled, subject_of, rate, 600
-        )
+        _, latencies = await _run_phase(bootstrap, inputs, topics["decisions"], paced, subject_of, rate, 600)
+        peak_rss_mb = meter.peak_rss_mb()
+        await asyncio.sleep(1.0)  # the last batch's subjects write lands after its decisions are read
+        open_subjects = int(await redis_client.hlen(f"{prefix}subjects:v1"))
+        subjects_bytes = int(await redis_client.memory_usage(f"{prefix}subjects:v1", samples=0) or 0)
+        redis_after = await _redis_used_memory(redis_client)
     finally:
         service.terminate()
         service.wait(timeout=30)
@@ -290,46 +445,44 @@ async def run_bench(args: argparse.Namespace) -> int:
         ],
         {},
     )
+    pass_meter = ProcessMeter(passthrough.pid)
     try:
         await _wait_ready(bootstrap, pass_inputs, topics["pass-out"], subject_of, timeout=60)
-        await _run_phase(bootstrap, pass_inputs, topics["pass-out"], _warm_up(events), subject_of, 0, 600)
+        await _run_phase(bootstrap, pass_inputs, topics["pass-out"], warm_up, subject_of, 0, 600)
+        cpu_before = pass_meter.cpu_s()
         passthrough_rate, _ = await _run_phase(
             bootstrap, pass_inputs, topics["pass-out"], events, subject_of, 0, 600
         )
+        passthrough_cpu = pass_meter.cpu_s() - cpu_before
     finally:
         passthrough.terminate()
         passthrough.wait(timeout=30)
+    await redis_client.aclose()
 
+    per_100k = 100_000 / open_subjects if open_subjects else 0.0
     result = {
+        "mix": mix,
         "events": len(events),
         "events_per_s": round(throughput, 1),
+        "cpu_us_per_event": round(service_cpu / len(events) * 1e6, 1),
         "p50_ms": round(statistics.median(latencies), 2),
         "p99_ms": round(_percentile(latencies, 0.99), 2),
         "latency_rate_events_per_s": round(rate, 1),
         "latency_events": len(latencies),
         "passthrough_events_per_s": round(passthrough_rate, 1),
+        "passthrough_cpu_us_per_event": round(passthrough_cpu / len(events) * 1e6, 1),
         "ratio": round(throughput / passthrough_rate, 3),
+        "cpu_ratio": round(passthrough_cpu / service_cpu, 3) if service_cpu else None,
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "open_subjects": open_subjects,
+        "redis_mb_per_100k_open_subjects": round((redis_after - redis_before) * per_100k / 2**20, 1),
+        "subjects_hash_mb_per_100k_open_subjects": round(subjects_bytes * per_100k / 2**20, 1),
         "metrics": not args.no_metrics,
         "transactions": not args.no_transactions,
         "partitions": PARTITIONS,
     }
     print(orjson.dumps(result).decode())
     return 0
-
-
-def _warm_up(events: list[tuple[str, str, bytes]]) -> list[tuple[str, str, bytes]]:
-    """A quarter of `events` under fresh ids, for a warm-up run."""
-    return [(k, f"{key}-w", _relabel(v, key, "-w")) for k, key, v in events[: max(1, len(events) // 4)]]
-
-
-def _relabel(value: bytes, key: str, suffix: str = "-p") -> bytes:
-    data = orjson.loads(value)
-    data["event_id"] = f"{data['event_id']}{suffix}"
-    if "order_id" in data:
-        data["order_id"] = f"{key}{suffix}"
-    else:
-        data["lease_id"] = f"{key}{suffix}"
-    return orjson.dumps(data)
 
 
 def _free_port() -> int:

@@ -410,6 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-metrics", action="store_true", help="run the service with metrics off")
     bench.add_argument(
+        "--mix",
+        choices=("realistic", "all-new"),
+        default="realistic",
+        help="realistic: repeat customers; all-new: every party name unseen, every owner chain cold",
+    )
+    bench.add_argument(
+        "--profile", metavar="FILE", help="sample the service with py-spy during the measured run"
+    )
+    bench.add_argument(
         "--no-transactions", action="store_true", help="run the service without Kafka transactions"
     )
     return parser

@@ -86,6 +86,13 @@ class KafkaSettings(BaseModel):
     linger_ms: int = Field(
         default=0, ge=0, description="Producer linger; 0 measured best: a busy sender batches by itself"
     )
+    max_batch_bytes: int = Field(
+        default=256 * 1024,
+        ge=16 * 1024,
+        le=1024 * 1024,
+        description="Producer batch per partition; a batch of decisions goes out in a few requests, "
+        "not one per 16 KiB",
+    )
     auto_offset_reset: Literal["earliest", "latest", "none"] = Field(
         default="earliest", description="Where a new group starts reading"
     )

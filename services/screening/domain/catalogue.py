@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 KIND_ACCELERATOR = "accelerator"
 KIND_HBM = "hbm"
@@ -168,8 +169,11 @@ def tokenize(text: str) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+@lru_cache(maxsize=1 << 14)
 def alias_key(alias: str) -> tuple[str, ...]:
-    """The token sequence an alias is indexed under (vendor and family words dropped)."""
+    """The token sequence an alias is indexed under (vendor and family words dropped).
+
+    Cached: the rules read the same product names and model aliases for every line of every event."""
     return tuple(token.text for token in tokenize(alias) if token.text not in VENDOR_WORDS)
 
 

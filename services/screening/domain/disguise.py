@@ -10,6 +10,7 @@ a disguised listed name still matches. `identifies_no_one` tells a name that nam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from screening.domain.names import identifying_tokens
 from screening.domain.visible_text import (
@@ -97,6 +98,7 @@ PLACEHOLDERS = frozenset(
 _CROSSES = re.compile(r"x{2,}")
 
 
+@lru_cache(maxsize=1 << 16)  # every party of every event asks; the names repeat
 def identifies_no_one(name: str) -> bool:
     """Whether `name` names no party: nothing left once read as the matcher reads it, or a placeholder.
 

@@ -62,6 +62,8 @@ class BatchContext:
     ownership: OwnershipSnapshot
     owner_status: dict[str, OwnerListStatus] | None = None
     """The list status of every registry entity of the batch, by evidence (computed once, on first need)."""
+    owner_listed: dict[str, frozenset[str]] | None = None
+    """The lists each listed registry entity of the batch is on (computed once, with `owner_status`)."""
     reused_event_ids: frozenset[str] = field(default_factory=frozenset)
     """Event ids the ledger saw before with different content (set by the service; EVENT_ID_REUSED)."""
     lists_max_age_hours: float | None = None
@@ -270,10 +272,14 @@ class ScreeningEngine:
         reviews: tuple[OwnerListMatch, ...] = ()
         if entity is not None:
             owners = self._owner_status(context)
+            if context.owner_listed is None:
+                context.owner_listed = {
+                    entity_id: found.listed for entity_id, found in owners.items() if found.listed
+                }
             finding = analyse(
                 entity.entity_id,
                 context.ownership.records,
-                {entity_id: found.listed for entity_id, found in owners.items() if found.listed},
+                context.owner_listed,
                 self.ownership_policy,
                 self._seed_lists,
                 as_of_date=on,

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
 from screening.domain.addresses import AddressMatch
@@ -163,12 +164,20 @@ class RuleContext:
     """The licences as the event names them (`event.licences` holds what the rules count)."""
     licence_shortfalls: tuple[Shortfall, ...] = ()
     """Draw-downs of this event the licences' balances could not cover (LICENCE_EXHAUSTED)."""
+    _controlled: tuple[ItemResult, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.watched:
             object.__setattr__(self, "watched", (None,) * len(self.items))
         if not self.bandwidth_unknown:
             object.__setattr__(self, "bandwidth_unknown", (False,) * len(self.items))
+        # Most rules ask for the controlled lines: found once per context, not once per rule.
+        controlled = tuple(
+            result
+            for result, watched, unknown in zip(self.items, self.watched, self.bandwidth_unknown, strict=True)
+            if result.advanced_computing or watched is not None or unknown
+        )
+        object.__setattr__(self, "_controlled", controlled)
 
     @property
     def advanced(self) -> bool:
@@ -180,11 +189,7 @@ class RuleContext:
         """Lines under a licence requirement by what they are, or that may be: 3A090 / 4A090 / .z (GP10
         ICs included), lines an is-informed notice in force reaches, and accelerators whose bandwidth is
         unknown while one is in force. Missing inputs of a rule about them are held."""
-        return tuple(
-            result
-            for result, watched, unknown in zip(self.items, self.watched, self.bandwidth_unknown, strict=True)
-            if result.advanced_computing or watched is not None or unknown
-        )
+        return self._controlled
 
     @property
     def declared_use(self) -> str:
@@ -309,10 +314,21 @@ def declared_use(event: Event) -> str:
     return (event.end_use if isinstance(event, Order) else event.purpose) or ""
 
 
+@lru_cache(maxsize=4096)  # the terms come from the ruleset: a few hundred patterns, built once each
+def _word_start(word: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(word.casefold())}")
+
+
+@lru_cache(maxsize=4096)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    word = term.casefold()
+    return re.compile(rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b")
+
+
 def mentions(text: str, words: Sequence[str]) -> bool:
     """Whether `text` contains any of `words` (case-insensitive, whole words or phrases)."""
     folded = text.casefold()
-    return any(re.search(rf"\b{re.escape(str(word).casefold())}", folded) for word in words)
+    return any(_word_start(str(word)).search(folded) for word in words)
 
 
 def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
@@ -321,9 +337,7 @@ def mentions_terms(text: str, terms: Sequence[str]) -> str | None:
     apostrophes count as straight ones."""
     folded = text.casefold().replace("\u2019", "'")
     for term in terms:
-        word = str(term).casefold()
-        pattern = rf"\b{re.escape(word[:-1])}" if word.endswith("*") else rf"\b{re.escape(word)}\b"
-        if re.search(pattern, folded):
+        if _term_pattern(str(term)).search(folded):
             return str(term)
     return None
 

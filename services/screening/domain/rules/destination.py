@@ -576,11 +576,12 @@ class IsInformedParams(RuleParams):
                 if model.casefold() == result.model.casefold():
                     return WatchedItem(model, "catalogue model", {"model": model})
         products = (line.product, *(accelerator.product for accelerator in line.accelerators))
+        product_keys = [alias_key(product) for product in products]
         for model in self.models:
             for name in (model, *self.aliases.get(model, ())):
                 wanted = alias_key(name)
-                for product in products:
-                    if wanted and _contains(alias_key(product), wanted):
+                for key in product_keys:
+                    if wanted and _contains(key, wanted):
                         return WatchedItem(model, "product name", {"model": model, "named_as": name})
         if result.advanced_computing:
             return None  # 3A090/4A090/.z: the stricter advanced-computing rules apply
