@@ -277,7 +277,8 @@ class _Message:
     received: Received
 
 
-def _stop_consuming(health: ConsumerHealth, what: str, error: DeadLetterRefused) -> StopConsume:
+def stop_consuming(health: ConsumerHealth, what: str, error: DeadLetterRefused) -> StopConsume:
+    """Mark the consumer stopped for good (a dead letter the broker refuses) and return FastStream's stop."""
     health.stopped = f"{what} stopped: {error}"
     log.critical(health.stopped)
     return StopConsume(str(error))
@@ -344,7 +345,7 @@ class EventConsumer:
             await self._sleep(self._policy.max_backoff_s)
             return []
         except DeadLetterRefused as error:
-            raise _stop_consuming(self._health, "event consumer", error) from error
+            raise stop_consuming(self._health, "event consumer", error) from error
         self._committer.schedule(consumer, batch_offsets(records))
         return published
 
@@ -384,7 +385,7 @@ class EventConsumer:
             await self._sleep(self._policy.backoff_s)
             return []
         except DeadLetterRefused as error:
-            raise _stop_consuming(self._health, "event consumer", error) from error
+            raise stop_consuming(self._health, "event consumer", error) from error
         if failed:
             rewind(consumer, [m.record for m in messages if (m.record.topic, m.record.partition) in failed])
             await self._sleep(self._policy.backoff_s)
@@ -703,7 +704,7 @@ class OwnershipConsumer:
             await self._sleep(self._policy.max_backoff_s)
             return 0
         except DeadLetterRefused as error:
-            raise _stop_consuming(self._health, "ownership consumer", error) from error
+            raise stop_consuming(self._health, "ownership consumer", error) from error
         self._committer.schedule(consumer, batch_offsets(records))
         if changed:
             self._on_change()

@@ -41,6 +41,7 @@ from screening.adapters.kafka import (
     records_of,
     refused_dead_letter,
     rewind,
+    stop_consuming,
 )
 from screening.adapters.redis_store import RoundTrips
 from screening.codec import decode_licence
@@ -317,11 +318,7 @@ class LicenceConsumer:
             await self._sleep(self._policy.max_backoff_s)
             return 0
         except DeadLetterRefused as error:
-            self._health.stopped = f"licence consumer stopped: {error}"
-            log.critical(self._health.stopped)
-            from faststream.exceptions import StopConsume
-
-            raise StopConsume(str(error)) from error
+            raise stop_consuming(self._health, "licence consumer", error) from error
         self._committer.schedule(consumer, batch_offsets(records))
         return changed
 

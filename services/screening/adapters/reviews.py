@@ -36,6 +36,7 @@ from screening.adapters.kafka import (
     records_of,
     refused_dead_letter,
     rewind,
+    stop_consuming,
 )
 from screening.codec import DecodedReview, decode_review, encode_decision
 from screening.health import ConsumerHealth
@@ -107,11 +108,7 @@ class ReviewConsumer:
             await self._sleep(self._policy.max_backoff_s)
             return []
         except DeadLetterRefused as error:
-            self._health.stopped = f"review consumer stopped: {error}"
-            log.critical(self._health.stopped)
-            from faststream.exceptions import StopConsume
-
-            raise StopConsume(str(error)) from error
+            raise stop_consuming(self._health, "review consumer", error) from error
         self._committer.schedule(consumer, batch_offsets(records))
         return applied
 
