@@ -235,6 +235,7 @@ class _StateCollector(Collector):
         if self.provider is None:
             return
         state = self.provider()
+        families = _state_families()
         (
             info,
             round_trips,
@@ -253,7 +254,7 @@ class _StateCollector(Collector):
             fetches,
             registry,
             *review,
-        ) = _state_families()
+        ) = families
         holds_total, holds_oldest, holds_older, holds_reason, sla, balance, licence_states = review
         if state.holds is not None:
             holds_total.add_metric([], state.holds.total)
@@ -302,25 +303,7 @@ class _StateCollector(Collector):
             republished.add_metric([found], state.lists_republished.get(found, 0))
         for result in LISTS_FETCH_RESULTS:
             fetches.add_metric([result], state.lists_fetches.get(result, 0))
-        yield from (
-            info,
-            round_trips,
-            errors,
-            cache,
-            loaded,
-            entries,
-            lists_age,
-            ownership_age,
-            lag,
-            stuck,
-            max_age,
-            refused,
-            forced,
-            republished,
-            fetches,
-            registry,
-        )
-        yield from review
+        yield from families
 
 
 def _state_families() -> tuple[Any, ...]:
