@@ -10,11 +10,12 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.middlewares import AckPolicy
 
 from screening.adapters.clearances import RedisClearances
@@ -274,69 +275,58 @@ def create_runtime(
         resilience.dlq_value_bytes,
     )
 
-    events_subscriber = broker.subscriber(
+    def batch_subscriber(*topics: str, group_id: str, **options: Any) -> BatchSubscriber:
+        """A manually acknowledged batch subscriber reading raw records (decoded by the handlers)."""
+        # `options` hides which overload applies from the type checker; batch=True makes it this one.
+        return cast(
+            BatchSubscriber,
+            broker.subscriber(
+                *topics,
+                group_id=group_id,
+                batch=True,
+                max_records=k.max_records,
+                batch_timeout_ms=k.batch_timeout_ms,
+                ack_policy=AckPolicy.MANUAL,
+                parser=raw_batch_parser,
+                decoder=raw_batch_decoder,
+                **options,
+            ),
+        )
+
+    group_timeouts = {
+        "session_timeout_ms": k.session_timeout_ms,
+        "heartbeat_interval_ms": k.heartbeat_interval_ms,
+    }
+    events_subscriber = batch_subscriber(
         *kinds_by_topic,
         group_id=k.group_id,
-        batch=True,
-        max_records=k.max_records,
-        batch_timeout_ms=k.batch_timeout_ms,
         auto_offset_reset=k.auto_offset_reset,
-        session_timeout_ms=k.session_timeout_ms,
-        heartbeat_interval_ms=k.heartbeat_interval_ms,
-        ack_policy=AckPolicy.MANUAL,
-        parser=raw_batch_parser,
-        decoder=raw_batch_decoder,
         listener=share,
+        **group_timeouts,
     )
 
     @events_subscriber
     async def screen_events(message: KafkaMessage) -> None:
         await events(message)
 
-    ownership_subscriber = broker.subscriber(
-        k.ownership_topic,
-        group_id=k.ownership_group_id,
-        batch=True,
-        max_records=k.max_records,
-        batch_timeout_ms=k.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        session_timeout_ms=k.session_timeout_ms,
-        heartbeat_interval_ms=k.heartbeat_interval_ms,
-        ack_policy=AckPolicy.MANUAL,
-        parser=raw_batch_parser,
-        decoder=raw_batch_decoder,
+    ownership_subscriber = batch_subscriber(
+        k.ownership_topic, group_id=k.ownership_group_id, auto_offset_reset="earliest", **group_timeouts
     )
 
     @ownership_subscriber
     async def apply_ownership(message: KafkaMessage) -> None:
         await ownership(message)
 
-    reviews_subscriber = broker.subscriber(
-        k.reviews_topic,
-        group_id=k.reviews_group_id,
-        batch=True,
-        max_records=k.max_records,
-        batch_timeout_ms=k.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        parser=raw_batch_parser,
-        decoder=raw_batch_decoder,
+    reviews_subscriber = batch_subscriber(
+        k.reviews_topic, group_id=k.reviews_group_id, auto_offset_reset="earliest"
     )
 
     @reviews_subscriber
     async def apply_reviews(message: KafkaMessage) -> None:
         await reviews(message)
 
-    licences_subscriber = broker.subscriber(
-        k.licences_topic,
-        group_id=k.licences_group_id,
-        batch=True,
-        max_records=k.max_records,
-        batch_timeout_ms=k.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        parser=raw_batch_parser,
-        decoder=raw_batch_decoder,
+    licences_subscriber = batch_subscriber(
+        k.licences_topic, group_id=k.licences_group_id, auto_offset_reset="earliest"
     )
 
     @licences_subscriber
