@@ -511,15 +511,10 @@ class DecodedReview:
     raw: bytes
 
 
-def decode_review(
-    raw: bytes | None, max_bytes: int = 256 * 1024, headers: Iterable[tuple[str, bytes | None]] = ()
-) -> DecodedReview | Rejected:
-    """Decode a review (`wire.ReviewV1`); never raises. A rejection names the review's subject when it
-    can (for the log), but a review never holds anything: it is only dead-lettered."""
-    from screening import wire
-
-    if raw is None:
-        return Rejected("empty message value (null)", "invalid_json")
+def _json_object(
+    raw: bytes, max_bytes: int, headers: Iterable[tuple[str, bytes | None]]
+) -> dict[str, Any] | Rejected:
+    """A message value read as one JSON object under the size limit, with readable headers."""
     if len(raw) > max_bytes:
         return Rejected(f"message value is {len(raw)} bytes, more than the {max_bytes} allowed", "too_large")
     problem = _header_problem(headers)
@@ -531,6 +526,21 @@ def decode_review(
         return Rejected(str(error), "invalid_json")
     if not isinstance(data, dict):
         return Rejected(f"expected a JSON object, got {type(data).__name__}", "invalid_json")
+    return data
+
+
+def decode_review(
+    raw: bytes | None, max_bytes: int = 256 * 1024, headers: Iterable[tuple[str, bytes | None]] = ()
+) -> DecodedReview | Rejected:
+    """Decode a review (`wire.ReviewV1`); never raises. A rejection names the review's subject when it
+    can (for the log), but a review never holds anything: it is only dead-lettered."""
+    from screening import wire
+
+    if raw is None:
+        return Rejected("empty message value (null)", "invalid_json")
+    data = _json_object(raw, max_bytes, headers)
+    if isinstance(data, Rejected):
+        return data
     try:
         validated = wire.ReviewV1.model_validate(data)
         digest = content_digest(data)
@@ -547,17 +557,9 @@ def decode_licence(
     """Decode a licence record (`wire.LicenceRecordV1`); never raises."""
     from screening import wire
 
-    if len(raw) > max_bytes:
-        return Rejected(f"message value is {len(raw)} bytes, more than the {max_bytes} allowed", "too_large")
-    problem = _header_problem(headers)
-    if problem is not None:
-        return Rejected(*problem)
-    try:
-        data = parse_json(raw)
-    except JsonError as error:
-        return Rejected(str(error), "invalid_json")
-    if not isinstance(data, dict):
-        return Rejected(f"expected a JSON object, got {type(data).__name__}", "invalid_json")
+    data = _json_object(raw, max_bytes, headers)
+    if isinstance(data, Rejected):
+        return data
     try:
         return wire.licence_to_domain(wire.LicenceRecordV1.model_validate(data))
     except ValidationError as error:
