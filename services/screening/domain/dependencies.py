@@ -1,0 +1,174 @@
+"""What a decision depended on, and what a change of the lists or of the registry can reach.
+
+A rescreen after a change needs to re-decide only the open subjects whose decision the change can alter.
+`Dependencies` names, for one decision, everything of the lists and of the registry it read:
+
+- `entries`: the list entries its findings matched (a party's name or address, an owner's names or its
+  record's links), and the entries the records on its ownership chains link to (a link to an entry the
+  lists do not hold yet makes the owner listed once they do);
+- `entities`: the registry entities on the ownership chains of its parties (the party's entity and every
+  owner above it, with or without a record), and each party's own registry id even when the registry has
+  no record for it (a new record for it reaches the subject);
+- `registry_keys`: the name keys a party without an id is looked up by (`party_lookup_keys`): a new
+  record indexed under one of them resolves the party;
+- `names`: the name queries the engine screened (a party's names and country, each registry record's names
+  and country on its chains), encoded by `name_query`; a new or changed list entry that matches one of
+  them reaches the subject;
+- `addresses`: the address queries it screened (`address_query`);
+- `always`: the decision was made without the lists or the registry: any change re-decides it.
+
+`ListDelta` is what differs between two versions of the lists (by entry id and `entry_fingerprint`), and
+`ChangedEntries` screens name and address queries against just the added and changed entries with the
+engine's own matchers, with a lower bar than the engine's (see there), to find the queries a change can
+reach. Pure: standard library and the matchers only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from screening.domain.addresses import AddressIndex
+from screening.domain.clearances import entry_fingerprint
+from screening.domain.lists import ListEntry
+from screening.domain.names import MatchThresholds, NameIndex
+
+ENTRY = "entry:"
+ENTITY = "entity:"
+REGISTRY_KEY = "regkey:"
+NAME = "name:"
+ADDRESS = "addr:"
+ALWAYS = "always"
+"""Prefixes of the dependency keys (`Dependencies.keys`), and the key of decisions that depend on all."""
+
+PREFILTER_FACTOR = 0.75
+"""How far below the engine's weak threshold (and its address floor) the changed-entries screen reaches.
+
+A name index of a few changed entries weighs tokens by their rarity among those entries, not among the
+whole list, so its scores differ from the engine's; reaching lower keeps a query the full index would hit
+among the candidates (a needless candidate costs one re-decision, a missed one a wrong answer)."""
+
+
+def name_query(names: Sequence[str], country: str | None) -> str:
+    """One screened name query (the names of a party or a registry record, and its country) as text."""
+    return json.dumps([country or "", *names], ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_name_query(text: str) -> tuple[tuple[str, ...], str | None]:
+    """The (names, country) of a `name_query`."""
+    country, *names = json.loads(text)
+    return tuple(names), country or None
+
+
+def address_query(address: str, country: str | None) -> str:
+    """One screened address (and its country) as text."""
+    return json.dumps([country or "", address], ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_address_query(text: str) -> tuple[str, str | None]:
+    """The (address, country) of an `address_query`."""
+    country, address = json.loads(text)
+    return address, country or None
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """Everything of the lists and the registry one decision read (see the module docstring)."""
+
+    entries: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()
+    registry_keys: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()
+    always: bool = False
+
+    def keys(self) -> tuple[str, ...]:
+        """The dependency keys, sorted: `entry:{id}`, `entity:{id}`, `regkey:{key}`, `name:{query}`,
+        `addr:{query}`, and `always` for a decision made without the lists or the registry."""
+        found = [
+            *(ENTRY + e for e in self.entries),
+            *(ENTITY + e for e in self.entities),
+            *(REGISTRY_KEY + k for k in self.registry_keys),
+            *(NAME + n for n in self.names),
+            *(ADDRESS + a for a in self.addresses),
+        ]
+        if self.always:
+            found.append(ALWAYS)
+        return tuple(sorted(found))
+
+    def __or__(self, other: Dependencies) -> Dependencies:
+        return Dependencies(
+            self.entries | other.entries,
+            self.entities | other.entities,
+            self.registry_keys | other.registry_keys,
+            self.names | other.names,
+            self.addresses | other.addresses,
+            self.always or other.always,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListDelta:
+    """The entries added, removed and changed (any field) from one version of the lists to the next."""
+
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    changed: frozenset[str] = frozenset()
+
+    @property
+    def touched(self) -> frozenset[str]:
+        """Every entry id the change concerns."""
+        return self.added | self.removed | self.changed
+
+    @staticmethod
+    def between(old: Iterable[ListEntry], new: Iterable[ListEntry]) -> ListDelta:
+        """The delta from the entries `old` to `new`, by entry id and `entry_fingerprint` (an id listed
+        twice counts as changed when its copies differ)."""
+        before = _fingerprints(old)
+        after = _fingerprints(new)
+        return ListDelta(
+            added=frozenset(after.keys() - before.keys()),
+            removed=frozenset(before.keys() - after.keys()),
+            changed=frozenset(i for i in before.keys() & after.keys() if before[i] != after[i]),
+        )
+
+
+def _fingerprints(entries: Iterable[ListEntry]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for entry in entries:
+        found.setdefault(entry.entry_id, set()).add(entry_fingerprint(entry))
+    return {entry_id: frozenset(prints) for entry_id, prints in found.items()}
+
+
+@dataclass
+class ChangedEntries:
+    """The added and changed entries of a list change, indexed with the engine's matchers, to tell which
+    screened name and address queries they can reach."""
+
+    entries: tuple[ListEntry, ...]
+    thresholds: MatchThresholds
+    address_floor: float
+    _names: NameIndex | None = field(default=None, init=False, repr=False)
+    _addresses: AddressIndex | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.entries:
+            low = MatchThresholds(strong=self.thresholds.strong, weak=self.thresholds.weak * PREFILTER_FACTOR)
+            self._names = NameIndex.build(self.entries, low, cache_size=1024)
+            self._addresses = AddressIndex.build(self.entries)
+
+    def reaches_name(self, query: str) -> bool:
+        """Whether a changed entry matches the name query (`name_query`), at the lowered bar."""
+        if self._names is None:
+            return False
+        names, country = parse_name_query(query)
+        return bool(self._names.match(names, country, limit=1))
+
+    def reaches_address(self, query: str) -> bool:
+        """Whether a changed entry's address matches the address query, at the lowered floor."""
+        if self._addresses is None:
+            return False
+        address, country = parse_address_query(query)
+        floor = self.address_floor * PREFILTER_FACTOR
+        return bool(self._addresses.match(address, country, floor=floor, limit=1))
