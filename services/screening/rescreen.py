@@ -267,7 +267,15 @@ class Rescreener:
             screen = ChangedEntries(
                 tuple(present), lists.index.thresholds, self._service.engine.address_floor
             )
-            for prefix, reaches in ((NAME, screen.reaches_name), (ADDRESS, screen.reaches_address)):
+            screens = [
+                (prefix, reaches)
+                for prefix, reaches, wanted in (
+                    (NAME, screen.reaches_name, screen.screens_names),
+                    (ADDRESS, screen.reaches_address, screen.screens_addresses),
+                )
+                if wanted
+            ]
+            for prefix, reaches in screens:
                 async for queries in self._subjects.queries(prefix):
                     report.queries_screened += len(queries)
                     keys += [q for q in queries if reaches(q[len(prefix) :])]

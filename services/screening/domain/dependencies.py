@@ -17,7 +17,7 @@ A rescreen after a change needs to re-decide only the open subjects whose decisi
 - `addresses`: the address queries it screened (`address_query`);
 - `always`: the decision was made without the lists or the registry: any change re-decides it.
 
-`ListDelta` is what differs between two versions of the lists (by entry id and `entry_fingerprint`), and
+`ListDelta` is what differs between two versions of the lists (by entry id and content), and
 `ChangedEntries` screens name and address queries against just the added and changed entries with the
 engine's own matchers, with a lower bar than the engine's (see there), to find the queries a change can
 reach. Pure: standard library and the matchers only.
@@ -30,7 +30,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from screening.domain.addresses import AddressIndex
-from screening.domain.clearances import entry_fingerprint
 from screening.domain.lists import ListEntry
 from screening.domain.names import MatchThresholds, NameIndex
 
@@ -123,10 +122,11 @@ class ListDelta:
 
     @staticmethod
     def between(old: Iterable[ListEntry], new: Iterable[ListEntry]) -> ListDelta:
-        """The delta from the entries `old` to `new`, by entry id and `entry_fingerprint` (an id listed
-        twice counts as changed when its copies differ)."""
-        before = _fingerprints(old)
-        after = _fingerprints(new)
+        """The delta from the entries `old` to `new`, by entry id and content: every field of the entry
+        (what `entry_fingerprint` hashes; entries are compared whole, which is as exact and faster). An id
+        listed more than once counts as changed when its copies differ."""
+        before = _by_id(old)
+        after = _by_id(new)
         return ListDelta(
             added=frozenset(after.keys() - before.keys()),
             removed=frozenset(before.keys() - after.keys()),
@@ -134,11 +134,11 @@ class ListDelta:
         )
 
 
-def _fingerprints(entries: Iterable[ListEntry]) -> dict[str, frozenset[str]]:
-    found: dict[str, set[str]] = {}
+def _by_id(entries: Iterable[ListEntry]) -> dict[str, frozenset[ListEntry]]:
+    found: dict[str, set[ListEntry]] = {}
     for entry in entries:
-        found.setdefault(entry.entry_id, set()).add(entry_fingerprint(entry))
-    return {entry_id: frozenset(prints) for entry_id, prints in found.items()}
+        found.setdefault(entry.entry_id, set()).add(entry)
+    return {entry_id: frozenset(copies) for entry_id, copies in found.items()}
 
 
 @dataclass
@@ -155,8 +155,21 @@ class ChangedEntries:
     def __post_init__(self) -> None:
         if self.entries:
             low = MatchThresholds(strong=self.thresholds.strong, weak=self.thresholds.weak * PREFILTER_FACTOR)
-            self._names = NameIndex.build(self.entries, low, cache_size=1024)
-            self._addresses = AddressIndex.build(self.entries)
+            if any(name.strip() for entry in self.entries for name in entry.names):
+                self._names = NameIndex.build(self.entries, low, cache_size=1024)
+            addresses = AddressIndex.build(self.entries)
+            # No address among the changed entries: no address query to screen at all.
+            self._addresses = addresses if addresses.addresses else None
+
+    @property
+    def screens_names(self) -> bool:
+        """Whether any changed entry has a name to match (else no name query can be reached)."""
+        return self._names is not None
+
+    @property
+    def screens_addresses(self) -> bool:
+        """Whether any changed entry has an address to match."""
+        return self._addresses is not None
 
     def reaches_name(self, query: str) -> bool:
         """Whether a changed entry matches the name query (`name_query`), at the lowered bar."""
