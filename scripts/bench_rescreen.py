@@ -371,9 +371,9 @@ async def delta_bench(args: argparse.Namespace) -> None:
         await registry.upsert([parent])
         await measure("delta_ownership", "ownership", ownership_change([("parent-7", parent)]), 0.0)
 
-        index_keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}rev:v1:*", count=10_000)]
-        for start in range(0, len(index_keys), 10_000):
-            await runtime.redis.unlink(*index_keys[start : start + 10_000])
+        index_keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}rev:v1:*", count=1000)]
+        for start in range(0, len(index_keys), 1000):
+            await runtime.redis.unlink(*index_keys[start : start + 1000])
         await asyncio.sleep(2)  # UNLINK frees in the background
         without = int((await runtime.redis.info("memory"))["used_memory"]) - used_before
         print(
@@ -387,9 +387,9 @@ async def delta_bench(args: argparse.Namespace) -> None:
             ).decode()
         )
     finally:
-        keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*", count=10_000)]
-        for start in range(0, len(keys), 10_000):
-            await runtime.redis.unlink(*keys[start : start + 10_000])
+        keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await runtime.redis.unlink(*keys[start : start + 1000])
         await runtime.redis.aclose()
 
 

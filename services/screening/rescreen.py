@@ -265,7 +265,10 @@ class Rescreener:
         present = [e for e in lists.entries if e.entry_id in change.entries] if lists is not None else []
         if present and lists is not None:
             screen = ChangedEntries(
-                tuple(present), lists.index.thresholds, self._service.engine.address_floor
+                tuple(present),
+                lists.index,
+                self._service.engine.address_floor,
+                lists.index.supplemental_aliases(change.entries),
             )
             screens = [
                 (prefix, reaches)

@@ -161,14 +161,29 @@ def test_the_list_delta_finds_added_removed_and_changed_entries(
     assert ListDelta.between(shipped_lists.entries, shipped_lists.entries).touched == frozenset()
 
 
-def test_the_changed_entries_reach_the_names_that_match_them_and_no_others(
-    shipped_lists: ScreeningLists, ruleset: Ruleset
+def test_the_changed_entries_reach_the_names_the_engine_matches_to_them_and_no_others(
+    next_lists: ScreeningLists,
 ) -> None:
-    screen = ChangedEntries((NEW_ENTRY,), shipped_lists.index.thresholds, 0.8)
+    screen = ChangedEntries((NEW_ENTRY,), next_lists.index, 0.8)
 
-    assert screen.reaches_name(name_query(("Kinabalu Office Supplies Sdn. Bhd.",), "MY"))
-    assert screen.reaches_name(name_query(("KINABALU OFFICE SUPPLY",), None))
-    assert not screen.reaches_name(name_query(("Johor Furniture Makers Sdn. Bhd.",), "MY"))
+    queries = [
+        (("Kinabalu Office Supplies Sdn. Bhd.",), "MY"),
+        (("Kinabalu Ofice Supplies",), None),  # a typo
+        (("Johor Furniture", "KinabaluOffice Supplies"), "MY"),  # glued, as an alias
+        (("KINABALU OFFICE SUPPLY",), None),
+        (("Kinabalu Holdings",), "MY"),
+        (("Johor Furniture Makers Sdn. Bhd.",), "MY"),
+    ]
+    # Exactly the names the engine's index matches to the new entry.
+    reached = [screen.reaches_name(name_query(names, country)) for names, country in queries]
+    engine = [
+        any(hit.entry.entry_id == "new-el-1" for hit in next_lists.index.match(names, country))
+        for names, country in queries
+    ]
+    assert reached == engine
+    assert reached[:3] == [True, True, True] and reached[-1] is False
+    assert not screen.reaches_name(name_query(("Ace Hub System",), "MY"))  # listed, but not changed
+    assert not screen.screens_addresses  # the new entry has no address
 
 
 def test_lists_change_falls_back_to_every_subject_when_matching_or_freshness_differs(

@@ -13,15 +13,15 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `lists:v1` | hash | the list files, their version, source date, counts and generation (`lists_store.py`) |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
 | `holds:v1*` | hashes, sorted set, lists | the open holds awaiting review and their reviews (`holds.py`) |
-| `rev:v1:deps` | hash | `{kind}:{id}` → the dependency keys of the subject's last decision, `\n`-separated |
-| `rev:v1:entry:{entry_id}` | set | subjects whose decision matched the list entry (or an owner's record links it) |
-| `rev:v1:entity:{entity_id}` | set | subjects with the registry entity on a party's ownership chain, or as a party's id |
-| `rev:v1:regkey:{name_key}` | set | subjects with a party looked up by the registry name key (`name|COUNTRY`) |
-| `rev:v1:name:{digest}` | set | subjects that screened the name query (a party's or an owner's names and country) |
-| `rev:v1:addr:{digest}` | set | subjects that screened the address query (a party's or the ship-to address) |
-| `rev:v1:always` | set | subjects decided without the lists or the registry, or of unknown dependencies |
-| `rev:v1:names`, `rev:v1:addrs` | hash | query digest → the name or address query (JSON `[country, ...]`) |
-| `rev:v1:complete` | hash | `{topic}:{partition}` or `*` → basis the index is complete on (`subjects.py`) |
+| `rev:v1:deps` | hash | `{kind}:{id}` → dependency keys of its last decision, `\n`-separated |
+| `rev:v1:entry:{entry_id}` | set | subjects whose decision matched the entry, or an owner links it |
+| `rev:v1:entity:{entity_id}` | set | subjects with the entity on a party's chain, or as a party's id |
+| `rev:v1:regkey:{name_key}` | set | subjects with a party looked up by the name key (`name|COUNTRY`) |
+| `rev:v1:name:{digest}` | set | subjects that screened the name query (a party's or an owner's) |
+| `rev:v1:addr:{digest}` | set | subjects that screened the address query (a party's, the ship-to) |
+| `rev:v1:always` | set | subjects decided without the lists or the registry, or deps unknown |
+| `rev:v1:names`, `rev:v1:addrs` | hash | query digest → the query (JSON `[country, ...]`) |
+| `rev:v1:complete` | hash | `{topic}:{partition}` or `*` → basis the index is complete on |
 | `rescreen:pending:v1` | hash | `{topic}:{partition}` → cause of a rescreen under way (`subjects.py`) |
 | `calendar:last_boundary*` | str, hash | last calendar boundary done, by partition (`calendar_watch.py`) |
 

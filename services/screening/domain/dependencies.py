@@ -18,20 +18,19 @@ A rescreen after a change needs to re-decide only the open subjects whose decisi
 - `always`: the decision was made without the lists or the registry: any change re-decides it.
 
 `ListDelta` is what differs between two versions of the lists (by entry id and content), and
-`ChangedEntries` screens name and address queries against just the added and changed entries with the
-engine's own matchers, with a lower bar than the engine's (see there), to find the queries a change can
-reach. Pure: standard library and the matchers only.
+`ChangedEntries` finds the name and address queries the added and changed entries can reach (see there).
+Pure: standard library and the matchers only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from screening.domain.addresses import AddressIndex
 from screening.domain.lists import ListEntry
-from screening.domain.names import MatchThresholds, NameIndex
+from screening.domain.names import NameIndex, normalise
 
 ENTRY = "entry:"
 ENTITY = "entity:"
@@ -42,11 +41,27 @@ ALWAYS = "always"
 """Prefixes of the dependency keys (`Dependencies.keys`), and the key of decisions that depend on all."""
 
 PREFILTER_FACTOR = 0.75
-"""How far below the engine's weak threshold (and its address floor) the changed-entries screen reaches.
+"""How far below the engine's address floor the changed-entries address screen reaches.
 
-A name index of a few changed entries weighs tokens by their rarity among those entries, not among the
-whole list, so its scores differ from the engine's; reaching lower keeps a query the full index would hit
-among the candidates (a needless candidate costs one re-decision, a missed one a wrong answer)."""
+An address index of a few changed entries weighs words by their rarity among those entries, not among the
+whole list, so its scores differ from the engine's; reaching lower keeps an address the full index would
+hit among the candidates (a needless candidate costs one re-decision, a missed one a wrong answer)."""
+
+
+MIN_INSIDE = 3
+"""The shortest token counted as part of a longer one (a glued or split word)."""
+
+
+def _near_keys(token: str) -> tuple[str, ...]:
+    """The token and its one-deletion forms: two tokens share a key when they are at most two edits apart
+    (the matcher's typo neighbourhood is one deletion on either side)."""
+    return (token, *(token[:i] + token[i + 1 :] for i in range(len(token))))
+
+
+def _parts(token: str) -> tuple[str, ...]:
+    """Every piece of `token` at least `MIN_INSIDE` long (the token itself included)."""
+    size = len(token)
+    return tuple(token[i:j] for i in range(size) for j in range(i + MIN_INSIDE, size + 1))
 
 
 def name_query(names: Sequence[str], country: str | None) -> str:
@@ -143,20 +158,37 @@ def _by_id(entries: Iterable[ListEntry]) -> dict[str, frozenset[ListEntry]]:
 
 @dataclass
 class ChangedEntries:
-    """The added and changed entries of a list change, indexed with the engine's matchers, to tell which
-    screened name and address queries they can reach."""
+    """The added and changed entries of a list change, to tell which screened name and address queries
+    they can reach.
+
+    A name query is reached when the engine's own name index of the new lists (`index`) gives a hit on a
+    changed entry for it, exactly as the engine asks (`match(names, country)`): the same matcher and token
+    weights the re-decision will use. Only queries that share a token with a changed entry (the same, at
+    most two edits apart, or one inside the other) are asked: the matcher scores by weighted token
+    agreement, so a query with no such token cannot reach one. An address query is screened against an
+    address index of just the changed entries, at a floor below the engine's.
+    """
 
     entries: tuple[ListEntry, ...]
-    thresholds: MatchThresholds
+    index: NameIndex
     address_floor: float
-    _names: NameIndex | None = field(default=None, init=False, repr=False)
+    extra_aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Supplemental names of the entries, as `index` holds them (`NameIndex.supplemental_aliases`)."""
+    _ids: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _addresses: AddressIndex | None = field(default=None, init=False, repr=False)
+    _tokens: frozenset[str] = field(default=frozenset(), init=False, repr=False)
+    _near: frozenset[str] = field(default=frozenset(), init=False, repr=False)
+    _parts: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._ids = frozenset(e.entry_id for e in self.entries)
+        names = [n for e in self.entries for n in e.names] + [
+            alias for aliases in self.extra_aliases.values() for alias in aliases
+        ]
+        self._tokens = frozenset(t for name in names if name.strip() for t in normalise(name).tokens)
+        self._near = frozenset(k for t in self._tokens for k in _near_keys(t))
+        self._parts = frozenset(p for t in self._tokens for p in _parts(t))
         if self.entries:
-            low = MatchThresholds(strong=self.thresholds.strong, weak=self.thresholds.weak * PREFILTER_FACTOR)
-            if any(name.strip() for entry in self.entries for name in entry.names):
-                self._names = NameIndex.build(self.entries, low, cache_size=1024)
             addresses = AddressIndex.build(self.entries)
             # No address among the changed entries: no address query to screen at all.
             self._addresses = addresses if addresses.addresses else None
@@ -164,7 +196,7 @@ class ChangedEntries:
     @property
     def screens_names(self) -> bool:
         """Whether any changed entry has a name to match (else no name query can be reached)."""
-        return self._names is not None
+        return bool(self._tokens)
 
     @property
     def screens_addresses(self) -> bool:
@@ -172,11 +204,24 @@ class ChangedEntries:
         return self._addresses is not None
 
     def reaches_name(self, query: str) -> bool:
-        """Whether a changed entry matches the name query (`name_query`), at the lowered bar."""
-        if self._names is None:
+        """Whether the engine's index gives the name query (`name_query`) a hit on a changed entry."""
+        if not self._tokens:
             return False
         names, country = parse_name_query(query)
-        return bool(self._names.match(names, country, limit=1))
+        if not any(self._related(name) for name in names):
+            return False
+        return any(hit.entry.entry_id in self._ids for hit in self.index.match(names, country))
+
+    def _related(self, name: str) -> bool:
+        """Whether a token of `name` is related to a token of the changed entries at all."""
+        for token in normalise(name).tokens:
+            if token in self._tokens or token in self._parts:
+                return True
+            if any(k in self._near for k in _near_keys(token)) or any(
+                p in self._tokens for p in _parts(token)
+            ):
+                return True
+        return False
 
     def reaches_address(self, query: str) -> bool:
         """Whether a changed entry's address matches the address query, at the lowered floor."""
