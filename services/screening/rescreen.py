@@ -267,6 +267,7 @@ class Rescreener:
             screen = ChangedEntries(
                 tuple(present),
                 lists.index,
+                lists.addresses,
                 self._service.engine.address_floor,
                 lists.index.supplemental_aliases(change.entries),
             )

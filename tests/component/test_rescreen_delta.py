@@ -49,10 +49,25 @@ NEW_ENTRY = ListEntry(
 )
 
 
-def order(event_id: str, order_id: str, buyer: str, party_id: str | None = None) -> bytes:
+LISTED_ADDRESS = "Level 12, Menara Example, 88 Jalan Ampang, 50450 Kuala Lumpur"
+ADDRESS_ENTRY = ListEntry(
+    entry_id="new-el-2",
+    source="EL",
+    name="Ampang Lightwave Instruments",
+    countries=("MY",),
+    entry_type="Entity",
+    addresses=f"{LISTED_ADDRESS}, MY",
+)
+
+
+def order(
+    event_id: str, order_id: str, buyer: str, party_id: str | None = None, address: str | None = None
+) -> bytes:
     party: dict[str, Any] = {"name": buyer, "country": "MY"}
     if party_id:
         party["party_id"] = party_id
+    if address:
+        party["address"] = address
     return orjson.dumps(
         {
             "event_id": event_id,
@@ -125,7 +140,11 @@ class Pipeline:
 
 
 def orders(count: int) -> list[bytes]:
-    return [order(f"e{i}", f"SO-{i}", BUYERS[i % len(BUYERS)]) for i in range(count)]
+    """`count` orders of the six buyers in turn, and one more (`SO-A`) shipped to a buyer at the address
+    of a new entry (`ADDRESS_ENTRY`)."""
+    return [order(f"e{i}", f"SO-{i}", BUYERS[i % len(BUYERS)]) for i in range(count)] + [
+        order("e-a", "SO-A", "Selangor Garden Tools Sdn. Bhd.", address=LISTED_ADDRESS)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +158,15 @@ def make(ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists):
 
 
 def changed_lists(lists: ScreeningLists) -> ScreeningLists:
-    """The shipped lists with an entry added (one buyer's name), one removed (another buyer's) and one
-    changed (a third buyer's name replaced by another)."""
+    """The shipped lists with an entry added (one buyer's name), one removed (another buyer's), one
+    changed (a third buyer's name replaced by another), and one added at another buyer's address."""
     entries = [e for e in lists.entries if e.name != "Alex Ramzi"]
     entries = [
         replace(e, name="Zenith Quantum Devices") if e.name == "Ace Hub System" else e for e in entries
     ]
-    return ScreeningLists.build([*entries, NEW_ENTRY], "v-next", lists.index.thresholds, as_of=lists.as_of)
+    return ScreeningLists.build(
+        [*entries, NEW_ENTRY, ADDRESS_ENTRY], "v-next", lists.index.thresholds, as_of=lists.as_of
+    )
 
 
 def test_the_list_delta_finds_added_removed_and_changed_entries(
@@ -154,7 +175,7 @@ def test_the_list_delta_finds_added_removed_and_changed_entries(
     new = next_lists
     delta = ListDelta.between(shipped_lists.entries, new.entries)
 
-    assert delta.added == {"new-el-1"}
+    assert delta.added == {"new-el-1", "new-el-2"}
     removed = {e.entry_id for e in shipped_lists.entries if e.name == "Alex Ramzi"}
     changed = {e.entry_id for e in shipped_lists.entries if e.name == "Ace Hub System"}
     assert delta.removed == removed and delta.changed == changed
@@ -164,7 +185,7 @@ def test_the_list_delta_finds_added_removed_and_changed_entries(
 def test_the_changed_entries_reach_the_names_the_engine_matches_to_them_and_no_others(
     next_lists: ScreeningLists,
 ) -> None:
-    screen = ChangedEntries((NEW_ENTRY,), next_lists.index, 0.8)
+    screen = ChangedEntries((NEW_ENTRY,), next_lists.index, next_lists.addresses, 0.6)
 
     queries = [
         (("Kinabalu Office Supplies Sdn. Bhd.",), "MY"),
@@ -231,9 +252,10 @@ async def test_a_delta_rescreen_publishes_what_a_full_one_does_and_decides_only_
     assert delta_report.mode == "delta" and full_report.mode == "full"
     assert delta_published == full_published
     changed_buyers = {BUYERS[1], BUYERS[3], BUYERS[4]}
-    assert set(full_published) == {f"SO-{i}" for i in range(24) if BUYERS[i % 6] in changed_buyers}
-    assert full_report.scanned == 24
-    assert delta_report.candidates is not None and delta_report.candidates == delta_report.scanned == 12
+    expected = {f"SO-{i}" for i in range(24) if BUYERS[i % 6] in changed_buyers} | {"SO-A"}
+    assert set(full_published) == expected
+    assert full_report.scanned == 25
+    assert delta_report.candidates is not None and delta_report.candidates == delta_report.scanned == 13
     assert delta_report.queries_screened > 0
 
 
@@ -277,7 +299,7 @@ async def test_without_the_completeness_mark_every_subject_is_re_decided(make) -
     await p.consume(*orders(6))
 
     report, _ = await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))
-    assert report.mode == "full" and report.why_full is not None and report.scanned == 6
+    assert report.mode == "full" and report.why_full is not None and report.scanned == 7
     assert report.indexed  # the full rescreen marked it: the next change is a delta
 
     report, _ = await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))
@@ -285,7 +307,7 @@ async def test_without_the_completeness_mark_every_subject_is_re_decided(make) -
 
     p.subjects.index_failures += 1  # a write of the index failed in this process
     report, _ = await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))
-    assert report.mode == "full" and report.scanned == 6 and report.indexed
+    assert report.mode == "full" and report.scanned == 7 and report.indexed
     report, _ = await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))
     assert report.mode == "delta"
 

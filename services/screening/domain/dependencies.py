@@ -40,14 +40,6 @@ ADDRESS = "addr:"
 ALWAYS = "always"
 """Prefixes of the dependency keys (`Dependencies.keys`), and the key of decisions that depend on all."""
 
-PREFILTER_FACTOR = 0.75
-"""How far below the engine's address floor the changed-entries address screen reaches.
-
-An address index of a few changed entries weighs words by their rarity among those entries, not among the
-whole list, so its scores differ from the engine's; reaching lower keeps an address the full index would
-hit among the candidates (a needless candidate costs one re-decision, a missed one a wrong answer)."""
-
-
 MIN_INSIDE = 3
 """The shortest token counted as part of a longer one (a glued or split word)."""
 
@@ -165,17 +157,19 @@ class ChangedEntries:
     changed entry for it, exactly as the engine asks (`match(names, country)`): the same matcher and token
     weights the re-decision will use. Only queries that share a token with a changed entry (the same, at
     most two edits apart, or one inside the other) are asked: the matcher scores by weighted token
-    agreement, so a query with no such token cannot reach one. An address query is screened against an
-    address index of just the changed entries, at a floor below the engine's.
+    agreement, so a query with no such token cannot reach one. An address query is reached when the
+    engine's address index of the new lists (`addresses`) gives it a hit at a changed entry's address, as
+    the engine asks (`match(address, country, floor=address_floor)`).
     """
 
     entries: tuple[ListEntry, ...]
     index: NameIndex
+    addresses: AddressIndex | None
     address_floor: float
     extra_aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Supplemental names of the entries, as `index` holds them (`NameIndex.supplemental_aliases`)."""
     _ids: frozenset[str] = field(default=frozenset(), init=False, repr=False)
-    _addresses: AddressIndex | None = field(default=None, init=False, repr=False)
+    _with_address: bool = field(default=False, init=False, repr=False)
     _tokens: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _near: frozenset[str] = field(default=frozenset(), init=False, repr=False)
     _parts: frozenset[str] = field(default=frozenset(), init=False, repr=False)
@@ -188,10 +182,8 @@ class ChangedEntries:
         self._tokens = frozenset(t for name in names if name.strip() for t in normalise(name).tokens)
         self._near = frozenset(k for t in self._tokens for k in _near_keys(t))
         self._parts = frozenset(p for t in self._tokens for p in _parts(t))
-        if self.entries:
-            addresses = AddressIndex.build(self.entries)
-            # No address among the changed entries: no address query to screen at all.
-            self._addresses = addresses if addresses.addresses else None
+        # No address among the changed entries: no address query to screen at all.
+        self._with_address = self.addresses is not None and any(e.addresses for e in self.entries)
 
     @property
     def screens_names(self) -> bool:
@@ -201,7 +193,7 @@ class ChangedEntries:
     @property
     def screens_addresses(self) -> bool:
         """Whether any changed entry has an address to match."""
-        return self._addresses is not None
+        return self._with_address
 
     def reaches_name(self, query: str) -> bool:
         """Whether the engine's index gives the name query (`name_query`) a hit on a changed entry."""
@@ -224,9 +216,9 @@ class ChangedEntries:
         return False
 
     def reaches_address(self, query: str) -> bool:
-        """Whether a changed entry's address matches the address query, at the lowered floor."""
-        if self._addresses is None:
+        """Whether the engine's address index matches the address query to a changed entry's address."""
+        if not self._with_address or self.addresses is None:
             return False
         address, country = parse_address_query(query)
-        floor = self.address_floor * PREFILTER_FACTOR
-        return bool(self._addresses.match(address, country, floor=floor, limit=1))
+        hits = self.addresses.match(address, country, floor=self.address_floor)
+        return any(entry.entry_id in self._ids for hit in hits for entry in hit.listed.entries)
