@@ -79,24 +79,35 @@ while i <= #ARGV do
     ok = value and string.sub(value, 1, #expected) == expected
   end
   if ok then
-    drop(f)
     if n < 0 then
+      drop(f)
       redis.call('HDEL', deps, f)
     else
       local keys = {}
+      local texts = {}
       for j = 1, n do
         local k = ARGV[i + 2 + j]
         local tab = string.find(k, '\\t', 1, true)
         if tab then
-          local key = string.sub(k, 1, tab - 1)
-          local kind = string.match(key, '^(%a+):')
-          redis.call('HSETNX', queries[kind], string.sub(key, #kind + 2), string.sub(k, tab + 1))
-          k = key
+          texts[j] = string.sub(k, tab + 1)
+          k = string.sub(k, 1, tab - 1)
         end
-        redis.call('SADD', p .. 'rev:v1:' .. k, f)
         keys[j] = k
       end
-      redis.call('HSET', deps, f, table.concat(keys, '\\n'))
+      local joined = table.concat(keys, '\\n')
+      -- The same keys as stored (a later event or a rescreen of an unchanged subject): nothing to do.
+      if redis.call('HGET', deps, f) ~= joined then
+        drop(f)
+        for j = 1, n do
+          local set = p .. 'rev:v1:' .. keys[j]
+          if texts[j] and redis.call('EXISTS', set) == 0 then
+            local kind = string.match(keys[j], '^(%a+):')
+            redis.call('HSET', queries[kind], string.sub(keys[j], #kind + 2), texts[j])
+          end
+          redis.call('SADD', set, f)
+        end
+        redis.call('HSET', deps, f, joined)
+      end
     end
     written = written + 1
   end
