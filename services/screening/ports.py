@@ -177,7 +177,8 @@ class OpenSubjects(Protocol):
         ...
 
     def queries(self, prefix: str, batch_size: int = 5000) -> AsyncIterator[list[str]]:
-        """The distinct dependency keys of open subjects that start with `prefix` (`name:`, `addr:`)."""
+        """The distinct dependency keys of open subjects that start with `prefix` (`name:`, `addr:`); a
+        name key may be followed by a tab and its names' tokens (`with_tokens`)."""
         ...
 
     async def load(self, fields: Sequence[str]) -> list[OpenSubject]:

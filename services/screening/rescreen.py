@@ -282,7 +282,8 @@ class Rescreener:
             for prefix, reaches in screens:
                 async for queries in self._subjects.queries(prefix):
                     report.queries_screened += len(queries)
-                    keys += [q for q in queries if reaches(q[len(prefix) :])]
+                    # A name query may carry its tokens after a tab: the key is the query alone.
+                    keys += [q.partition("\t")[0] for q in queries if reaches(q[len(prefix) :])]
                     await asyncio.sleep(0)  # the event path goes on between chunks
         return sorted(await self._subjects.dependents(keys))
 

@@ -75,7 +75,7 @@ async def test_redis_dependency_index_is_written_replaced_and_read(services) -> 
         assert await subjects.dependents(["entry:E1", 'name:["MY","Beta"]']) == {"order:SO-1", "order:SO-2"}
         assert await subjects.dependents(["always"]) == {"lease:L-1"}
         names = {q for chunk in [c async for c in subjects.queries("name:")] for q in chunk}
-        assert names == {'name:["MY","Acme"]', 'name:["MY","Beta"]'}
+        assert names == {'name:["MY","Acme"]\tacme', 'name:["MY","Beta"]\tbeta'}  # with their tokens
 
         # A newer event replaces the subject's keys; a close forgets them (and a query no one has left).
         await subjects.record([OpenSubject("order", "SO-1", b'{"e":4}', "deny:y", ("entry:E2",))], [])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
+from functools import lru_cache
 
 import orjson
 import redis.asyncio as redis
@@ -28,7 +29,7 @@ from redis.exceptions import RedisError
 
 from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.redis_store import RoundTrips
-from screening.domain.dependencies import ADDRESS, ALWAYS, NAME
+from screening.domain.dependencies import ADDRESS, ALWAYS, NAME, with_tokens
 from screening.ports import HoldChanges, OpenSubject
 
 log = logging.getLogger(__name__)
@@ -123,12 +124,16 @@ def _query_digest(query: str) -> str:
     return hashlib.blake2b(query.encode(), digest_size=10).hexdigest()
 
 
+@lru_cache(maxsize=1 << 16)
 def _stored_key(key: str) -> str:
-    """A dependency key as the index script takes it (queries by digest, with the query after a tab)."""
+    """A dependency key as the index script takes it (queries by digest, with the query after a tab, a
+    name query with its tokens: `with_tokens`). Cached: customers repeat, and a name's tokens cost a
+    normalisation."""
     for prefix in _QUERY_KINDS:
         if key.startswith(prefix):
             query = key[len(prefix) :]
-            return f"{prefix}{_query_digest(query)}\t{query}"
+            text = with_tokens(query) if prefix == NAME else query
+            return f"{prefix}{_query_digest(query)}\t{text}"
     return key
 
 
@@ -299,7 +304,7 @@ class RedisOpenSubjects:
 
     async def queries(self, prefix: str, batch_size: int = 5000) -> AsyncIterator[list[str]]:
         """The distinct screened queries of open subjects of `prefix` (`NAME` or `ADDRESS`), in chunks,
-        each as its dependency key (`name:{query}`)."""
+        each as its dependency key (`name:{query}`), a name query followed by a tab and its tokens."""
         key = self._rev + _QUERY_KINDS[prefix]
         cursor = 0
         while True:

@@ -61,6 +61,14 @@ def name_query(names: Sequence[str], country: str | None) -> str:
     return json.dumps([country or "", *names], ensure_ascii=False, separators=(",", ":"))
 
 
+def with_tokens(query: str) -> str:
+    """A `name_query` followed by a tab and the matcher's tokens of its names (what `ChangedEntries`
+    compares first), so a rescreen need not normalise every stored name again."""
+    names, _ = parse_name_query(query)
+    tokens = sorted({token for name in names for token in normalise(name).tokens})
+    return f"{query}\t{' '.join(tokens)}"
+
+
 def parse_name_query(text: str) -> tuple[tuple[str, ...], str | None]:
     """The (names, country) of a `name_query`."""
     country, *names = json.loads(text)
@@ -196,24 +204,25 @@ class ChangedEntries:
         return self._with_address
 
     def reaches_name(self, query: str) -> bool:
-        """Whether the engine's index gives the name query (`name_query`) a hit on a changed entry."""
+        """Whether the engine's index gives the name query (`name_query`) a hit on a changed entry. The
+        query may carry its names' tokens after a tab (`with_tokens`), saving their normalisation."""
         if not self._tokens:
             return False
-        names, country = parse_name_query(query)
-        if not any(self._related(name) for name in names):
+        text, tab, carried = query.partition("\t")
+        names, country = parse_name_query(text)
+        tokens = carried.split() if tab else [t for name in names for t in normalise(name).tokens]
+        if not any(self._related(token) for token in tokens):
             return False
         return any(hit.entry.entry_id in self._ids for hit in self.index.match(names, country))
 
-    def _related(self, name: str) -> bool:
-        """Whether a token of `name` is related to a token of the changed entries at all."""
-        for token in normalise(name).tokens:
-            if token in self._tokens or token in self._parts:
-                return True
-            if any(k in self._near for k in _near_keys(token)) or any(
-                p in self._tokens for p in _parts(token)
-            ):
-                return True
-        return False
+    def _related(self, token: str) -> bool:
+        """Whether a name token is related to a token of the changed entries at all."""
+        return (
+            token in self._tokens
+            or token in self._parts
+            or any(k in self._near for k in _near_keys(token))
+            or any(p in self._tokens for p in _parts(token))
+        )
 
     def reaches_address(self, query: str) -> bool:
         """Whether the engine's address index matches the address query to a changed entry's address."""
