@@ -48,16 +48,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.partitioner import murmur2
 
 from screening.codec import EventDecoder, encode_decision
-from screening.domain.dependencies import (
-    ADDRESS,
-    ALWAYS,
-    ENTITY,
-    ENTRY,
-    NAME,
-    REGISTRY_KEY,
-    ChangedEntries,
-    ListDelta,
-)
+from screening.domain.dependencies import ADDRESS, ALWAYS, ENTITY, ENTRY, NAME, REGISTRY_KEY
+from screening.domain.list_delta import ChangedEntries, ListDelta
 from screening.domain.lists import ListsFreshness
 from screening.domain.model import Decision, Event
 from screening.domain.names import ScreeningLists

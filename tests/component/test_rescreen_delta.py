@@ -12,8 +12,9 @@ import pytest
 
 from screening.adapters.memory import InMemoryDecisionLedger, InMemoryOpenSubjects, InMemoryOwnershipRegistry
 from screening.domain.catalogue import Catalogue
-from screening.domain.dependencies import ALWAYS, ChangedEntries, ListDelta, name_query
+from screening.domain.dependencies import ALWAYS, name_query
 from screening.domain.engine import ScreeningEngine
+from screening.domain.list_delta import ChangedEntries, ListDelta
 from screening.domain.lists import ListEntry
 from screening.domain.names import NameIndex, ScreeningLists
 from screening.domain.ownership import OwnerLink, OwnershipRecord

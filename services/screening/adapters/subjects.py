@@ -29,7 +29,8 @@ from redis.exceptions import RedisError
 
 from screening.adapters.holds import RedisOpenHolds
 from screening.adapters.redis_store import RoundTrips
-from screening.domain.dependencies import ADDRESS, ALWAYS, NAME, with_tokens
+from screening.domain.dependencies import ADDRESS, ALWAYS, NAME
+from screening.domain.list_delta import with_tokens
 from screening.ports import HoldChanges, OpenSubject
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from screening.domain.outcome import Outcome
 from screening.domain.reasons import ReasonCode
 
-if TYPE_CHECKING:  # the dependencies module imports the matchers, which import this module
+if TYPE_CHECKING:
     from screening.domain.dependencies import Dependencies
 
 __all__ = [
