@@ -135,7 +135,9 @@ async def test_a_partition_left_mid_rescreen_is_rescreened_by_its_next_owner(sta
     affected = await open_orders(first, listed=6, other=3)
     lists_before = first.runtime.lists.current
     await store_listing_of(first, LISTED_BUYER)
-    # The instance marked its partitions for a lists rescreen, then died before deciding any subject.
+    # The instance marked its partitions for a lists rescreen, then died before deciding any subject (after
+    # the rescreen its start asked for: that one, ending, clears the marks of its partitions).
+    await first.runtime.rescreens.idle()
     prefix = first.settings.redis.prefix
     owned = sorted(first.runtime.share.owned)  # type: ignore[union-attr]
     await RedisRescreenMarks(first.runtime.redis, prefix).mark(owned, "lists")
