@@ -76,6 +76,7 @@ bench: $(STAMP) ## service vs raw passthrough, realistic and all-new mixes (even
 	$(BIN)/screening bench --events 20000 --mix realistic || status=1; \
 	$(BIN)/screening bench --events 20000 --mix realistic --no-metrics || status=1; \
 	$(BIN)/screening bench --events 20000 --mix realistic --no-transactions || status=1; \
+	$(BIN)/screening bench --events 20000 --mix realistic --instances 2 || status=1; \
 	$(BIN)/screening bench --events 10000 --mix all-new || status=1; \
 	$(BIN)/python scripts/bench_ownership.py || status=1; \
 	$(BIN)/python scripts/bench_metrics.py || status=1; \

@@ -124,11 +124,14 @@ marked() {
 # calls setsid() itself and execs), so the pid in PIDFILE is the service's pid from start to end.
 # 9>&- : the long-lived process must not inherit the lock's file descriptor.
 launch() {
-  local pidfile="$1" logfile="$2"
+  local pidfile="$1" logfile="$2" python
   shift 2
+  # The interpreter itself, not a version manager's shim: a shim is a shell script that forks before it
+  # execs, and a process killed in that window leaves a tracked pid with no service behind it.
+  python="$(python3 -c 'import sys; print(sys.executable)')"
   (
     echo "$BASHPID" >"$pidfile.$BASHPID" && mv -f "$pidfile.$BASHPID" "$pidfile"
-    exec python3 -c '
+    exec "$python" -c '
 import os, sys
 try:
     os.setsid()

@@ -10,6 +10,10 @@ event (user + system, read from `/proc/<pid>/stat` around the measured run) does
 beside it (`cpu_us_per_event`, and the passthrough's), with the process's peak RSS and the Redis memory
 the run's open subjects, ledger and holds took, per 100,000 open subjects.
 
+`--instances 2` runs two `screening serve` processes in one consumer group (the partitions split between
+them; CPU and peak RSS are summed over both). On a two-core machine the second instance has no core of its
+own, so this shows what the split costs more than what it gains.
+
 Two mixes (`--mix`): `realistic` (repeat customers: a few dozen buyers, one seller, the same
 forwarders and banks) and `all-new` (every party name of every event unseen, and each buyer or lessee
 owned through its own chain in the registry, so every name match and every ownership walk is cold).
@@ -267,6 +271,27 @@ async def _run_phase(
     return len(events) / elapsed, latencies
 
 
+async def _wait_for_group(bootstrap: str, group_id: str, members: int, timeout: float) -> None:
+    """Wait until the consumer group is stable with `members` members (every instance holds partitions
+    before anything is measured, so no rebalance falls inside a measured run)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + timeout
+        seen: tuple[str, int] = ("", 0)
+        while time.monotonic() < deadline:
+            # The raw DescribeGroups response: (error, group, state, protocol type, protocol, members, ...).
+            for response in await admin.describe_consumer_groups([group_id]):
+                for group in response.groups:
+                    seen = (str(group[2]), len(group[5]))
+            if seen == ("Stable", members):
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await admin.close()
+    raise RuntimeError(f"group {group_id} not stable with {members} members in {timeout:.0f}s: {seen}")
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -395,43 +420,53 @@ async def run_bench(args: argparse.Namespace) -> int:
         "SCREENING_REDIS__PREFIX": prefix,
         "SCREENING_METRICS__ENABLED": "false" if args.no_metrics else "true",
         "SCREENING_KAFKA__TRANSACTIONS": "false" if args.no_transactions else "true",
-        "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port()),
         "SCREENING_LOG_LEVEL": "WARNING",
         # The shipped snapshot (2026-07-31) is older than the default maximum list age: without this every
         # decision would be a LISTS_STALE hold, not the realistic mix the benchmark measures.
         "SCREENING_LISTS__MAX_AGE_HOURS": "8760",
     }
     inputs = {"order": topics["orders"], "lease": topics["leases"]}
-    service = _spawn(["-m", "screening.cli", "serve"], env)
-    meter = ProcessMeter(service.pid)
+    instances = max(1, getattr(args, "instances", 1))
+    services = [
+        _spawn(
+            ["-m", "screening.cli", "serve"],
+            {**env, "SCREENING_METRICS__PORT": "0" if args.no_metrics else str(_free_port())},
+        )
+        for _ in range(instances)
+    ]
+    meters = [ProcessMeter(service.pid) for service in services]
     try:
         try:
             await _wait_ready(bootstrap, inputs, topics["decisions"], subject_of, timeout=120)
+            await _wait_for_group(bootstrap, env["SCREENING_KAFKA__GROUP_ID"], instances, timeout=120)
         except RuntimeError:
-            service.terminate()
-            service.wait(timeout=30)
-            print(_tail(service), file=sys.stderr)
+            for service in services:
+                service.terminate()
+                service.wait(timeout=30)
+                print(_tail(service), file=sys.stderr)
             raise
         # Unmeasured warm-up (a quarter of the events): the broker's JIT and the service's caches settle
         # before the measured runs (in the all-new mix, none of its names come back).
         await _run_phase(bootstrap, inputs, topics["decisions"], warm_up, subject_of, 0, 600)
-        profiler = _profiler(service.pid, args.profile) if args.profile else None
-        cpu_before = meter.cpu_s()
+        profiler = _profiler(services[0].pid, args.profile) if args.profile else None
+        cpu_before = sum(meter.cpu_s() for meter in meters)
         throughput, _ = await _run_phase(bootstrap, inputs, topics["decisions"], events, subject_of, 0, 600)
-        service_cpu = meter.cpu_s() - cpu_before
+        service_cpu = sum(meter.cpu_s() for meter in meters) - cpu_before
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
             profiler.wait(timeout=60)
         rate = args.rate or throughput * 0.5
         _, latencies = await _run_phase(bootstrap, inputs, topics["decisions"], paced, subject_of, rate, 600)
-        peak_rss_mb = meter.peak_rss_mb()
+        peak_rss_mb = sum(meter.peak_rss_mb() for meter in meters)
         await asyncio.sleep(1.0)  # the last batch's subjects write lands after its decisions are read
         open_subjects = int(await redis_client.hlen(f"{prefix}subjects:v1"))
         subjects_bytes = int(await redis_client.memory_usage(f"{prefix}subjects:v1", samples=0) or 0)
         redis_after = await _redis_used_memory(redis_client)
     finally:
-        service.terminate()
-        service.wait(timeout=30)
+        for service in services:
+            service.terminate()
+        for service in services:
+            service.wait(timeout=30)
 
     pass_inputs = {"order": topics["pass-orders"], "lease": topics["pass-leases"]}
     passthrough = _spawn(
@@ -480,6 +515,7 @@ async def run_bench(args: argparse.Namespace) -> int:
         "metrics": not args.no_metrics,
         "transactions": not args.no_transactions,
         "partitions": PARTITIONS,
+        "instances": instances,
     }
     print(orjson.dumps(result).decode())
     return 0

@@ -421,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--no-transactions", action="store_true", help="run the service without Kafka transactions"
     )
+    bench.add_argument(
+        "--instances",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="`screening serve` processes in the one consumer group (CPU and RSS summed over them)",
+    )
     return parser
 
 

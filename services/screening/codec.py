@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -135,6 +136,40 @@ def parse_json(raw: bytes) -> Any:
         raise JsonError(f"not JSON: {error}") from error
 
 
+# Digits to "0", every other byte to " ": a run of 19 digits is then a plain substring search (a regex
+# costs more than the parse it guards).
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_NINETEEN_DIGITS = b"0" * 19
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
+
+
+def _parse_fast(raw: bytes) -> tuple[Any, bytes] | None:
+    """orjson's reading of `raw` and its canonical form (sorted keys), when it is provably what the strict
+    reader (`parse_json`) gives; None sends the message to the strict reader, which also words the error.
+
+    The strict reader costs ~15 µs of a ~60 µs decode; orjson parses in ~3. They read every valid JSON
+    text the same, except where orjson refuses (a lone surrogate escape, nesting orjson cannot write
+    back: then the strict reader decides) and in three things orjson does silently, ruled out here:
+    - a duplicated key (the last copy wins): every `:` of a JSON text is a key's or a string's, and
+      orjson writes each key and every string's colons back as plain `:`, so the canonical form has as
+      many colons as the message exactly when no key was dropped. A colon written as the escape
+      `\\u003a` would break the count: such a message takes the strict reader;
+    - an integer of 19 digits or more (read exactly, where the strict reader bounds it): any run of 19
+      digits, in a string or not, takes the strict reader;
+    - a leading byte-order mark: orjson refuses it, so the strict reader (which skips it) decides.
+    """
+    if _NINETEEN_DIGITS in raw.translate(_DIGITS_ONLY) or _ESCAPED_COLON.search(raw) is not None:
+        return None
+    try:
+        data = orjson.loads(raw)
+        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except (ValueError, TypeError):  # orjson.JSONDecodeError, orjson.JSONEncodeError
+        return None
+    if canonical.count(b":") != raw.count(b":"):
+        return None  # a key given twice: the strict reader names it
+    return data, canonical
+
+
 def content_digest(data: Any) -> str:
     """Digest of a parsed event's content, independent of key order and spacing. Raises `JsonError` when
     the content holds what has no canonical form (a lone UTF-16 surrogate, nesting deeper than 255)."""
@@ -142,6 +177,10 @@ def content_digest(data: Any) -> str:
         canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     except TypeError as error:  # orjson.JSONEncodeError
         raise JsonError(f"content cannot be read as text: {error}") from error
+    return _blake2b_hex(canonical)
+
+
+def _blake2b_hex(canonical: bytes) -> str:
     return hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
@@ -231,8 +270,10 @@ class EventDecoder:
             )
         else:
             problem = _header_problem(headers)
+        fast = _parse_fast(raw)
+        canonical = fast[1] if fast is not None else None
         try:
-            data = parse_json(raw)
+            data = fast[0] if fast is not None else parse_json(raw)
         except _DuplicateKey as error:
             event_id, subject_id = self._subject_of_pairs(kind, raw)
             error_text, error_kind = problem or (str(error), "invalid_json")
@@ -253,6 +294,8 @@ class EventDecoder:
         event = kind.to_domain(wire_event, received_at)
         if not self._within_limits(kind, event):
             return self._rejected(kind, data, _joined(self._limit_problems(kind, event)), "schema", raw)
+        if canonical is not None:  # what content_digest would write, written already
+            return DecodedEvent(event, _blake2b_hex(canonical), raw)
         try:
             digest = content_digest(data)
         except JsonError as error:

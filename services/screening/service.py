@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -152,10 +152,16 @@ def _keys(decision: Decision) -> tuple[str, ...] | None:
     return decision.dependencies.keys() if decision.dependencies is not None else None
 
 
-def hold_changes(published: Iterable[tuple[Decision, bytes | None]]) -> HoldChanges:
+def hold_changes(
+    published: Iterable[tuple[Decision, bytes | None]], encoded: Mapping[int, bytes] | None = None
+) -> HoldChanges:
     """What published decisions, in publishing order, do to the open holds: the last decision of a
     subject wins; a hold (whatever its trigger) keeps the subject in the review queue with that decision
-    and the event it decided (None for a dead-lettered message), anything else takes it out."""
+    and the event it decided (None for a dead-lettered message), anything else takes it out.
+
+    `encoded` maps `id(decision)` to the decision's `encode_decision` bytes where the caller has them
+    already (the publishing path encoded each decision once; encoding a hold again cost as much)."""
+    encoded = encoded or {}
     latest: dict[tuple[str, str], tuple[Decision, bytes | None]] = {}
     for decision, event in published:
         latest[(decision.subject_kind, decision.subject_id)] = (decision, event)
@@ -164,7 +170,7 @@ def hold_changes(published: Iterable[tuple[Decision, bytes | None]]) -> HoldChan
             decision.subject_kind,
             decision.subject_id,
             decision.decision_id,
-            encode_decision(decision),
+            encoded.get(id(decision)) or encode_decision(decision),
             decision.decided_at,
             event or None,
             tuple(sorted({r.code.value for r in decision.reasons if r.outcome is Outcome.HOLD})),
@@ -464,10 +470,13 @@ class ScreeningService:
     async def _cleared(self, identities: Sequence[str]) -> dict[str, dict[str, Clearance]]:
         return await self._clearances.for_parties(identities) if self._clearances is not None else {}
 
-    async def confirm(self, published: Sequence[tuple[Received, Decision]]) -> None:
+    async def confirm(
+        self, published: Sequence[tuple[Received, Decision]], encoded: Mapping[int, bytes] | None = None
+    ) -> None:
         """Record decisions as published, after the broker acknowledged them: the ledger (event id and
         content digest), and the open subjects with the open holds in one write, in one wait.
-        `published` is in consumption order."""
+        `published` is in consumption order; `encoded` (by `id(decision)`) holds the `encode_decision`
+        bytes the publisher made, so a hold is not encoded twice."""
         if not published:
             return
         remembered = [(decision.event_id, _digest_of(item)) for item, decision in published]
@@ -475,8 +484,11 @@ class ScreeningService:
         holds = None
         if self._holds is not None:
             holds = hold_changes(
-                (decision, item.raw if isinstance(item, DecodedEvent) else None)
-                for item, decision in published
+                (
+                    (decision, item.raw if isinstance(item, DecodedEvent) else None)
+                    for item, decision in published
+                ),
+                encoded,
             )
         if self._subjects is not None:
             self._remember_blind(published)

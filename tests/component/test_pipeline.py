@@ -106,3 +106,42 @@ async def test_a_failed_publish_raises_and_the_batch_is_not_remembered(build) ->
     with pytest.raises(Unavailable):
         await pipeline.handle([FakeRecord("orders", 0, 0, b"k", order("e1", "SO-1"))])
     assert await ledger.decided(["e1"]) == {}  # redelivery will decide it again
+
+
+async def test_an_open_hold_keeps_the_decision_bytes_as_published(
+    ruleset: Ruleset, catalogue: Catalogue, shipped_lists: ScreeningLists
+) -> None:
+    from screening.adapters.memory import InMemoryOpenHolds
+    from screening.codec import encode_decision
+    from screening.service import hold_changes
+
+    holds = InMemoryOpenHolds()
+    service = ScreeningService(
+        ScreeningEngine(ruleset, catalogue),
+        lambda: shipped_lists,
+        InMemoryOwnershipRegistry(),
+        InMemoryDecisionLedger(),
+        holds=holds,
+    )
+    sender = RecordingSender()
+    listed = order_event("e1", "SO-1", buyer="TBD")
+    await event_consumer(service, sender).handle(
+        [
+            FakeRecord("orders", 0, 0, b"SO-1", listed),
+            FakeRecord("orders", 0, 1, b"SO-2", order("e2", "SO-2")),
+        ]
+    )
+    published = {k: v for t, k, v in sender.sent if t == "decisions"}
+    assert orjson.loads(published[b"SO-1"])["outcome"] == "hold"
+    assert holds.decisions == {("order", "SO-1"): published[b"SO-1"]}  # the bytes as published
+    # Without the publisher's bytes a hold is encoded where it is recorded.
+    fresh = ScreeningService(
+        ScreeningEngine(ruleset, catalogue),
+        lambda: shipped_lists,
+        InMemoryOwnershipRegistry(),
+        InMemoryDecisionLedger(),
+    )
+    decision = (await fresh.screen([fresh._decoder.decode_line(listed).event]))[0]  # type: ignore[union-attr]
+    (held,) = hold_changes([(decision, listed)]).held
+    assert held.decision == encode_decision(decision)
+    assert orjson.loads(held.decision)["reasons"] == orjson.loads(published[b"SO-1"])["reasons"]

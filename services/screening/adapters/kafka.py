@@ -411,8 +411,9 @@ class EventConsumer:
                 (message, verdict)
             )
         keys = list(by_partition)
+        encoded: dict[int, bytes] = {}  # id(decision) → its JSON as published, for the open holds
         results = await asyncio.gather(
-            *(self._commit_partition(key, by_partition[key], transactions) for key in keys),
+            *(self._commit_partition(key, by_partition[key], transactions, encoded=encoded) for key in keys),
             return_exceptions=True,
         )
         confirmed: list[tuple[_Message, Decision]] = []
@@ -429,7 +430,9 @@ class EventConsumer:
         confirmed.sort(
             key=lambda pair: (pair[0].record.topic, pair[0].record.partition, pair[0].record.offset)
         )
-        await self._service.confirm([(message.received, decision) for message, decision in confirmed])
+        await self._service.confirm(
+            [(message.received, decision) for message, decision in confirmed], encoded
+        )
         for _, decision in confirmed:
             self._log_decision(decision)
         if stop is not None:
@@ -442,6 +445,7 @@ class EventConsumer:
         items: Sequence[tuple[_Message, Verdict]],
         transactions: PartitionTransactions,
         replacing: bool = False,
+        encoded: dict[int, bytes] | None = None,
     ) -> tuple[list[tuple[_Message, Decision]], DeadLetterRefused | None]:
         """The partition's transaction: (decisions committed, a dead letter the broker refused or None).
 
@@ -460,9 +464,10 @@ class EventConsumer:
                 dead.append(verdict.dead_letter.error_kind)
             if verdict.decision is not None:
                 decision = verdict.decision
-                outgoing.append(
-                    (self._decisions_topic, decision.subject_id.encode(), encode_decision(decision))
-                )
+                value = encode_decision(decision)
+                if encoded is not None:
+                    encoded[id(decision)] = value
+                outgoing.append((self._decisions_topic, decision.subject_id.encode(), value))
                 sources.append((message, False))
                 decided.append((message, decision))
         next_offset = max(message.record.offset for message, _ in items) + 1
@@ -475,7 +480,7 @@ class EventConsumer:
                 first_bad = min(message.record.offset for message in letters or [m for m, _ in bad])
                 before = [(m, v) for m, v in items if m.record.offset < first_bad]
                 committed, _ = (
-                    await self._commit_partition(key, before, transactions, replacing=True)
+                    await self._commit_partition(key, before, transactions, replacing=True, encoded=encoded)
                     if before
                     else ([], None)
                 )
@@ -495,7 +500,7 @@ class EventConsumer:
                 (m, self._service.failed(m.received, too_large[id(m)]) if id(m) in too_large else v)
                 for m, v in items
             ]
-            return await self._commit_partition(key, replaced, transactions, replacing=True)
+            return await self._commit_partition(key, replaced, transactions, replacing=True, encoded=encoded)
         self._health.committed({key: next_offset})
         for message, verdict in items:
             if verdict.dead_letter is not None:
@@ -565,7 +570,10 @@ class EventConsumer:
             (answers[id(out)] for out in sent.acked if id(out) in answers),
             key=lambda pair: (pair[0].record.topic, pair[0].record.partition, pair[0].record.offset),
         )
-        await self._service.confirm([(message.received, decision) for message, decision in confirmed])
+        encoded = {id(answers[id(out)][1]): out.value for out in sent.acked if id(out) in answers}
+        await self._service.confirm(
+            [(message.received, decision) for message, decision in confirmed], encoded
+        )
         if sent.unavailable is not None:
             raise sent.unavailable
         published = [decision for _, decision in confirmed]
