@@ -12,6 +12,21 @@ unchanged data publishes nothing), loads the shipped lists, then measures with t
 Prints one JSON line per measurement: seconds, subjects scanned and re-decided, µs per re-decided subject,
 Redis memory per 100,000 open subjects, the extrapolation to 1,000,000 open subjects. The prefix is deleted
 at the end.
+
+With `--delta`, rescreens of what changed instead: `--subjects` open orders (default 1,000,000) of
+`--buyers` distinct repeat customers (each with an address; one in three known to the registry by id, on
+a chain of two owners; one in fifty a listed name), each customer's order decided once by the engine and
+its subjects recorded through the store's own write path with that decision's real dependencies. Then,
+with the dependency index marked complete as a full rescreen leaves it:
+
+- `delta_10`: a new list entry naming a customer with 10 open orders;
+- `delta_1pct`: a new list version with 1 % of its entries changed (aliases and addresses changed,
+  entries removed, entries added);
+- `delta_ownership`: an ownership feed batch giving one parent company a new owner.
+
+Each line gives the wall time (list diff, candidate selection, re-decisions), the candidates and
+re-decided subjects, the distinct name and address queries screened, and where the time went; the
+fill line gives Redis memory per 100,000 open subjects with and without the index.
 """
 
 from __future__ import annotations
@@ -26,15 +41,26 @@ from typing import Any
 
 import orjson
 
+from screening.adapters.redis_store import RedisOwnershipRegistry
 from screening.adapters.subjects import RedisOpenSubjects
 from screening.app import create_runtime, refresh_lists
 from screening.codec import EventDecoder
 from screening.config import MetricsSettings, RedisSettings, Settings
+from screening.domain.lists import ListEntry
 from screening.domain.model import Decision
+from screening.domain.names import ScreeningLists
+from screening.domain.ownership import OwnerLink, OwnershipRecord
 from screening.kinds import ORDER
 from screening.metrics import Metrics
 from screening.ports import DecodedEvent, OpenSubject
-from screening.rescreen import PartitionShare, Rescreener
+from screening.rescreen import (
+    INDEX_BASIS,
+    PartitionShare,
+    RescreenChange,
+    Rescreener,
+    lists_change,
+    ownership_change,
+)
 from screening.service import decision_digest
 
 LISTED = ["Sugon", "IFLYTEK", "Inspur Group Co., Ltd.", "Hikvision"]
@@ -76,11 +102,309 @@ async def count_published(topic: str, key: bytes | None, value: bytes) -> asynci
     return done
 
 
+WORDS = [
+    "Pacific",
+    "Global",
+    "Precision",
+    "Office",
+    "Supplies",
+    "Logistics",
+    "Star",
+    "Dragon",
+    "Lotus",
+    "Kinabalu",
+    "Penang",
+    "Johor",
+    "Melaka",
+    "Harbour",
+    "Summit",
+    "Crescent",
+    "Orchid",
+    "Meridian",
+    "Atlas",
+    "Horizon",
+    "Quantum",
+    "Vertex",
+    "Sterling",
+    "Harmony",
+    "Golden",
+    "Eagle",
+    "Crystal",
+    "Emerald",
+    "Phoenix",
+    "Coral",
+    "Monsoon",
+    "Borneo",
+    "Selangor",
+    "Perak",
+    "Sabah",
+    "Sarawak",
+    "Kedah",
+    "Pahang",
+]
+RARE = "Zephyr Lumen Photonics Sdn. Bhd."
+"""The customer of the 10 open orders a new list entry names in `delta_10`."""
+
+
+def customer(b: int) -> dict[str, Any]:
+    """Buyer number `b`: a distinct name and address; one in three known to the registry by id."""
+    if b % 50 == 0:
+        name = LISTED[(b // 50) % len(LISTED)]
+    else:
+        name = f"{WORDS[b % len(WORDS)]} {WORDS[(b // 7) % len(WORDS)]} {b} Trading Sdn. Bhd."
+    party: dict[str, Any] = {
+        "name": name,
+        "country": "MY",
+        "address": f"No. {b % 200 + 1}, Jalan {WORDS[(b // 3) % len(WORDS)]} {b % 97}, Petaling Jaya",
+    }
+    if b % 3 == 1:
+        party["party_id"] = f"my-{b}"
+    return party
+
+
+def customer_order(i: int, party: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {
+            "event_id": f"e-{i}",
+            "occurred_at": "2026-10-01T10:00:00Z",
+            "order_id": f"SO-{i}",
+            "seller": {"name": "Example Distribution Inc.", "country": "US"},
+            "buyer": party,
+            "ship_from_country": "US",
+            "ship_to_country": "MY",
+            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
+        }
+    )
+
+
+def registry_records(buyers: int) -> list[OwnershipRecord]:
+    """The registry entries of the customers known by id: each owned by one of 1,000 parents, each parent
+    by one of 50 groups."""
+    found = [
+        OwnershipRecord(f"group-{g}", f"{WORDS[g % len(WORDS)]} Group {g} Berhad", country="MY")
+        for g in range(50)
+    ]
+    found += [
+        OwnershipRecord(
+            f"parent-{p}",
+            f"{WORDS[p % len(WORDS)]} Holdings {p} Berhad",
+            country="MY",
+            owners=(OwnerLink(f"group-{p % 50}", 0.6),),
+        )
+        for p in range(1000)
+    ]
+    for b in range(1, buyers, 3):
+        party = customer(b)
+        found.append(
+            OwnershipRecord(
+                f"my-{b}", party["name"], country="MY", owners=(OwnerLink(f"parent-{b % 1000}", 0.8),)
+            )
+        )
+    return found
+
+
+def changed_one_percent(lists: ScreeningLists) -> list[ListEntry]:
+    """The entries with 1 % changed: a quarter get another alias, a quarter another address, a quarter are
+    removed, and as many new ones are added."""
+    entries = list(lists.entries)
+    step = 100
+    out: list[ListEntry] = []
+    for n, entry in enumerate(entries):
+        if n % step != 0:
+            out.append(entry)
+            continue
+        kind = (n // step) % 4
+        if kind == 0:
+            out.append(ListEntry(**{**_fields(entry), "alt_names": (*entry.alt_names, f"{entry.name} Intl")}))
+        elif kind == 1:
+            out.append(ListEntry(**{**_fields(entry), "addresses": f"{n} Example Road, Singapore"}))
+        elif kind == 3:
+            out.append(entry)
+            out.append(
+                ListEntry(
+                    f"bench-new-{n}",
+                    "EL",
+                    f"{WORDS[n % len(WORDS)]} {WORDS[(n // 5) % len(WORDS)]} Microsystems {n} Ltd.",
+                    countries=("CN",),
+                    entry_type="Entity",
+                )
+            )
+        # kind 2: removed
+    return out
+
+
+def _fields(entry: ListEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in ListEntry.__dataclass_fields__}
+
+
+async def delta_bench(args: argparse.Namespace) -> None:
+    """Fill `--subjects` open orders with their dependencies, then time the delta rescreens."""
+    url = os.environ.get("SCREENING_REDIS__URL", "redis://127.0.0.1:6379/0")
+    prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+    settings = Settings(redis=RedisSettings(url=url, prefix=prefix), metrics=MetricsSettings(enabled=False))
+    runtime = create_runtime(settings)
+    await refresh_lists(runtime)
+    service = runtime.service
+    service.lists_max_age_hours = None  # the shipped snapshot is months old: not what is measured here
+    subjects = runtime.subjects
+    registry = runtime.registry
+    assert isinstance(subjects, RedisOpenSubjects) and isinstance(registry, RedisOwnershipRegistry)
+    decoder = EventDecoder(settings.limits)
+    try:
+        used_before = int((await runtime.redis.info("memory"))["used_memory"])
+        started = time.perf_counter()
+        generation = await registry.start_generation()
+        records = registry_records(args.buyers)
+        for start in range(0, len(records), 2000):
+            await registry.upsert(records[start : start + 2000])
+        await registry.complete_generation(generation)
+        # One decision per customer (the answer depends on the customer, not on the order number); the
+        # rare customer's orders are the last ten.
+        templates: list[tuple[dict[str, Any], str, tuple[str, ...] | None]] = []
+        parties = [customer(b) for b in range(args.buyers)] + [{"name": RARE, "country": "MY"}]
+        for start in range(0, len(parties), 1000):
+            chunk = parties[start : start + 1000]
+            decoded = [decoder.decode(ORDER, customer_order(0, p)) for p in chunk]
+            events = [d.event for d in decoded if isinstance(d, DecodedEvent)]
+            decisions: list[Decision] = await service.rescreen(events)
+            templates += [
+                (p, decision_digest(d), d.dependencies.keys() if d.dependencies else None)
+                for p, d in zip(chunk, decisions, strict=True)
+            ]
+        decided_s = time.perf_counter() - started
+        recorded = time.perf_counter()
+        regular = args.subjects - 10
+        for start in range(0, args.subjects, 2000):
+            batch = []
+            for i in range(start, min(start + 2000, args.subjects)):
+                party, digest, keys = templates[i % args.buyers] if i < regular else templates[-1]
+                batch.append(OpenSubject("order", f"SO-{i}", customer_order(i, party), digest, keys))
+            await subjects.record(batch, [])
+        record_s = time.perf_counter() - recorded
+        used = int((await runtime.redis.info("memory"))["used_memory"]) - used_before
+        # What a full rescreen leaves: every subject's keys written, the index marked complete.
+        basis = f"{INDEX_BASIS}/{service.engine.ruleset.version}"
+        assert await subjects.mark_indexed(["*"], basis, subjects.index_failures)
+        queries = await runtime.redis.hlen(f"{prefix}rev:v1:names") + await runtime.redis.hlen(
+            f"{prefix}rev:v1:addrs"
+        )
+        print(
+            orjson.dumps(
+                {
+                    "bench": "rescreen_delta_fill",
+                    "subjects": args.subjects,
+                    "customers": args.buyers,
+                    "distinct_queries": queries,
+                    "decide_customers_s": round(decided_s, 1),
+                    "record_s": round(record_s, 1),
+                    "record_us_per_subject": round(record_s / args.subjects * 1e6, 1),
+                    "redis_bytes_per_100k_subjects": round(used / args.subjects * 100_000),
+                }
+            ).decode()
+        )
+
+        rescreener = Rescreener(
+            service, subjects, count_published, "decisions", Metrics(), asyncio.Lock(), args.chunk
+        )
+        old = runtime.lists.current
+        assert old is not None
+
+        async def measure(name: str, cause: str, change: RescreenChange | None, diff_s: float) -> None:
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            report = await rescreener.rescreen(cause, change)
+            seconds = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            print(
+                orjson.dumps(
+                    {
+                        "bench": f"rescreen_{name}",
+                        "open_subjects": args.subjects,
+                        "mode": report.mode,
+                        "candidates": report.candidates,
+                        "redecided": report.scanned - report.undecodable,
+                        "published": report.published,
+                        "queries_screened": report.queries_screened,
+                        "diff_s": round(diff_s, 3),
+                        "rescreen_s": round(seconds, 3),
+                        "total_s": round(diff_s + seconds, 3),
+                        "cpu_s": round((after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime), 2),
+                    }
+                ).decode()
+            )
+
+        # (a) one new entry naming the customer of 10 open orders.
+        rare = ListEntry("bench-rare", "EL", RARE, countries=("MY",), entry_type="Entity")
+        built = time.perf_counter()
+        new = ScreeningLists.build(
+            (*old.entries, rare), f"{old.version}+rare", old.index.thresholds, as_of=old.as_of
+        )
+        build_s = time.perf_counter() - built
+        print(
+            orjson.dumps(
+                {"bench": "lists_build", "entries": len(new.entries), "seconds": round(build_s, 1)}
+            ).decode()
+        )
+        diffed = time.perf_counter()
+        change = lists_change(old, new, service.now(), None)
+        diff_s = time.perf_counter() - diffed
+        runtime.lists.current = new
+        await measure("delta_10", "lists", change, diff_s)
+
+        # (b) 1 % of the entries changed.
+        previous = new
+        new = ScreeningLists.build(
+            changed_one_percent(previous), f"{old.version}+1pct", old.index.thresholds, as_of=old.as_of
+        )
+        diffed = time.perf_counter()
+        change = lists_change(previous, new, service.now(), None)
+        diff_s = time.perf_counter() - diffed
+        assert change is not None
+        print(orjson.dumps({"bench": "lists_delta", "entries_touched": len(change.entries)}).decode())
+        runtime.lists.current = new
+        await measure("delta_1pct", "lists", change, diff_s)
+
+        # (c) a parent company gets a new owner through the feed.
+        parent = OwnershipRecord(
+            "parent-7", "Meridian Holdings 7 Berhad", country="MY", owners=(OwnerLink("group-8", 0.9),)
+        )
+        await registry.upsert([parent])
+        await measure("delta_ownership", "ownership", ownership_change([("parent-7", parent)]), 0.0)
+
+        index_keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}rev:v1:*", count=1000)]
+        for start in range(0, len(index_keys), 1000):
+            await runtime.redis.unlink(*index_keys[start : start + 1000])
+        await asyncio.sleep(2)  # UNLINK frees in the background
+        without = int((await runtime.redis.info("memory"))["used_memory"]) - used_before
+        print(
+            orjson.dumps(
+                {
+                    "bench": "rescreen_delta_memory",
+                    "redis_bytes_per_100k_subjects_with_index": round(used / args.subjects * 100_000),
+                    "redis_bytes_per_100k_subjects_without_index": round(without / args.subjects * 100_000),
+                    "index_keys": len(index_keys),
+                }
+            ).decode()
+        )
+    finally:
+        keys = [key async for key in runtime.redis.scan_iter(match=f"{prefix}*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await runtime.redis.unlink(*keys[start : start + 1000])
+        await runtime.redis.aclose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--subjects", type=int, default=None)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--delta", action="store_true", help="rescreens of what changed (see above)")
+    parser.add_argument("--buyers", type=int, default=20_000, help="distinct customers (with --delta)")
     args = parser.parse_args()
+    if args.delta:
+        args.subjects = args.subjects or 1_000_000
+        await delta_bench(args)
+        return
+    args.subjects = args.subjects or 100_000
     url = os.environ.get("SCREENING_REDIS__URL", "redis://127.0.0.1:6379/0")
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
     settings = Settings(redis=RedisSettings(url=url, prefix=prefix), metrics=MetricsSettings(enabled=False))

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from faststream import FastStream
@@ -48,6 +48,7 @@ from screening.codec import EventDecoder
 from screening.config import Settings
 from screening.domain.engine import ScreeningEngine
 from screening.domain.list_integrity import ListCounts, integrity_problems
+from screening.domain.ownership import OwnershipRecord
 from screening.domain.review import ReviewPolicy
 from screening.health import ConsumerHealth
 from screening.kinds import EVENT_KINDS
@@ -55,7 +56,13 @@ from screening.lists_update import FETCH_RESULTS, ListsRefused, fetch_lists, pol
 from screening.metrics import Metrics, PrometheusMetrics
 from screening.ops import start_ops_server
 from screening.ports import OpenHolds, OpenHoldsStore, OpenSubjects
-from screening.rescreen import PartitionShare, Rescreener, RescreenScheduler
+from screening.rescreen import (
+    PartitionShare,
+    Rescreener,
+    RescreenScheduler,
+    lists_change,
+    ownership_change,
+)
 from screening.resilience import RetryPolicy
 from screening.resources import build_lists, load_catalogue, load_lists, load_ruleset, shipped_counts
 from screening.runtime import ListsHolder, RefusedLists, Runtime
@@ -232,9 +239,9 @@ def create_runtime(
         service, engine.calendar, RedisBoundaryMark(redis_client, settings.redis.prefix), rescreens, share
     )
 
-    def ownership_changed() -> None:
-        if rs.enabled:
-            rescreens.request("ownership")
+    def ownership_changed(changed: Sequence[tuple[str, Any, OwnershipRecord | None]]) -> None:
+        if rs.enabled:  # the subjects of the entities the feed wrote (and of their name keys)
+            rescreens.request("ownership", ownership_change([(e, record) for e, _, record in changed]))
 
     ownership = OwnershipConsumer(
         registry,
@@ -516,7 +523,9 @@ async def refresh_lists(runtime: Runtime) -> None:
         )
     log.info("lists loaded from Redis: %s (generation %s)", fresh.version, stored.head.generation)
     if current is not None and runtime.settings.rescreen.enabled:
-        runtime.rescreens.request("lists")
+        service = runtime.service
+        change = lists_change(current, fresh, service.now(), service.lists_max_age_hours)
+        runtime.rescreens.request("lists", change)
 
 
 def _refuse(runtime: Runtime, version: str, generation: int, problems: list[str], how: str) -> None:

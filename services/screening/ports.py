@@ -7,8 +7,8 @@ Every port has an in-memory implementation (`screening.adapters.memory`) used by
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -110,6 +110,9 @@ class OpenSubject:
     """The latest event's contract JSON, byte for byte as consumed, so a rescreen decides the same input."""
     digest: str
     """`decision_digest` of the last decision published for the subject (outcome and reason keys)."""
+    dependencies: tuple[str, ...] | None = field(default=None, compare=False)
+    """`Dependencies.keys` of the decision, when it is known (stored beside the subject, for rescreens
+    of what changed); None: unknown, stored as depending on every change."""
 
 
 class RescreenMarks(Protocol):
@@ -157,6 +160,39 @@ class OpenSubjects(Protocol):
         """Set each (subject, new digest) whose rescreen decision was published; a subject no longer
         stored exactly as given (a newer event, a close) is left alone (compare-and-set). `holds` (the
         published decisions' effect on the open holds) is applied in the same write."""
+        ...
+
+    # The dependency index: which open subjects a change of the lists or of the registry can reach
+    # (`screening.domain.dependencies`). `record` writes each opened subject's `dependencies` with it.
+    index_failures: int
+    """Writes of the index that failed in this process."""
+
+    async def index(self, subjects: Sequence[OpenSubject]) -> None:
+        """Replace the dependency keys of re-decided `subjects` with theirs, for those whose stored event
+        is still the one given. Raises when the store fails."""
+        ...
+
+    async def dependents(self, keys: Iterable[str]) -> set[str]:
+        """The subject fields (`kind:id`) that depend on any of the dependency keys `keys`."""
+        ...
+
+    def queries(self, prefix: str, batch_size: int = 5000) -> AsyncIterator[list[str]]:
+        """The distinct dependency keys of open subjects that start with `prefix` (`name:`, `addr:`); a
+        name key may be followed by a tab and its names' tokens (`with_tokens`)."""
+        ...
+
+    async def load(self, fields: Sequence[str]) -> list[OpenSubject]:
+        """The open subjects stored under `fields` (`kind:id`); those no longer open are left out."""
+        ...
+
+    async def indexed(self) -> dict[str, str]:
+        """Where the index is complete: event-topic partition (`topic:partition`, or `*` for all) → the
+        basis it was built on. Empty when a write of the index failed in this process."""
+        ...
+
+    async def mark_indexed(self, parts: Sequence[str], basis: str, failures_before: int) -> bool:
+        """Mark the index complete for `parts` after a full rescreen wrote every subject's keys, unless a
+        write of the index failed since it began (`index_failures` was `failures_before`)."""
         ...
 
 

@@ -16,6 +16,17 @@ key falls in a partition of the event topics its consumer owns now, found with t
 when it starts and clears them when it ends; a rebalance that hands a marked partition to another instance
 makes that instance rescreen it, so a subject whose partition moved mid-rescreen is not left out.
 
+A change that says what it changed (`RescreenChange`: the list entries added, removed or changed, the
+registry entities written) re-decides only the subjects it can reach, found in the dependency index the
+pipeline keeps beside the open subjects (`screening.domain.dependencies`): the subjects that depend on a
+changed entry or entity, on a registry name key a new record is indexed under, or on a name or address
+query that an added or changed entry now matches (the distinct queries are screened, not the subjects),
+and those decided without the lists or the registry. The index is trusted only where a full rescreen
+marked it complete (for the partitions it covered, on the same ruleset) and no write of it failed since;
+otherwise, and for every change that does not say what it changed (another writer of the registry, a
+registry recovery, the rule calendar, a partition handed over mid-rescreen), every subject is re-decided,
+which (re)writes the index and marks it complete.
+
 Decisions of one subject stay in order: the pipeline holds `gate` while it decides, publishes and records
 a batch, and a rescreen publishes under the same gate, only for subjects whose stored event is still the
 one it decided (`OpenSubjects.fresh`).
@@ -28,7 +39,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,7 +48,13 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.partitioner import murmur2
 
 from screening.codec import EventDecoder, encode_decision
+from screening.domain.dependencies import ADDRESS, ALWAYS, ENTITY, ENTRY, NAME, REGISTRY_KEY
+from screening.domain.list_delta import ChangedEntries, ListDelta
+from screening.domain.lists import ListsFreshness
 from screening.domain.model import Decision, Event
+from screening.domain.names import ScreeningLists
+from screening.domain.ownership import OwnershipRecord
+from screening.domain.registry import registry_keys
 from screening.kinds import KINDS
 from screening.metrics import Metrics
 from screening.ports import DecodedEvent, OpenSubject, OpenSubjects, Publisher, RescreenMarks
@@ -48,9 +66,12 @@ __all__ = [
     "RULESET_DATE",
     "PartitionShare",
     "RescreenAborted",
+    "RescreenChange",
     "RescreenReport",
     "RescreenScheduler",
     "Rescreener",
+    "lists_change",
+    "ownership_change",
 ]
 
 log = logging.getLogger("screening.rescreen")
@@ -62,11 +83,72 @@ CAUSES = ("lists", "ownership", RULESET_DATE)
 """What can start a rescreen (the `cause` label of `screening_rescreens_total`)."""
 
 
+INDEX_BASIS = "rev1"
+"""The dependency index's format, part of the basis its completeness marks name (with the ruleset's
+version): an index written by another format or ruleset is not trusted."""
+
+
+@dataclass(frozen=True, slots=True)
+class RescreenChange:
+    """What a change of the lists or of the registry changed: list entry ids (added, removed or changed),
+    registry entity ids (written or deleted), and registry name keys the written records are indexed under.
+    A rescreen with one re-decides only the subjects these can reach."""
+
+    entries: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()
+    registry_keys: frozenset[str] = frozenset()
+
+    def __or__(self, other: RescreenChange) -> RescreenChange:
+        return RescreenChange(
+            self.entries | other.entries,
+            self.entities | other.entities,
+            self.registry_keys | other.registry_keys,
+        )
+
+
+def lists_change(
+    old: ScreeningLists | None, new: ScreeningLists, now: datetime, max_age_hours: float | None
+) -> RescreenChange | None:
+    """The change from lists `old` to `new` (None: re-decide every subject): the entries added, removed
+    or changed. Every subject is re-decided when there were no lists before, when the matching thresholds
+    differ, or when either version is stale now (a list's age holds every subject, LISTS_STALE)."""
+    if old is None or old.index.thresholds != new.index.thresholds:
+        return None
+    for lists in (old, new):
+        if ListsFreshness.at(lists.as_of, now, max_age_hours).stale:
+            return None
+    return RescreenChange(entries=ListDelta.between(old.entries, new.entries).touched)
+
+
+def ownership_change(changed: Sequence[tuple[str, OwnershipRecord | None]]) -> RescreenChange:
+    """The change a batch of the ownership feed made: each entity written or deleted, and the registry name
+    keys of the records written (a party without an id resolves through one of them)."""
+    keys = {
+        key
+        for _, record in changed
+        if record is not None
+        for key in registry_keys((record.name, *record.aliases), record.country)
+    }
+    return RescreenChange(
+        entities=frozenset(entity_id for entity_id, _ in changed), registry_keys=frozenset(keys)
+    )
+
+
 @dataclass
 class RescreenReport:
     """What one rescreen did."""
 
     cause: str
+    mode: str = "full"
+    """`delta`: only the subjects the change can reach (from the dependency index); `full`: every one."""
+    candidates: int | None = None
+    """Subjects the change can reach (a delta rescreen), before the partition filter."""
+    queries_screened: int = 0
+    """Distinct name and address queries screened against the added and changed entries (a delta)."""
+    why_full: str | None = None
+    """Why a change that said what it changed re-decided every subject (the index was not trusted)."""
+    indexed: bool = False
+    """A full rescreen that wrote every subject's dependencies and marked the index complete."""
     scanned: int = 0
     changed: int = 0
     """Subjects whose new decision differs from their last published one."""
@@ -114,27 +196,112 @@ class Rescreener:
         self._chunk_size = chunk_size
         self._share = share
 
-    async def rescreen(self, cause: str) -> RescreenReport:
-        """Scan every open subject (of this instance's partitions, with a `PartitionShare`); raises
-        `RescreenAborted` when lists or ownership are unavailable."""
+    async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
+        """Re-decide the open subjects `change` can reach, or every open subject without one (of this
+        instance's partitions, with a `PartitionShare`); raises `RescreenAborted` when lists or ownership
+        are unavailable."""
         covered = await self._share.begin(cause) if self._share is not None else None
         started = time.perf_counter()
         report = RescreenReport(cause=cause)
-        async for chunk in self._subjects.scan(self._chunk_size):
-            await self._chunk(chunk, report, cause)
-        if self._share is not None:
-            await self._share.finish(covered)
+        basis = f"{INDEX_BASIS}/{self._service.engine.ruleset.version}"
+        if change is not None:
+            report.why_full = await self._untrusted(covered, basis)
+            if report.why_full is not None:
+                log.info(orjson.dumps({"msg": "rescreening every subject", "why": report.why_full}).decode())
+                change = None
+        if change is None:
+            failures = self._subjects.index_failures
+            async for chunk in self._subjects.scan(self._chunk_size):
+                await self._chunk(chunk, report, cause, index=cause != RULESET_DATE)
+        else:
+            report.mode = "delta"
+            fields = await self._candidates(change, report)
+            report.candidates = len(fields)
+            mine = [f for f in fields if self._mine_field(f)]
+            report.elsewhere += len(fields) - len(mine)
+            for start in range(0, len(mine), self._chunk_size):
+                chunk = await self._subjects.load(mine[start : start + self._chunk_size])
+                await self._chunk(chunk, report, cause, index=True)
+        done = await self._share.finish(covered) if self._share is not None else None
+        if change is None and cause != RULESET_DATE:
+            # A rule-calendar scan leaves the subjects it skips as they were: it marks nothing.
+            parts = ["*"] if covered is None else [f"{t}:{p}" for t, p in done or ()]
+            report.indexed = await self._subjects.mark_indexed(parts, basis, failures)
         report.duration_s = round(time.perf_counter() - started, 6)
         return report
+
+    async def _untrusted(self, covered: frozenset[tuple[str, int]] | None, basis: str) -> str | None:
+        """Why the dependency index cannot be trusted for the subjects this instance covers (None: it can)."""
+        try:
+            marks = await self._subjects.indexed()
+        except Exception as error:  # unknown: every subject (fail closed)
+            return f"the index's completeness marks cannot be read: {error}"
+        if marks.get("*") == basis:
+            return None
+        if not marks:
+            return "the dependency index is not marked complete"
+        if covered is None:
+            return "the dependency index is not marked complete for every partition"
+        missing = [f"{t}:{p}" for t, p in sorted(covered) if marks.get(f"{t}:{p}") != basis]
+        return f"the dependency index is not marked complete for {missing[:5]}" if missing else None
+
+    async def _candidates(self, change: RescreenChange, report: RescreenReport) -> list[str]:
+        """The subject fields (`kind:id`) the change can reach."""
+        keys = [
+            ALWAYS,
+            *(ENTRY + e for e in sorted(change.entries)),
+            *(ENTITY + e for e in sorted(change.entities)),
+            *(REGISTRY_KEY + k for k in sorted(change.registry_keys)),
+        ]
+        lists = self._service.current_lists()
+        present = [e for e in lists.entries if e.entry_id in change.entries] if lists is not None else []
+        if present and lists is not None:
+            screen = ChangedEntries(
+                tuple(present),
+                lists.index,
+                lists.addresses,
+                self._service.engine.address_floor,
+                lists.index.supplemental_aliases(change.entries),
+            )
+            screens = [
+                (prefix, reaches)
+                for prefix, reaches, wanted in (
+                    (NAME, screen.reaches_name, screen.screens_names),
+                    (ADDRESS, screen.reaches_address, screen.screens_addresses),
+                )
+                if wanted
+            ]
+            for prefix, reaches in screens:
+                async for queries in self._subjects.queries(prefix):
+                    report.queries_screened += len(queries)
+                    # A name query may carry its tokens after a tab: the key is the query alone.
+                    keys += [q.partition("\t")[0] for q in queries if reaches(q[len(prefix) :])]
+                    await asyncio.sleep(0)  # the event path goes on between chunks
+        return sorted(await self._subjects.dependents(keys))
+
+    def _mine_field(self, name: str) -> bool:
+        kind, _, subject_id = name.partition(":")
+        return self._share is None or self._share.owns(kind, subject_id)
+
+    async def _index(self, subjects: Sequence[OpenSubject]) -> None:
+        try:
+            await self._subjects.index(subjects)
+        except Exception as error:  # the index is distrusted (the store counts it): the next change is full
+            log.warning("cannot write the dependency index of re-decided subjects: %s", error)
 
     def _mine(self, subject: OpenSubject) -> bool:
         return self._share is None or self._share.owns(subject.kind, subject.subject_id)
 
-    async def _chunk(self, chunk: Sequence[OpenSubject], report: RescreenReport, cause: str) -> None:
+    async def _chunk(
+        self, chunk: Sequence[OpenSubject], report: RescreenReport, cause: str, index: bool = False
+    ) -> None:
+        """Re-decide a chunk, publish what changed, and (`index`) write every re-decided subject's
+        dependencies."""
         started = time.perf_counter()
         report.scanned += len(chunk)
         subjects: list[OpenSubject] = []
         events: list[Event] = []
+        unreadable: list[OpenSubject] = []
         today = self._service.now().date()
         for subject in chunk:
             if not self._mine(subject):
@@ -144,6 +311,7 @@ class Rescreener:
             decoded = self._decoder.decode(kind, subject.event) if kind is not None else None
             if not isinstance(decoded, DecodedEvent):  # stored by an older schema: left for its next event
                 report.undecodable += 1
+                unreadable.append(replace(subject, dependencies=None))  # depends on every change
                 continue
             if cause == RULESET_DATE and not self._service.engine.dated_before(decoded.event, today):
                 # Only the date moved: a subject already decided as of today or later cannot change.
@@ -152,10 +320,23 @@ class Rescreener:
             subjects.append(subject)
             events.append(decoded.event)
         if not events:
+            if index:
+                await self._index(unreadable)
             return
         # The service raises RescreenAborted when lists or ownership are unavailable: the event path holds
         # on missing data, a rescreen would turn an outage into a `hold` for every open subject.
         decisions = await self._service.rescreen(events, cause)
+        if index:
+            # Whether its answer changed or not, a re-decided subject may depend on other entries now.
+            await self._index(
+                [
+                    *unreadable,
+                    *(
+                        replace(s, dependencies=d.dependencies.keys() if d.dependencies is not None else None)
+                        for s, d in zip(subjects, decisions, strict=True)
+                    ),
+                ]
+            )
         report.lists = decisions[0].versions.lists
         report.ownership = decisions[0].versions.ownership
         changed: list[tuple[OpenSubject, Decision, str]] = []
@@ -278,14 +459,16 @@ class PartitionShare(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._marks.mark(sorted(covered), cause)
         return covered
 
-    async def finish(self, covered: frozenset[tuple[str, int]] | None) -> None:
+    async def finish(self, covered: frozenset[tuple[str, int]] | None) -> list[tuple[str, int]]:
         """The rescreen that `begin` started reached its end: clear the marks of the partitions it owned
-        throughout (one that was handed over is its new owner's to finish)."""
-        if covered is None or self._marks is None:
-            return
+        throughout (one that was handed over is its new owner's to finish). Returns those partitions."""
+        if covered is None:
+            return []
         async with self._gate:
             done = sorted(p for p in covered if p in (self._owned or ()) and p not in self._lost)
-            await self._marks.clear(done)
+            if self._marks is not None:
+                await self._marks.clear(done)
+        return done
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         """Stop rescreening the revoked partitions (after any rescreen publish in progress)."""
@@ -336,14 +519,15 @@ class RescreenScheduler:
         self._metrics = metrics
         self._settle_s = settle_s
         self._retry_s = retry_s
-        self._pending: set[str] = set()
+        self._pending: dict[str, RescreenChange | None] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.last_report: RescreenReport | None = None
 
-    def request(self, cause: str) -> None:
-        """Rescreen soon because of `cause` (one of `CAUSES`)."""
-        self._pending.add(cause)
+    def request(self, cause: str, change: RescreenChange | None = None) -> None:
+        """Rescreen soon because of `cause` (one of `CAUSES`): the subjects `change` can reach, or every
+        subject without one (requests pile up until the run: any without a change makes it a full one)."""
+        self.request_later(cause, change)
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
@@ -351,16 +535,24 @@ class RescreenScheduler:
     async def _run(self) -> None:
         while self._pending:
             await asyncio.sleep(self._settle_s)
-            causes, self._pending = sorted(self._pending), set()
+            pending, self._pending = self._pending, {}
+            causes = sorted(pending)
+            changes = list(pending.values())
+            change: RescreenChange | None = None
+            if all(c is not None for c in changes):
+                change = RescreenChange()
+                for one in changes:
+                    change = change | one  # type: ignore[operator]
             try:
-                report = await self._rescreener.rescreen("+".join(causes))
+                report = await self._rescreener.rescreen("+".join(causes), change)
             except Exception as error:
                 log.error(
                     orjson.dumps(
                         {"msg": "rescreen failed", "cause": "+".join(causes), "error": str(error)}
                     ).decode()
                 )
-                self._pending.update(causes)
+                for cause, one in pending.items():
+                    self.request_later(cause, one)
                 # A new request (the data it lacked is back) ends the wait early.
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -369,6 +561,14 @@ class RescreenScheduler:
             self.last_report = report
             self._metrics.rescreen_done(causes, report.published)
             log.info(orjson.dumps({"msg": "rescreen", **report.as_dict()}).decode())
+
+    def request_later(self, cause: str, change: RescreenChange | None) -> None:
+        """Add a request to the pending ones without starting a run (a failed run's, retried by it)."""
+        if cause in self._pending:
+            earlier = self._pending[cause]
+            self._pending[cause] = earlier | change if earlier is not None and change is not None else None
+        else:
+            self._pending[cause] = change
 
     async def idle(self) -> None:
         """Wait until no rescreen is running or pending."""

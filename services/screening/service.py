@@ -142,10 +142,14 @@ def subject_changes(
         if event is None or raw is None or closes_subject(event):
             latest[key] = None
         else:
-            latest[key] = OpenSubject(key[0], key[1], raw, decision_digest(decision))
+            latest[key] = OpenSubject(key[0], key[1], raw, decision_digest(decision), _keys(decision))
     opened = [subject for subject in latest.values() if subject is not None]
     closed = [key for key, subject in latest.items() if subject is None]
     return opened, closed
+
+
+def _keys(decision: Decision) -> tuple[str, ...] | None:
+    return decision.dependencies.keys() if decision.dependencies is not None else None
 
 
 def hold_changes(
@@ -223,6 +227,10 @@ class ScreeningService:
         self._blind: dict[tuple[str, str], OpenSubject] = {}
         self.lists_max_age_hours = lists_max_age_hours
         """The oldest the lists may be before every decision is held (LISTS_STALE); None: no limit."""
+
+    def current_lists(self) -> ScreeningLists | None:
+        """The lists decisions are made with now (None: not loaded)."""
+        return self._lists()
 
     def now(self) -> datetime:
         """The service clock."""

@@ -270,7 +270,7 @@ async def test_the_ownership_feed_dead_letters_bad_records_and_applies_the_rest(
         OffsetCommitter(health),
         health,
         RetryPolicy(backoff_s=0),
-        on_change=lambda: changes.append(1),
+        on_change=lambda changed: changes.append(1),
     )
 
     def value(entity_id: str, owners: list[dict[str, Any]]) -> bytes:

@@ -22,7 +22,7 @@ from screening.domain.ownership import OwnerLink, OwnershipRecord
 from screening.domain.ruleset import Ruleset
 from screening.metrics import Metrics
 from screening.ports import OpenSubject
-from screening.rescreen import RescreenAborted, Rescreener, RescreenReport, RescreenScheduler
+from screening.rescreen import RescreenAborted, RescreenChange, Rescreener, RescreenReport, RescreenScheduler
 from screening.service import ScreeningService
 from tests.support import FakeRecord, RecordingSender, event_consumer
 
@@ -232,10 +232,12 @@ async def test_an_unavailable_registry_aborts_the_rescreen_instead_of_holding_ev
 class CountingRescreener:
     def __init__(self) -> None:
         self.causes: list[str] = []
+        self.changes: list[RescreenChange | None] = []
         self.release = asyncio.Event()
 
-    async def rescreen(self, cause: str) -> RescreenReport:
+    async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
         self.causes.append(cause)
+        self.changes.append(change)
         await self.release.wait()
         return RescreenReport(cause=cause)
 

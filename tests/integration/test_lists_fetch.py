@@ -141,7 +141,7 @@ async def test_a_running_service_fetches_swaps_the_lists_in_and_rescreens(
     svc: RunningService = await start_service(lists=shipped_lists)
     svc.runtime.settings.lists.fetch_url = f"{publisher.url}/consolidated.csv"
     requested: list[str] = []
-    svc.runtime.rescreens.request = requested.append  # type: ignore[method-assign]
+    svc.runtime.rescreens.request = lambda cause, change=None: requested.append(cause)  # type: ignore[method-assign]
     assert await fetch_and_refresh(svc.runtime) == "updated"
     current = svc.runtime.lists.current
     assert current is not None and current.version.startswith("csl:2026-11-28:")

@@ -669,7 +669,7 @@ class OwnershipConsumer:
         committer: OffsetCommitter,
         health: ConsumerHealth,
         policy: RetryPolicy,
-        on_change: Callable[[], None] = lambda: None,
+        on_change: Callable[[Sequence[Change]], None] = lambda changed: None,
         dlq_value_bytes: int = 64 * 1024,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -681,6 +681,8 @@ class OwnershipConsumer:
         self._health = health
         self._policy = policy
         self._on_change = on_change
+        self.touched: list[Change] = []
+        """The entities of the last batch handled, with their new records (None: deleted)."""
         self._dlq_value_bytes = dlq_value_bytes
         self._sleep = sleep
         self._outbox = Outbox(publisher, policy, metrics, sleep)
@@ -715,7 +717,7 @@ class OwnershipConsumer:
             raise stop_consuming(self._health, "ownership consumer", error) from error
         self._committer.schedule(consumer, batch_offsets(records))
         if changed:
-            self._on_change()
+            self._on_change(self.touched)
         return changed
 
     async def handle(self, records: Sequence[Record]) -> int:
@@ -735,6 +737,9 @@ class OwnershipConsumer:
                 continue
             latest[parsed.entity_id] = (parsed.entity_id, record, parsed)
         await self._send_dead_letters(dead)
+        # What the batch may have changed (each entity with its new record, None when deleted): a rescreen
+        # re-decides only the subjects those reach.
+        self.touched = list(latest.values())
         applied = await isolate(
             list(latest.values()), self._apply, self._poison, self._policy, self._metrics, self._sleep
         )

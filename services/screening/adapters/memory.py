@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from screening.domain.dependencies import ALWAYS
 from screening.domain.model import Party
 from screening.domain.ownership import OwnershipRecord
 from screening.domain.profiles import OwnershipSnapshot, party_key
@@ -168,6 +169,13 @@ class InMemoryOpenSubjects:
     def __init__(self, holds: InMemoryOpenHolds | None = None) -> None:
         self.subjects: dict[tuple[str, str], OpenSubject] = {}
         self.holds = holds
+        self.depends: dict[str, tuple[str, ...]] = {}
+        """The dependency keys of each subject field (`kind:id`), as the Redis index keeps them."""
+        self.dependents_of: dict[str, set[str]] = {}
+        """Dependency key → subject fields."""
+        self.complete: dict[str, str] = {}
+        self.index_failures = 0
+        self._trusted_since = 0  # the failures counted when a full rescreen last marked the index here
 
     async def record(
         self,
@@ -175,13 +183,68 @@ class InMemoryOpenSubjects:
         closed: Sequence[tuple[str, str]],
         holds: HoldChanges | None = None,
     ) -> None:
-        """Store opened subjects, forget closed ones, apply `holds`."""
+        """Store opened subjects and their dependency keys, forget closed ones, apply `holds`."""
         for subject in opened:
             self.subjects[(subject.kind, subject.subject_id)] = subject
-        for key in closed:
-            self.subjects.pop(key, None)
+            self._set_keys(subject)
+        for kind, subject_id in closed:
+            self.subjects.pop((kind, subject_id), None)
+            self._drop_keys(f"{kind}:{subject_id}")
         if holds and self.holds is not None:
             await self.holds.record(holds)
+
+    def _set_keys(self, subject: OpenSubject) -> None:
+        name = f"{subject.kind}:{subject.subject_id}"
+        self._drop_keys(name)
+        keys = subject.dependencies if subject.dependencies is not None else (ALWAYS,)
+        self.depends[name] = tuple(keys)
+        for key in keys:
+            self.dependents_of.setdefault(key, set()).add(name)
+
+    def _drop_keys(self, name: str) -> None:
+        for key in self.depends.pop(name, ()):
+            members = self.dependents_of.get(key)
+            if members is not None:
+                members.discard(name)
+                if not members:
+                    del self.dependents_of[key]
+
+    async def index(self, subjects: Sequence[OpenSubject]) -> None:
+        """Replace the dependency keys of re-decided subjects whose stored event is still the one given."""
+        for subject in subjects:
+            stored = self.subjects.get((subject.kind, subject.subject_id))
+            if stored is not None and stored.event == subject.event:
+                self._set_keys(subject)
+
+    async def dependents(self, keys: Iterable[str]) -> set[str]:
+        """The subject fields that depend on any of `keys`."""
+        return {name for key in keys for name in self.dependents_of.get(key, ())}
+
+    async def queries(self, prefix: str, batch_size: int = 5000) -> AsyncIterator[list[str]]:
+        """The distinct dependency keys starting with `prefix` (`name:` or `addr:`), in chunks."""
+        found = [key for key in self.dependents_of if key.startswith(prefix)]
+        for start in range(0, len(found), batch_size):
+            yield found[start : start + batch_size]
+
+    async def load(self, fields: Sequence[str]) -> list[OpenSubject]:
+        """The subjects stored under `fields` (`kind:id`)."""
+        found = (
+            self.subjects.get((kind, subject_id))
+            for kind, _, subject_id in (f.partition(":") for f in fields)
+        )
+        return [subject for subject in found if subject is not None]
+
+    async def indexed(self) -> dict[str, str]:
+        """The completeness marks of the index (partition or `*` → basis)."""
+        return dict(self.complete) if self.index_failures == self._trusted_since else {}
+
+    async def mark_indexed(self, parts: Sequence[str], basis: str, failures_before: int) -> bool:
+        """Mark the index complete for `parts` unless a write failed since `failures_before`."""
+        if not parts or self.index_failures != failures_before:
+            return False
+        self.complete.update(dict.fromkeys(parts, basis))
+        self._trusted_since = failures_before
+        return True
 
     async def scan(self, batch_size: int) -> AsyncIterator[list[OpenSubject]]:
         """Chunks of the subjects stored when the scan started (as with HSCAN, later writes may show)."""

@@ -13,10 +13,23 @@ Key layout (version 1, every key under the configured prefix, default `screening
 | `lists:v1` | hash | the list files, their version, source date, counts and generation (`lists_store.py`) |
 | `subjects:v1` | hash | `{kind}:{id}` → `{"event", "digest"}` of every open order and lease (`subjects.py`) |
 | `holds:v1*` | hashes, sorted set, lists | the open holds awaiting review and their reviews (`holds.py`) |
+| `rev:v1:deps` | hash | `{kind}:{id}` → dependency keys of its last decision, `\n`-separated |
+| `rev:v1:entry:{entry_id}` | set | subjects whose decision matched the entry, or an owner links it |
+| `rev:v1:entity:{entity_id}` | set | subjects with the entity on a party's chain, or as a party's id |
+| `rev:v1:regkey:{name_key}` | set | subjects with a party looked up by the name key (`name|COUNTRY`) |
+| `rev:v1:name:{digest}` | set | subjects that screened the name query (a party's or an owner's) |
+| `rev:v1:addr:{digest}` | set | subjects that screened the address query (a party's, the ship-to) |
+| `rev:v1:always` | set | subjects decided without the lists or the registry, or deps unknown |
+| `rev:v1:names`, `rev:v1:addrs` | hash | query digest → the query (JSON `[country, ...]`) |
+| `rev:v1:complete` | hash | `{topic}:{partition}` or `*` → basis the index is complete on |
 | `rescreen:pending:v1` | hash | `{topic}:{partition}` → cause of a rescreen under way (`subjects.py`) |
 | `calendar:last_boundary*` | str, hash | last calendar boundary done, by partition (`calendar_watch.py`) |
 
 A ledger value of `1` (written before digests were kept) matches any content.
+
+The `rev:v1:*` keys are the dependency index of the open subjects (`subjects.py`,
+`screening.domain.dependencies`), written in the same transaction as `subjects:v1`: a subject's earlier
+keys are removed when it is written again or closed, so the sets hold no stale members.
 
 The generation marker tells "registry present and empty" from "registry gone": a Redis that restarted
 without its data has no marker, and a registry is only read as complete while its marker says `ready`.

@@ -8,7 +8,7 @@ facts the service established about the batch such as reused event ids).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -18,6 +18,7 @@ from screening.domain.catalogue import Catalogue
 from screening.domain.classification import ClassificationRules, ItemResult, classify_item
 from screening.domain.clearances import Clearances, party_identity
 from screening.domain.dating import dating
+from screening.domain.dependencies import Dependencies, address_query, name_query
 from screening.domain.licensing import LicenceBook, Shortfall, effective_licences
 from screening.domain.list_links import (
     ListIdentities,
@@ -31,8 +32,9 @@ from screening.domain.lists import ListHit, ListsFreshness
 from screening.domain.model import Decision, Event, Item, Lease, Order, Outcome, Party, Reason, Versions
 from screening.domain.names import MatchThresholds, NameIndex, ScreeningLists
 from screening.domain.ownership import analyse
-from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile
+from screening.domain.profiles import OwnershipSnapshot, OwnershipStatus, PartyProfile, party_key
 from screening.domain.reasons import ReasonCode
+from screening.domain.registry import party_lookup_keys
 from screening.domain.rules.addresses import AddressMatchParams
 from screening.domain.rules.base import combine
 from screening.domain.rules.destination import DestinationParams
@@ -86,6 +88,8 @@ class ScreeningEngine:
         self.ownership_policy = ruleset.ownership_policy
         self.rules = build_rules(ruleset)
         self._address_hold_at = ruleset.params(AddressMatchParams).hold_at
+        self.address_floor = self._address_hold_at
+        """The lowest score of an address match the engine looks at (the address rule's `hold_at`)."""
         self.calendar = rule_calendar(ruleset)
         self._boundaries = boundary_days(self.calendar)
         self._event_date = ruleset.params(EventDateParams)
@@ -134,7 +138,7 @@ class ScreeningEngine:
             (day, *self._decide_on(event, context, day, address_hits, freshness)) for day in dated.dates
         ]
         # The strictest result; among equally strict ones, the earliest day it holds.
-        chosen, reasons, outcome, items = max(results, key=lambda found: found[2].severity)
+        chosen, reasons, outcome, items, _ = max(results, key=lambda found: found[2].severity)
         if (
             as_of is not None
             or len(results) > 1
@@ -143,7 +147,7 @@ class ScreeningEngine:
         ):
             # Said whenever the date is not the event's occurred_at (a decision without it was made as of
             # that date, as the contract always had it).
-            evidence = dated.evidence(chosen, [(day, found.value) for day, _, found, _ in results])
+            evidence = dated.evidence(chosen, [(day, found.value) for day, _, found, _, _ in results])
             reasons = [
                 *reasons,
                 Reason(
@@ -165,6 +169,57 @@ class ScreeningEngine:
             trigger=trigger,
             versions=versions,
             decided_at=decided_at,
+            dependencies=self._dependencies(
+                event, context, [p for *_, profiles in results for p in profiles], address_hits
+            ),
+        )
+
+    def _dependencies(
+        self,
+        event: Event,
+        context: BatchContext,
+        profiles: Sequence[PartyProfile],
+        address_hits: tuple[AddressMatch, ...],
+    ) -> Dependencies:
+        """What of the lists and the registry the decision read (`screening.domain.dependencies`)."""
+        snapshot = context.ownership
+        entries: set[str] = {e.entry_id for m in address_hits for e in m.hit.listed.entries}
+        entities: set[str] = set()
+        keys: set[str] = set()
+        names: set[str] = set()
+        for profile in profiles:
+            party = profile.party
+            names.add(name_query(party.names, party.country))
+            entries.update(hit.entry.entry_id for hit in profile.hits)
+            entries.update(hit.entry.entry_id for hit in profile.named_recipient_hits)
+            if party.party_id:
+                entities.add(party.party_id)
+            else:
+                keys.update(party_lookup_keys(party))
+            resolved = snapshot.resolved.get(party_key(party))
+            if resolved is not None:
+                entities.update(_chain(resolved, snapshot))
+        owners = context.owner_status or {}
+        for entity_id in entities:
+            record = snapshot.records.get(entity_id)
+            if record is None:
+                continue
+            names.add(name_query(record.names, record.country))
+            entries.update(record.list_entry_ids)
+            status = owners.get(entity_id)
+            if status is not None:
+                entries.update(e.entry_id for e in status.entries)
+                entries.update(m.entry_id for m in status.review)
+        addresses = {address_query(p.address, p.country) for p in event.parties if p.address}
+        if isinstance(event, Order) and event.ship_to_address:
+            addresses.add(address_query(event.ship_to_address, event.ship_to_country))
+        return Dependencies(
+            entries=frozenset(entries),
+            entities=frozenset(entities),
+            registry_keys=frozenset(keys),
+            names=frozenset(names),
+            addresses=frozenset(addresses),
+            always=context.lists is None or not snapshot.available,
         )
 
     def dated_before(self, event: Event, day: date) -> bool:
@@ -179,8 +234,8 @@ class ScreeningEngine:
         on: date,
         address_hits: tuple[AddressMatch, ...],
         freshness: ListsFreshness | None,
-    ) -> tuple[list[Reason], Outcome, list[ItemResult]]:
-        """The reasons, outcome and classified lines of `event` under the rules of `on`."""
+    ) -> tuple[list[Reason], Outcome, list[ItemResult], list[PartyProfile]]:
+        """The reasons, outcome, classified lines and party profiles of `event` under the rules of `on`."""
         items = [self._classify(item, on) for item in event.items]
         profiles = [self._profile(party, context, on) for party in event.parties]
         counted = event
@@ -203,7 +258,7 @@ class ScreeningEngine:
             lists_freshness=freshness,
         )
         reasons, outcome = combine(event, evaluate(self.rules, rule_context))
-        return reasons, outcome, items
+        return reasons, outcome, items, profiles
 
     def versions(self, context: BatchContext, decided_at: datetime | None = None) -> Versions:
         """The versions a decision made in this context (at `decided_at`) names, with the lists' age."""
@@ -338,6 +393,23 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
+
+
+def _chain(entity_id: str, snapshot: OwnershipSnapshot) -> set[str]:
+    """The entity and every owner above it in the snapshot, at any depth, with or without a record (a new
+    record for an owner named but missing reaches the subject too)."""
+    seen = {entity_id}
+    frontier = [entity_id]
+    while frontier:
+        upward: list[str] = []
+        for current in frontier:
+            record = snapshot.records.get(current)
+            for owner in record.owners if record is not None else ():
+                if owner.entity_id not in seen:
+                    seen.add(owner.entity_id)
+                    upward.append(owner.entity_id)
+        frontier = upward
+    return seen
 
 
 def _iso(moment: datetime) -> str:

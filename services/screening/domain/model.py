@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from screening.domain.outcome import Outcome
 from screening.domain.reasons import ReasonCode
+
+if TYPE_CHECKING:
+    from screening.domain.dependencies import Dependencies
 
 __all__ = [
     "Accelerator", "Decision", "Event", "Item", "ItemClassification", "Lease", "Licence", "Order", "Outcome",
@@ -206,3 +209,6 @@ class Decision:
     trigger: str
     versions: Versions
     decided_at: datetime
+    dependencies: Dependencies | None = field(default=None, compare=False, repr=False)
+    """What of the lists and the registry the decision read (kept by the service for rescreens; not part
+    of the published decision)."""

@@ -20,7 +20,7 @@ import sys
 import unicodedata
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -1051,6 +1051,17 @@ class NameIndex:
         return cls(entries, thresholds or MatchThresholds(), names, cache_size, frozenset(supplemental))
 
     # -- public API ------------------------------------------------------------------------------------
+
+    def supplemental_aliases(self, entry_ids: Collection[str]) -> dict[str, tuple[str, ...]]:
+        """The supplemental names (`build`'s `extra_aliases`) indexed for the entries `entry_ids`, under
+        each listed name of their entry, so another index of those entries matches them alike."""
+        found: dict[str, dict[str, None]] = {}
+        for name_id in self._supplemental:
+            entry = self.entries[self._name_entry[name_id]]
+            if entry.entry_id in entry_ids:
+                for listed in entry.names:
+                    found.setdefault(listed, {})[self._name_raw[name_id]] = None
+        return {listed: tuple(aliases) for listed, aliases in found.items()}
 
     def match(self, names: Sequence[str], country: str | None = None, limit: int = 5) -> list[ListHit]:
         """Hits for a party known by `names`, best first, at most one per entry, only scores >= weak.
