@@ -60,6 +60,7 @@ from screening.rescreen import (
     PartitionShare,
     Rescreener,
     RescreenScheduler,
+    full_rescreens,
     lists_change,
     ownership_change,
 )
@@ -663,6 +664,15 @@ def start_calendar(runtime: Runtime) -> None:
         runtime.tasks.append(asyncio.create_task(runtime.calendar.run(interval)))
 
 
+def start_full_rescreens(runtime: Runtime) -> None:
+    """Re-decide every open subject every `rescreen.full_every_hours` (none when 0 or rescreens are off)."""
+    rs = runtime.settings.rescreen
+    if rs.enabled and rs.full_every_hours > 0:
+        runtime.tasks.append(
+            asyncio.create_task(full_rescreens(runtime.rescreens, rs.full_every_hours * 3600))
+        )
+
+
 def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     """The FastStream app of `screening serve`, and its runtime."""
     settings = settings or Settings()
@@ -688,6 +698,7 @@ def create_app(settings: Settings | None = None) -> tuple[FastStream, Runtime]:
     async def start_ops() -> None:
         await start_ops_server(runtime)
         start_calendar(runtime)  # the broker is up: a boundary passed while down is rescreened now
+        start_full_rescreens(runtime)
 
     @app.on_shutdown
     async def flush_offsets() -> None:

@@ -240,6 +240,12 @@ class RescreenSettings(BaseModel):
         gt=0,
         description="How often the service clock is compared with the rule calendar's next boundary",
     )
+    full_every_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How often every open subject is re-decided whatever changed (cause `periodic`), the "
+        "bound on what a rescreen of only what changed leaves out; 0: never",
+    )
 
 
 class ReviewsSettings(BaseModel):

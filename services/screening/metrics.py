@@ -53,7 +53,7 @@ LISTS_FETCH_RESULTS = ("updated", "not_modified", "unchanged", "refused", "faile
 """Results of a scheduled download of the lists (`screening.lists_update.FetchOutcome.result`)."""
 LISTS_FOUND = ("gone", "older")
 """What a service that writes its lists back into Redis found there (`screening.app.refresh_lists`)."""
-RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date")
+RESCREEN_CAUSES = ("lists", "ownership", "ruleset_date", "periodic")
 """What starts a rescreen (`screening.rescreen.CAUSES`)."""
 REVIEW_RESULTS = (("release", "released"), ("release", "recorded"), ("confirm", "confirmed"))
 """(action, result) pairs of applied reviews, pre-created so that releases and confirms rate from zero."""

@@ -62,6 +62,7 @@ from screening.service import RESCREEN, RescreenAborted, ScreeningService, decis
 
 __all__ = [
     "CAUSES",
+    "PERIODIC",
     "RESCREEN",
     "RULESET_DATE",
     "PartitionShare",
@@ -70,6 +71,7 @@ __all__ = [
     "RescreenReport",
     "RescreenScheduler",
     "Rescreener",
+    "full_rescreens",
     "lists_change",
     "ownership_change",
 ]
@@ -79,7 +81,10 @@ log = logging.getLogger("screening.rescreen")
 RULESET_DATE = "ruleset_date"
 """The cause of a rescreen started because the service clock passed a boundary of the rule calendar."""
 
-CAUSES = ("lists", "ownership", RULESET_DATE)
+PERIODIC = "periodic"
+"""The cause of the full rescreen that runs every `rescreen.full_every_hours`, whatever changed."""
+
+CAUSES = ("lists", "ownership", RULESET_DATE, PERIODIC)
 """What can start a rescreen (the `cause` label of `screening_rescreens_total`)."""
 
 
@@ -582,3 +587,17 @@ class RescreenScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+async def full_rescreens(scheduler: RescreenScheduler, every_s: float) -> None:
+    """Request a rescreen of every open subject every `every_s` seconds (cause `periodic`), until cancelled.
+
+    The safety net under rescreens of only what changed: whatever a delta cannot see is re-decided within
+    one period. The name matcher weighs a token by its rarity on the whole list, so a list change moves
+    every score a little, and a subject whose match on an unchanged entry crosses a threshold only through
+    that is not among a delta's candidates; an instance of an older version writes subjects without
+    their dependencies. A full rescreen also rewrites the dependency index and marks it complete.
+    """
+    while True:
+        await asyncio.sleep(every_s)
+        scheduler.request(PERIODIC)

@@ -3,6 +3,7 @@ change reaches, and parity with a full rescreen (in-memory ports)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,10 +22,12 @@ from screening.domain.ownership import OwnerLink, OwnershipRecord
 from screening.domain.ruleset import Ruleset
 from screening.metrics import Metrics
 from screening.rescreen import (
+    PERIODIC,
     RescreenChange,
     Rescreener,
     RescreenReport,
     RescreenScheduler,
+    full_rescreens,
     lists_change,
     ownership_change,
 )
@@ -348,3 +351,40 @@ async def test_the_scheduler_merges_changes_and_any_request_without_one_makes_it
         ("lists+ownership", RescreenChange(entries=frozenset({"a"}), entities=frozenset({"x"}))),
         ("lists", None),
     ]
+
+
+async def test_the_periodic_rescreen_re_decides_every_subject_even_with_the_index_complete(make) -> None:
+    p: Pipeline = make()
+    await p.consume(*orders(6))
+    await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))  # full: marks the index
+    report, _ = await p.rescreen("lists", RescreenChange(entries=frozenset({"new-el-1"})))
+    assert report.mode == "delta" and report.scanned == 0
+
+    report, _ = await p.rescreen(PERIODIC)
+
+    assert report.mode == "full" and report.scanned == 7 and report.indexed
+
+
+async def test_full_rescreens_are_requested_every_period_and_outweigh_a_pending_delta() -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.runs: list[tuple[str, RescreenChange | None]] = []
+
+        async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
+            self.runs.append((cause, change))
+            return RescreenReport(cause=cause)
+
+    rescreener = Recording()
+    scheduler = RescreenScheduler(rescreener, Metrics(), settle_s=0.05)  # type: ignore[arg-type]
+    periodic = asyncio.create_task(full_rescreens(scheduler, 0.02))
+    scheduler.request("lists", RescreenChange(entries=frozenset({"a"})))  # pending when the period ends
+    try:
+        async with asyncio.timeout(10):
+            while len(rescreener.runs) < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        periodic.cancel()
+    await scheduler.stop()
+
+    assert rescreener.runs[0] == ("lists+periodic", None)  # merged with the delta: every subject
+    assert all(change is None and PERIODIC in cause for cause, change in rescreener.runs)

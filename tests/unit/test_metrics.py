@@ -139,7 +139,7 @@ async def test_label_values_are_bounded_and_never_name_a_party_or_an_id(
         "error_kind": {"invalid_json", "schema", "too_large", "invalid_header", "processing", "review"},
         "action": {"release", "confirm", "request_info"},
         "result": {"released", "confirmed", "recorded"},
-        "cause": {"lists", "ownership", "ruleset_date"},
+        "cause": {"lists", "ownership", "ruleset_date", "periodic"},
         "operation": {"ownership", "publish", "batch"},
         "error": {"transient", "permanent"},
     }

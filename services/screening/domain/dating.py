@@ -74,7 +74,7 @@ def dating(
 ) -> Dating:
     """The dates `event` is decided as of (see the module docstring); `boundaries` are the days of the rule
     calendar; `rescreen_on` is the date of a rescreen re-deciding it (None for the event itself) and
-    `cause` what started that rescreen (`lists`, `ownership`, `ruleset_date`)."""
+    `cause` what started that rescreen (`lists`, `ownership`, `ruleset_date`, `periodic`)."""
     own, basis = own_date(event, params)
     facts: list[tuple[str, str]] = [("occurred_at", event.occurred_at.date().isoformat())]
     if basis == "received_at" and event.received_at is not None:
