@@ -329,16 +329,19 @@ async def test_a_subject_without_known_dependencies_is_a_candidate_of_every_chan
     assert report.mode == "delta" and report.candidates == 1
 
 
+class RecordingRescreener:
+    """Stands in for a `Rescreener`: records each run's cause and change."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, RescreenChange | None]] = []
+
+    async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
+        self.runs.append((cause, change))
+        return RescreenReport(cause=cause)
+
+
 async def test_the_scheduler_merges_changes_and_any_request_without_one_makes_it_full() -> None:
-    class Recording:
-        def __init__(self) -> None:
-            self.runs: list[tuple[str, RescreenChange | None]] = []
-
-        async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
-            self.runs.append((cause, change))
-            return RescreenReport(cause=cause)
-
-    rescreener = Recording()
+    rescreener = RecordingRescreener()
     scheduler = RescreenScheduler(rescreener, Metrics(), settle_s=0.01)  # type: ignore[arg-type]
     scheduler.request("lists", RescreenChange(entries=frozenset({"a"})))
     scheduler.request("ownership", RescreenChange(entities=frozenset({"x"})))
@@ -366,15 +369,7 @@ async def test_the_periodic_rescreen_re_decides_every_subject_even_with_the_inde
 
 
 async def test_full_rescreens_are_requested_every_period_and_outweigh_a_pending_delta() -> None:
-    class Recording:
-        def __init__(self) -> None:
-            self.runs: list[tuple[str, RescreenChange | None]] = []
-
-        async def rescreen(self, cause: str, change: RescreenChange | None = None) -> RescreenReport:
-            self.runs.append((cause, change))
-            return RescreenReport(cause=cause)
-
-    rescreener = Recording()
+    rescreener = RecordingRescreener()
     scheduler = RescreenScheduler(rescreener, Metrics(), settle_s=0.05)  # type: ignore[arg-type]
     periodic = asyncio.create_task(full_rescreens(scheduler, 0.02))
     scheduler.request("lists", RescreenChange(entries=frozenset({"a"})))  # pending when the period ends

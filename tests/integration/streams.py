@@ -27,6 +27,23 @@ def order_event_now(event_id: str, order_id: str, **fields: Any) -> bytes:
     return order_event(event_id, order_id, occurred_at=now(), **fields)
 
 
+def office_chairs_order(event_id: str, order_id: str, buyer: str) -> bytes:
+    """An EAR99 order of office chairs from the US to `buyer` in Malaysia, dated 2026-12-01: allowed unless
+    the buyer's name matches a list (what the rescreen tests change)."""
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "occurred_at": "2026-12-01T10:00:00Z",
+            "order_id": order_id,
+            "seller": {"name": "Example Distribution Inc.", "country": "US"},
+            "buyer": {"name": buyer, "country": "MY"},
+            "ship_from_country": "US",
+            "ship_to_country": "MY",
+            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
+        }
+    )
+
+
 def good_orders(prefix: str, count: int) -> list[tuple[str, bytes]]:
     """(order id, event) of `count` ordinary orders (each an `allow`), occurring now."""
     at = now()

@@ -15,6 +15,7 @@ from screening.ports import OpenSubject
 from screening.rescreen import RescreenChange, RescreenReport
 from screening.resources import data_path, screening_version
 from tests.integration.conftest import RunningService, redis_client, unique, wait_until
+from tests.integration.streams import office_chairs_order
 
 pytestmark = pytest.mark.integration
 
@@ -30,21 +31,6 @@ SNAPSHOT = "consolidated_2026-07-31.csv"
 def record(entity_id: str, name: str, country: str, owners: list[dict[str, Any]]) -> bytes:
     return orjson.dumps(
         {"entity_id": entity_id, "name": name, "country": country, "owners": owners, "as_of": "2026-10-01"}
-    )
-
-
-def order(event_id: str, order_id: str, buyer: str) -> bytes:
-    return orjson.dumps(
-        {
-            "event_id": event_id,
-            "occurred_at": "2026-12-01T10:00:00Z",
-            "order_id": order_id,
-            "seller": {"name": "Example Distribution Inc.", "country": "US"},
-            "buyer": {"name": buyer, "country": "MY"},
-            "ship_from_country": "US",
-            "ship_to_country": "MY",
-            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
-        }
     )
 
 
@@ -117,7 +103,9 @@ async def test_a_list_or_ownership_change_re_decides_only_the_subjects_it_reache
     await wait_until(registered)
     count = 12
     for i in range(count):
-        await svc.send(k.orders_topic, f"SO-{i}", order(f"e{i}", f"SO-{i}", BUYERS[i % len(BUYERS)]))
+        await svc.send(
+            k.orders_topic, f"SO-{i}", office_chairs_order(f"e{i}", f"SO-{i}", BUYERS[i % len(BUYERS)])
+        )
     first = await svc.read(k.decisions_topic, count)
     assert {orjson.loads(v)["outcome"] for _, v in first if v} == {"allow"}
 

@@ -15,26 +15,12 @@ from screening.adapters.subjects import RedisRescreenMarks
 from screening.app import refresh_lists
 from screening.resources import screening_version
 from tests.integration.conftest import RunningService, wait_until
+from tests.integration.streams import office_chairs_order
 
 pytestmark = pytest.mark.integration
 
 LISTED_BUYER = "Example Server Trading Sdn. Bhd."
 OTHER_BUYER = "Harbour Office Furniture Pte. Ltd."
-
-
-def order(event_id: str, order_id: str, buyer: str) -> bytes:
-    return orjson.dumps(
-        {
-            "event_id": event_id,
-            "occurred_at": "2026-12-01T10:00:00Z",
-            "order_id": order_id,
-            "seller": {"name": "Example Distribution Inc.", "country": "US"},
-            "buyer": {"name": buyer, "country": "MY"},
-            "ship_from_country": "US",
-            "ship_to_country": "MY",
-            "items": [{"line_id": "1", "product": "Office chairs", "quantity": 2, "eccn": "EAR99"}],
-        }
-    )
 
 
 async def store_listing_of(svc: RunningService, buyer: str) -> None:
@@ -69,7 +55,7 @@ async def open_orders(svc: RunningService, listed: int, other: int) -> list[str]
     ]
     landed: dict[str, int] = {}
     for order_id, buyer in sent:
-        value = order(f"e-{order_id}", order_id, buyer)
+        value = office_chairs_order(f"e-{order_id}", order_id, buyer)
         metadata = await svc.producer.send_and_wait(k.orders_topic, value=value, key=order_id.encode())
         landed[order_id] = metadata.partition
     share = svc.runtime.share
