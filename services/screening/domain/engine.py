@@ -198,7 +198,7 @@ class ScreeningEngine:
                 keys.update(party_lookup_keys(party))
             resolved = snapshot.resolved.get(party_key(party))
             if resolved is not None:
-                entities.update(_chain(resolved, snapshot))
+                entities.update(snapshot.chain_ids(resolved))
         owners = context.owner_status or {}
         for entity_id in entities:
             record = snapshot.records.get(entity_id)
@@ -393,23 +393,6 @@ class ScreeningEngine:
         if self._identities is None or self._identities[0] != lists.version:
             self._identities = (lists.version, identities_of(lists.version, lists.entries))
         return self._identities[1]
-
-
-def _chain(entity_id: str, snapshot: OwnershipSnapshot) -> set[str]:
-    """The entity and every owner above it in the snapshot, at any depth, with or without a record (a new
-    record for an owner named but missing reaches the subject too)."""
-    seen = {entity_id}
-    frontier = [entity_id]
-    while frontier:
-        upward: list[str] = []
-        for current in frontier:
-            record = snapshot.records.get(current)
-            for owner in record.owners if record is not None else ():
-                if owner.entity_id not in seen:
-                    seen.add(owner.entity_id)
-                    upward.append(owner.entity_id)
-        frontier = upward
-    return seen
 
 
 def _iso(moment: datetime) -> str:

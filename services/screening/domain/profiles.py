@@ -57,23 +57,23 @@ class OwnershipSnapshot:
         entity_id = self.resolved.get(party_key(party))
         if entity_id is None or not self.invalid:
             return {}
-        found: dict[str, str] = {}
-        seen = {entity_id}
+        return {i: self.invalid[i] for i in self.chain_ids(entity_id) if i in self.invalid}
+
+    def chain_ids(self, entity_id: str) -> list[str]:
+        """The entity and every owner above it, at any depth, nearest first: owners named without a record
+        (or with an invalid one, which is not in `records`) are reached, and nothing above them is."""
+        seen = {entity_id: None}
         frontier = [entity_id]
         while frontier:  # every id is visited once: cycles stop, the walk is bounded by the snapshot
             upward: list[str] = []
             for current in frontier:
-                problem = self.invalid.get(current)
-                if problem is not None:
-                    found[current] = problem
-                    continue
                 record = self.records.get(current)
                 for owner in record.owners if record is not None else ():
                     if owner.entity_id not in seen:
-                        seen.add(owner.entity_id)
+                        seen[owner.entity_id] = None
                         upward.append(owner.entity_id)
             frontier = upward
-        return found
+        return list(seen)
 
 
 def party_key(party: Party) -> str:
